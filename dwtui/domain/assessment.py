@@ -1,0 +1,269 @@
+"""From what the services said to what the screen shows and which buttons make sense.
+
+This is the LCS *Environment details* page's logic, written down: the integration state, the
+dual-write application state, the link state, the linking-mismatch warning and its remedy, and
+which of the page's actions are enabled (with the reason when they are not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from dwtui.domain.models import (
+    ApplicationPackage,
+    DataverseEnvironment,
+    DualWriteLink,
+    Fault,
+    IntegrationDetails,
+    LcsEnvironment,
+    PackageState,
+    PowerPlatformSnapshot,
+)
+
+# The words LCS shows (lcs-setup.md, "Linking mismatch").
+MISMATCH_WARNING = (
+    "Microsoft has detected that your environment is linked via Dual-write to a different "
+    "destination than specified in Power Platform Integration, which isn't recommended."
+)
+NOT_INTEGRATED_CODE = "0x80048d0b"
+
+# Package unique names that carry the dual-write application. Only DualWriteCoreAnchor is
+# confirmed (d365bap.tools output); the others are matched by name as a fallback.
+DUAL_WRITE_PACKAGE_NAMES = ("DualWriteCoreAnchor", "msdyn_DualWriteAppCoreAnchor")
+
+
+class IntegrationState(StrEnum):
+    SET_UP = "set up"
+    NOT_SET_UP = "not set up"
+    UNKNOWN = "unknown"
+
+
+class AppState(StrEnum):
+    NOT_INSTALLED = "not installed"
+    INSTALLING = "installing"
+    INSTALLED = "installed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class LinkState(StrEnum):
+    NOT_LINKED = "not linked"
+    LINKING = "linking"
+    LINKED = "linked"
+    UNKNOWN = "unknown"
+
+
+class Remedy(StrEnum):
+    """The two documented ways out of a linking mismatch."""
+
+    CONNECT_INTEGRATION = "connect Power Platform Integration to the Dataverse dual-write uses"
+    RESET_CONNECTION = "reset the dual-write connection to the Dataverse Power Platform Integration names"
+
+
+class Action(StrEnum):
+    REFRESH = "refresh"
+    SETUP_DUAL_WRITE = "setup"
+    LINK = "link"
+    RESET = "reset"
+    ONEBOX = "onebox"
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    integration_dataverse_url: str  # "" when Power Platform Integration names none
+    dual_write_dataverse_url: str
+    remedy: Remedy
+
+    @property
+    def warning(self) -> str:
+        return MISMATCH_WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    enabled: bool
+    reason: str = ""  # why not, in a sentence, when disabled
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    integration: IntegrationState
+    app: AppState
+    app_version: str
+    link: LinkState
+    dataverse_url: str  # the Dataverse Power Platform Integration names, "" when none
+    mismatch: Mismatch | None
+    faults: tuple[Fault, ...]
+    actions: dict[Action, Availability]
+
+
+def normalise_url(url: str) -> str:
+    """Compare URLs the way a person would: scheme and host case-insensitive, no trailing slash."""
+    text = url.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    host = (parts.hostname or "").lower()
+    port = f":{parts.port}" if parts.port and parts.port != 443 else ""
+    path = parts.path.rstrip("/")
+    return f"{(parts.scheme or 'https').lower()}://{host}{port}{path}"
+
+
+def same_url(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and normalise_url(a) == normalise_url(b)
+
+
+def dual_write_package(packages: tuple[ApplicationPackage, ...]) -> ApplicationPackage | None:
+    for name in DUAL_WRITE_PACKAGE_NAMES:
+        for package in packages:
+            if package.unique_name.lower() == name.lower():
+                return package
+    for package in packages:
+        if "dual-write" in package.application_name.lower() or "dual write" in package.application_name.lower():
+            return package
+    return None
+
+
+def _integration_state(snapshot: PowerPlatformSnapshot) -> IntegrationState:
+    dataverse = snapshot.dataverse
+    if isinstance(dataverse, DataverseEnvironment):
+        if isinstance(snapshot.integration, Fault) and snapshot.integration.code == NOT_INTEGRATED_CODE:
+            return IntegrationState.NOT_SET_UP
+        return IntegrationState.SET_UP
+    if dataverse is None:
+        return IntegrationState.NOT_SET_UP
+    return IntegrationState.UNKNOWN
+
+
+def _app_state(snapshot: PowerPlatformSnapshot, installing: bool) -> tuple[AppState, str]:
+    if installing:
+        return AppState.INSTALLING, ""
+    packages = snapshot.packages
+    if packages is None:
+        return AppState.NOT_INSTALLED, ""
+    if isinstance(packages, Fault):
+        return AppState.UNKNOWN, ""
+    package = dual_write_package(packages)
+    if package is None:
+        return AppState.NOT_INSTALLED, ""
+    return {
+        PackageState.INSTALLED: AppState.INSTALLED,
+        PackageState.INSTALL_FAILED: AppState.FAILED,
+        PackageState.INSTALLING: AppState.INSTALLING,
+        PackageState.NOT_INSTALLED: AppState.NOT_INSTALLED,
+    }.get(package.state, AppState.UNKNOWN), package.version
+
+
+def _link_state(link: DualWriteLink | Fault | None, linking: bool) -> LinkState:
+    if linking or (isinstance(link, DualWriteLink) and link.linking):
+        return LinkState.LINKING
+    if isinstance(link, DualWriteLink):
+        return LinkState.LINKED if link.linked else LinkState.NOT_LINKED
+    if link is None:
+        return LinkState.NOT_LINKED
+    return LinkState.UNKNOWN
+
+
+def find_mismatch(snapshot: PowerPlatformSnapshot, integration: IntegrationState) -> Mismatch | None:
+    """LCS's linking-mismatch check: dual-write points at another Dataverse than the integration.
+
+    Inferred from the documentation (no API exposes LCS's own check): compare the integration's
+    Dataverse URL with the Dataverse in the dual-write connection set.
+    """
+    link = snapshot.link
+    if not isinstance(link, DualWriteLink) or not link.linked or not link.dataverse_url:
+        return None
+    if integration is IntegrationState.NOT_SET_UP:
+        return Mismatch("", link.dataverse_url, Remedy.CONNECT_INTEGRATION)
+    dataverse = snapshot.dataverse
+    if not isinstance(dataverse, DataverseEnvironment) or not dataverse.instance_url:
+        return None
+    if same_url(dataverse.instance_url, link.dataverse_url):
+        return None
+    return Mismatch(dataverse.instance_url, link.dataverse_url, Remedy.RESET_CONNECTION)
+
+
+def _faults(snapshot: PowerPlatformSnapshot) -> tuple[Fault, ...]:
+    parts = (snapshot.dataverse, snapshot.integration, snapshot.packages, snapshot.link)
+    return tuple(
+        part for part in parts if isinstance(part, Fault) and part.code != NOT_INTEGRATED_CODE
+    )
+
+
+def assess(
+    environment: LcsEnvironment,
+    snapshot: PowerPlatformSnapshot,
+    *,
+    read_only: bool,
+    installing: bool = False,
+    linking: bool = False,
+) -> Assessment:
+    """Decide what the Power Platform Integration pane says and which actions it offers."""
+    integration = _integration_state(snapshot)
+    app, version = _app_state(snapshot, installing)
+    link = _link_state(snapshot.link, linking)
+    mismatch = find_mismatch(snapshot, integration)
+    dataverse_url = (
+        snapshot.dataverse.instance_url if isinstance(snapshot.dataverse, DataverseEnvironment) else ""
+    )
+    readonly_reason = (
+        "production environments are read-only; set allow_production_changes = true in the profile"
+    )
+
+    def gated(enabled: bool, reason: str) -> Availability:
+        if read_only:
+            return Availability(False, readonly_reason)
+        return Availability(enabled, "" if enabled else reason)
+
+    actions = {
+        Action.REFRESH: Availability(True),
+        Action.SETUP_DUAL_WRITE: gated(
+            integration is IntegrationState.SET_UP and app in (AppState.NOT_INSTALLED, AppState.FAILED),
+            _setup_reason(integration, app),
+        ),
+        Action.LINK: gated(
+            app is AppState.INSTALLED and link is LinkState.NOT_LINKED,
+            _link_reason(app, link),
+        ),
+        Action.RESET: gated(
+            link is LinkState.LINKED and mismatch is not None,
+            "the dual-write connection already matches Power Platform Integration"
+            if link is LinkState.LINKED
+            else "dual-write is not linked, so there is no connection to reset",
+        ),
+        Action.ONEBOX: Availability(
+            environment.is_onebox, "" if environment.is_onebox else "only for one-box development VMs"
+        ),
+    }
+    return Assessment(
+        integration=integration,
+        app=app,
+        app_version=version,
+        link=link,
+        dataverse_url=dataverse_url,
+        mismatch=mismatch,
+        faults=_faults(snapshot),
+        actions=actions,
+    )
+
+
+def _setup_reason(integration: IntegrationState, app: AppState) -> str:
+    if integration is not IntegrationState.SET_UP:
+        return "Power Platform Integration must be set up first"
+    if app is AppState.INSTALLED:
+        return "the dual-write application is already installed"
+    if app is AppState.INSTALLING:
+        return "the dual-write application is being installed"
+    return "the dual-write application state is unknown; refresh first"
+
+
+def _link_reason(app: AppState, link: LinkState) -> str:
+    if app is not AppState.INSTALLED:
+        return "install the dual-write application first"
+    if link is LinkState.LINKED:
+        return "already linked"
+    if link is LinkState.LINKING:
+        return "linking is under way"
+    return "the link state is unknown; refresh first"

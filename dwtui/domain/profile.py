@@ -1,0 +1,261 @@
+"""Profiles: one per tenant / LCS project / environment, with every base URL settable.
+
+Parsing and validation are pure (a dict in, a Profile or a ProfileError out), so the file reader,
+the CLI and the simulator's config writer all share one definition of what a valid profile is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+AUTH_METHODS = ("device-code", "client-secret", "certificate")
+
+DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+DEFAULT_LCS_API = "https://lcsapi.lcs.dynamics.com"
+DEFAULT_BAP_API = "https://api.bap.microsoft.com"
+DEFAULT_POWER_PLATFORM_API = "https://api.powerplatform.com"
+# The dual-write gateway is regional and is discovered by the portal at run time; there is no
+# documented way to compute it, so a profile names it (see dualwrite-gateway-dwhelper.md 1.1).
+DEFAULT_DUALWRITE_GATEWAY = ""
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
+_PROJECT = re.compile(r"^[0-9]{1,12}$")
+_ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+# Environment variables that override a profile, following the Azure SDK names where they exist.
+ENV_OVERRIDES: dict[str, str] = {
+    "AZURE_TENANT_ID": "tenant_id",
+    "AZURE_CLIENT_ID": "client_id",
+    "AZURE_AUTHORITY_HOST": "authority_url",
+    "AZURE_CLIENT_CERTIFICATE_PATH": "certificate_path",
+    "DWTUI_LCS_PROJECT_ID": "lcs_project_id",
+    "DWTUI_ENVIRONMENT_ID": "environment_id",
+    "DWTUI_AUTH": "auth",
+    "DWTUI_LCS_API_URL": "lcs_api_url",
+    "DWTUI_BAP_API_URL": "bap_api_url",
+    "DWTUI_POWER_PLATFORM_API_URL": "power_platform_api_url",
+    "DWTUI_DUALWRITE_GATEWAY_URL": "dualwrite_gateway_url",
+    "DWTUI_CA_BUNDLE": "ca_bundle",
+}
+
+
+class ProfileError(ValueError):
+    """One clear line: which field is wrong and how to fix it."""
+
+    def __init__(self, field_name: str, problem: str, fix: str, profile: str = "") -> None:
+        self.field_name = field_name
+        self.problem = problem
+        self.fix = fix
+        self.profile = profile
+        where = f"profile '{profile}': " if profile else ""
+        super().__init__(f"{where}{field_name}: {problem}; {fix}")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    tenant_id: str
+    client_id: str
+    lcs_project_id: str
+    environment_id: str = ""  # the LCS environment to open; empty opens the environment picker
+    auth: str = "device-code"
+    certificate_path: str = ""  # PEM with the private key and the certificate, for auth = certificate
+    authority_url: str = DEFAULT_AUTHORITY
+    lcs_api_url: str = DEFAULT_LCS_API
+    bap_api_url: str = DEFAULT_BAP_API
+    power_platform_api_url: str = DEFAULT_POWER_PLATFORM_API
+    dualwrite_gateway_url: str = DEFAULT_DUALWRITE_GATEWAY
+    ca_bundle: str = ""  # a PEM file of CAs to trust instead of the system's; never an off switch
+    allow_production_changes: bool = False
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_url.rstrip('/')}/{self.tenant_id}"
+
+    @property
+    def lcs_scope(self) -> str:
+        # LCS documents the double slash: https://lcsapi.lcs.dynamics.com//.default
+        return f"{self.lcs_api_url.rstrip('/')}//.default"
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.auth in ("client-secret", "certificate")
+
+    def secret_key(self, kind: str) -> str:
+        """The keyring user name under which this profile's secret of `kind` is kept."""
+        return f"{self.name}:{self.tenant_id}:{self.client_id}:{kind}"
+
+
+BAP_SCOPE = "https://service.powerapps.com//.default"
+POWER_PLATFORM_SCOPE = "https://api.powerplatform.com/.default"
+DUALWRITE_SCOPE = "https://IntegratorApp.com/.default"
+
+
+def dataverse_scope(instance_url: str) -> str:
+    return f"{instance_url.rstrip('/')}/.default"
+
+
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and not parts.username and not parts.password
+
+
+def _text(raw: Mapping[str, Any], key: str, profile: str) -> str:
+    value = raw.get(key, "")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ProfileError(key, f"expected text, got {type(value).__name__}", "quote the value", profile)
+    return str(value).strip()
+
+
+def validate_guid(value: str, field_name: str, profile: str = "") -> str:
+    if not _GUID.match(value):
+        raise ProfileError(
+            field_name,
+            f"'{value}' is not a GUID" if value else "is missing",
+            "use the form 00000000-0000-0000-0000-000000000000",
+            profile,
+        )
+    return value.lower()
+
+
+def validate_tenant(value: str, profile: str = "") -> str:
+    if _GUID.match(value):
+        return value.lower()
+    if _DOMAIN.match(value):
+        return value.lower()
+    raise ProfileError(
+        "tenant_id",
+        f"'{value}' is neither a tenant GUID nor a domain" if value else "is missing",
+        "use the directory (tenant) id GUID or a domain such as contoso.onmicrosoft.com",
+        profile,
+    )
+
+
+def validate_url(value: str, field_name: str, profile: str = "", required: bool = True) -> str:
+    if not value and not required:
+        return ""
+    if not _is_https_url(value):
+        raise ProfileError(
+            field_name,
+            f"'{value}' is not an https URL" if value else "is missing",
+            "use https://host[:port][/path]; dwtui only talks TLS",
+            profile,
+        )
+    return value.rstrip("/")
+
+
+def validate_project_id(value: str, profile: str = "") -> str:
+    if not _PROJECT.match(value):
+        raise ProfileError(
+            "lcs_project_id",
+            f"'{value}' is not an LCS project id" if value else "is missing",
+            "use the number in the LCS project URL, e.g. 1234567",
+            profile,
+        )
+    return value
+
+
+def validate_environment_id(value: str, profile: str = "") -> str:
+    if value and not _ENVIRONMENT_ID.match(value):
+        raise ProfileError(
+            "environment_id",
+            f"'{value}' is not an LCS environment id",
+            "use the 32-hex or GUID id shown in LCS Environment details, or leave it empty to pick",
+            profile,
+        )
+    return value
+
+
+def validate_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ProfileError(
+            "name",
+            f"'{value}' is not a usable profile name",
+            "use letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return value
+
+
+_KNOWN = {f.name for f in fields(Profile)} - {"name", "extra"}
+
+
+def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
+    """Validate one `[profiles.NAME]` table. Raises ProfileError naming the first bad field."""
+    validate_name(name)
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise ProfileError(
+            unknown[0], "is not a profile setting", f"remove it; known settings: {', '.join(sorted(_KNOWN))}", name
+        )
+    auth = _text(raw, "auth", name) or "device-code"
+    if auth not in AUTH_METHODS:
+        raise ProfileError("auth", f"'{auth}' is not a sign-in method", f"use one of {', '.join(AUTH_METHODS)}", name)
+    allow = raw.get("allow_production_changes", False)
+    if not isinstance(allow, bool):
+        raise ProfileError("allow_production_changes", f"'{allow}' is not true or false", "write true or false", name)
+    certificate_path = _text(raw, "certificate_path", name)
+    if auth == "certificate" and not certificate_path:
+        raise ProfileError(
+            "certificate_path", "is missing", "name the PEM file holding the private key and certificate", name
+        )
+    return Profile(
+        name=name,
+        tenant_id=validate_tenant(_text(raw, "tenant_id", name), name),
+        client_id=validate_guid(_text(raw, "client_id", name), "client_id", name),
+        lcs_project_id=validate_project_id(_text(raw, "lcs_project_id", name), name),
+        environment_id=validate_environment_id(_text(raw, "environment_id", name), name),
+        auth=auth,
+        certificate_path=certificate_path,
+        authority_url=validate_url(_text(raw, "authority_url", name) or DEFAULT_AUTHORITY, "authority_url", name),
+        lcs_api_url=validate_url(_text(raw, "lcs_api_url", name) or DEFAULT_LCS_API, "lcs_api_url", name),
+        bap_api_url=validate_url(_text(raw, "bap_api_url", name) or DEFAULT_BAP_API, "bap_api_url", name),
+        power_platform_api_url=validate_url(
+            _text(raw, "power_platform_api_url", name) or DEFAULT_POWER_PLATFORM_API, "power_platform_api_url", name
+        ),
+        dualwrite_gateway_url=validate_url(
+            _text(raw, "dualwrite_gateway_url", name), "dualwrite_gateway_url", name, required=False
+        ),
+        ca_bundle=_text(raw, "ca_bundle", name),
+        allow_production_changes=allow,
+    )
+
+
+def apply_overrides(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The profile table with environment variables laid over it (they win)."""
+    merged = dict(raw)
+    for variable, key in ENV_OVERRIDES.items():
+        value = environ.get(variable)
+        if value:
+            merged[key] = value
+    allow = environ.get("DWTUI_ALLOW_PRODUCTION_CHANGES")
+    if allow:
+        merged["allow_production_changes"] = allow.strip().lower() in ("1", "true", "yes")
+    return merged
+
+
+def profile_to_toml_table(profile: Profile) -> dict[str, Any]:
+    """The settings that differ from the defaults, ready to write as `[profiles.NAME]`."""
+    defaults = Profile(name=profile.name, tenant_id="", client_id="", lcs_project_id="")
+    table: dict[str, Any] = {}
+    for f in fields(Profile):
+        if f.name in ("name", "extra"):
+            continue
+        value = getattr(profile, f.name)
+        if f.name in ("tenant_id", "client_id", "lcs_project_id") or value != getattr(defaults, f.name):
+            table[f.name] = value
+    return table
+
+
+def with_environment(profile: Profile, environment_id: str) -> Profile:
+    return replace(profile, environment_id=validate_environment_id(environment_id, profile.name))

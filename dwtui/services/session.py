@@ -1,0 +1,158 @@
+"""The facade both front ends use: one profile, signed in, with a client per service.
+
+Every method blocks on I/O: call them from a worker thread (TUI) or directly (CLI). Building a
+Session does no I/O, so a front end can paint before anything is known.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from dwtui.domain.assessment import Assessment, assess
+from dwtui.domain.models import (
+    DataverseEnvironment,
+    DualWriteLink,
+    Fault,
+    LcsEnvironment,
+    PowerPlatformSnapshot,
+    SignedIn,
+)
+from dwtui.domain.profile import (
+    BAP_SCOPE,
+    DUALWRITE_SCOPE,
+    POWER_PLATFORM_SCOPE,
+    Profile,
+    dataverse_scope,
+)
+from dwtui.services.activity import ActivityLog
+from dwtui.services.auth import Authenticator
+from dwtui.services.bap import BapClient
+from dwtui.services.dataverse import DataverseClient
+from dwtui.services.dualwrite import DualWriteGateway
+from dwtui.services.errors import ServiceError
+from dwtui.services.http import HttpPolicy
+from dwtui.services.lcs import LcsClient
+from dwtui.services.ppapi import PowerPlatformClient
+from dwtui.services.secrets import SecretStore
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """What `dwtui status` prints and the main screen shows, in one value."""
+
+    environment: LcsEnvironment
+    snapshot: PowerPlatformSnapshot
+    assessment: Assessment
+    signed_in: SignedIn | None
+
+
+class Session:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        secrets: SecretStore,
+        activity: ActivityLog,
+        http: HttpPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.profile = profile
+        self.secrets = secrets
+        self.activity = activity
+        self.clock = clock
+        self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity)
+        self.auth = Authenticator(profile, self.http, secrets)
+        self.lcs = LcsClient(profile.lcs_api_url, self.http, self.auth.token_getter(profile.lcs_scope))
+        self.bap = BapClient(profile.bap_api_url, self.http, self.auth.token_getter(BAP_SCOPE))
+        self.ppapi = PowerPlatformClient(
+            profile.power_platform_api_url, self.http, self.auth.token_getter(POWER_PLATFORM_SCOPE)
+        )
+        self.gateway = (
+            DualWriteGateway(profile.dualwrite_gateway_url, self.http, self.auth.token_getter(DUALWRITE_SCOPE))
+            if profile.dualwrite_gateway_url
+            else None
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def environments(self) -> list[LcsEnvironment]:
+        return self.lcs.environments(self.profile.lcs_project_id)
+
+    def environment(self, environment_id: str) -> LcsEnvironment:
+        return self.lcs.environment(self.profile.lcs_project_id, environment_id)
+
+    def dataverse(self, instance_url: str) -> DataverseClient:
+        return DataverseClient(instance_url, self.http, self.auth.token_getter(dataverse_scope(instance_url)))
+
+    def power_platform(self, environment: LcsEnvironment) -> PowerPlatformSnapshot:
+        """Read every source of the Power Platform Integration pane; a failing source becomes a Fault."""
+        dataverse: DataverseEnvironment | Fault | None = _attempt(lambda: self.bap.for_fo_environment(environment))
+        integration = None
+        packages = None
+        if isinstance(dataverse, DataverseEnvironment):
+            integration = _attempt(lambda: self.dataverse(dataverse.instance_url).integration_details())
+            packages = _attempt(lambda: self.ppapi.packages(dataverse.bap_environment_id))
+        link: DualWriteLink | Fault | None
+        if self.gateway is None:
+            link = Fault(
+                service="dual-write gateway",
+                message="no dualwrite_gateway_url in the profile, so the link state cannot be read",
+                code="not_configured",
+            )
+        else:
+            gateway = self.gateway
+            link = _attempt(lambda: gateway.link(environment.fo_url))
+        link_integration = None
+        if isinstance(link, DualWriteLink) and link.linked and link.dataverse_url:
+            linked_url = link.dataverse_url
+            same = isinstance(dataverse, DataverseEnvironment) and dataverse.instance_url == linked_url
+            if not same:
+                link_integration = _attempt(lambda: self.dataverse(linked_url).integration_details())
+        return PowerPlatformSnapshot(
+            dataverse=dataverse,
+            integration=integration,
+            packages=packages,
+            link=link,
+            link_dataverse_integration=link_integration,
+            read_at=self.clock(),
+        )
+
+    def assess(self, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot) -> Assessment:
+        read_only = environment.is_production and not self.profile.allow_production_changes
+        return assess(environment, snapshot, read_only=read_only)
+
+    def status(self, environment_id: str = "") -> StatusReport:
+        wanted = environment_id or self.profile.environment_id
+        environment = self.environment(wanted) if wanted else self._only_environment()
+        snapshot = self.power_platform(environment)
+        return StatusReport(environment, snapshot, self.assess(environment, snapshot), self.auth.signed_in())
+
+    def _only_environment(self) -> LcsEnvironment:
+        environments = self.environments()
+        if len(environments) == 1:
+            return environments[0]
+        names = ", ".join(f"{e.name} ({e.environment_id})" for e in environments)
+        raise ServiceError(
+            Fault(
+                service="LCS API",
+                message=f"the project has {len(environments)} environments; choose one with "
+                f"--environment or environment_id in the profile: {names}",
+                code="choose_environment",
+            )
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+T = TypeVar("T")
+
+
+def _attempt(call: Callable[[], T]) -> T | Fault:
+    try:
+        return call()
+    except ServiceError as error:
+        return error.fault

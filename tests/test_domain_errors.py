@@ -1,0 +1,51 @@
+"""Every documented code maps to a meaning and a remedy; unknown ones fall back sensibly."""
+
+from __future__ import annotations
+
+import pytest
+
+from dwtui.domain.errors import explain, known_codes, lookup
+from dwtui.domain.models import Fault
+
+
+def test_dw9003_crm_and_ax_get_different_remedies() -> None:
+    crm = explain(Fault("dual-write", "Failed to connect to CRM. Ensure that the service principal ...", "DW9003"))
+    ax = explain(Fault("dual-write", "Failed to connect to AX. Ensure that the service principal ...", "DW9003"))
+    assert crm.code == ax.code == "DW9003"
+    assert "Dataverse" in crm.remedy and "Entra ID applications" in ax.remedy
+    assert "requirements-and-prerequisites" in crm.doc
+
+
+def test_not_a_member_of_the_organization_points_to_the_onebox_steps() -> None:
+    found = explain(Fault("Dataverse", "The user is not a member of the organization.", "0x80072560", 403))
+    assert "application user" in found.remedy
+    assert "DualWriteUnoAuthenticationFnoToCds" in found.remedy
+
+
+def test_not_integrated() -> None:
+    found = explain(Fault("Dataverse", "Dataverse instance isn't integrated", "0x80048d0b", 400))
+    assert "Power Platform Integration" in found.remedy
+
+
+@pytest.mark.parametrize(("status", "family"), [(502, "internal error"), (503, "internal error"), (429, "throttling")])
+def test_http_status_falls_back_to_its_family(status: int, family: str) -> None:
+    found = explain(Fault("LCS API", "x", f"HTTP {status}", status))
+    assert family in found.meaning
+
+
+def test_unknown_code_keeps_the_message() -> None:
+    found = explain(Fault("LCS API", "something odd", "XYZ"))
+    assert found.code == "XYZ"
+    assert found.meaning == "something odd"
+    assert found.remedy
+
+
+def test_every_catalogue_code_explains_itself() -> None:
+    for code in known_codes():
+        found = lookup(code, "Failed to connect to CRM")
+        assert found is not None, code
+        assert found.meaning and found.remedy
+
+
+def test_lookup_of_unknown_code_is_none() -> None:
+    assert lookup("NOPE123") is None

@@ -129,7 +129,9 @@ def test_linked_elsewhere_is_a_mismatch_with_reset_remedy() -> None:
 
 def test_linked_without_integration_is_a_mismatch_with_connect_remedy() -> None:
     link = linked_to("https://contoso-uat-old.crm.dynamics.com/")
-    result = assess(UAT, snapshot(dataverse=None, integration=None, packages=None, link=link), read_only=False)
+    result = assess(
+        UAT, snapshot(dataverse=None, integration=None, packages=None, link=link), read_only=False
+    )
     assert result.integration is IntegrationState.NOT_SET_UP
     assert result.mismatch is not None
     assert result.mismatch.remedy is Remedy.CONNECT_INTEGRATION
@@ -147,7 +149,9 @@ def test_dataverse_saying_not_integrated_means_not_set_up_and_is_not_a_fault() -
 def test_unreadable_sources_are_unknown_and_reported() -> None:
     down = Fault(service="dual-write gateway", message="HTTP 503", code="HTTP 503", http_status=503)
     bap_down = Fault(service="BAP admin API", message="timeout", code="timeout")
-    result = assess(UAT, snapshot(dataverse=bap_down, integration=None, packages=None, link=down), read_only=False)
+    result = assess(
+        UAT, snapshot(dataverse=bap_down, integration=None, packages=None, link=down), read_only=False
+    )
     assert result.integration is IntegrationState.UNKNOWN
     assert result.link is LinkState.UNKNOWN
     assert set(result.faults) == {down, bap_down}

@@ -9,8 +9,12 @@ from dwtui.domain.models import Fault
 
 
 def test_dw9003_crm_and_ax_get_different_remedies() -> None:
-    crm = explain(Fault("dual-write", "Failed to connect to CRM. Ensure that the service principal ...", "DW9003"))
-    ax = explain(Fault("dual-write", "Failed to connect to AX. Ensure that the service principal ...", "DW9003"))
+    crm = explain(
+        Fault("dual-write", "Failed to connect to CRM. Ensure that the service principal ...", "DW9003")
+    )
+    ax = explain(
+        Fault("dual-write", "Failed to connect to AX. Ensure that the service principal ...", "DW9003")
+    )
     assert crm.code == ax.code == "DW9003"
     assert "Dataverse" in crm.remedy and "Entra ID applications" in ax.remedy
     assert "requirements-and-prerequisites" in crm.doc
@@ -27,7 +31,9 @@ def test_not_integrated() -> None:
     assert "Power Platform Integration" in found.remedy
 
 
-@pytest.mark.parametrize(("status", "family"), [(502, "internal error"), (503, "internal error"), (429, "throttling")])
+@pytest.mark.parametrize(
+    ("status", "family"), [(502, "internal error"), (503, "internal error"), (429, "throttling")]
+)
 def test_http_status_falls_back_to_its_family(status: int, family: str) -> None:
     found = explain(Fault("LCS API", "x", f"HTTP {status}", status))
     assert family in found.meaning

@@ -16,7 +16,6 @@ from dwtui.domain.models import (
     DataverseEnvironment,
     DualWriteLink,
     Fault,
-    IntegrationDetails,
     LcsEnvironment,
     PackageState,
     PowerPlatformSnapshot,
@@ -121,7 +120,10 @@ def dual_write_package(packages: tuple[ApplicationPackage, ...]) -> ApplicationP
             if package.unique_name.lower() == name.lower():
                 return package
     for package in packages:
-        if "dual-write" in package.application_name.lower() or "dual write" in package.application_name.lower():
+        if (
+            "dual-write" in package.application_name.lower()
+            or "dual write" in package.application_name.lower()
+        ):
             return package
     return None
 
@@ -187,9 +189,7 @@ def find_mismatch(snapshot: PowerPlatformSnapshot, integration: IntegrationState
 
 def _faults(snapshot: PowerPlatformSnapshot) -> tuple[Fault, ...]:
     parts = (snapshot.dataverse, snapshot.integration, snapshot.packages, snapshot.link)
-    return tuple(
-        part for part in parts if isinstance(part, Fault) and part.code != NOT_INTEGRATED_CODE
-    )
+    return tuple(part for part in parts if isinstance(part, Fault) and part.code != NOT_INTEGRATED_CODE)
 
 
 def assess(

@@ -165,7 +165,8 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "HTTP 429",
         r"",
         "The service is throttling requests (LCS allows 6 calls per project per minute).",
-        "dwtui waits as long as the service asks (Retry-After) and tries again; wait a minute if it persists.",
+        "dwtui waits as long as the service asks (Retry-After) and tries again; "
+        "wait a minute if it persists.",
         "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/lifecycle-services/api/v1/"
         "reference-environment-metadata",
     ),
@@ -244,7 +245,9 @@ def explain(fault: Fault) -> Explanation:
                 not entry.pattern or re.search(entry.pattern, fault.message, re.IGNORECASE)
             ):
                 return Explanation(fault.code or code, entry.meaning, entry.remedy, entry.doc)
-    return Explanation(fault.code or "error", fault.message, "Try again; if it persists, see the Activity pane.")
+    return Explanation(
+        fault.code or "error", fault.message, "Try again; if it persists, see the Activity pane."
+    )
 
 
 def lookup(code: str, message: str = "") -> Explanation | None:

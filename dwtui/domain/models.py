@@ -71,7 +71,7 @@ class DataverseEnvironment:
 
 @dataclass(frozen=True, slots=True)
 class IntegrationDetails:
-    """Dataverse `RetrieveFinanceAndOperationsIntegrationDetails`: the F&O environment it is integrated with."""
+    """Dataverse `RetrieveFinanceAndOperationsIntegrationDetails`: the F&O environment it serves."""
 
     fo_url: str  # Url
     tenant_id: str  # TenantId
@@ -131,7 +131,9 @@ class Fault:
     `code` is the service's own code when it gave one (DW9003, 0x80048d0b, invalid_client, HTTP 429, ...).
     """
 
-    service: str  # "LCS API", "BAP admin API", "Dataverse", "Power Platform API", "dual-write gateway", "sign-in"
+    service: (
+        str  # "LCS API", "BAP admin API", "Dataverse", "Power Platform API", "dual-write gateway", "sign-in"
+    )
     message: str
     code: str = ""
     http_status: int | None = None

@@ -71,7 +71,9 @@ class Session:
             profile.power_platform_api_url, self.http, self.auth.token_getter(POWER_PLATFORM_SCOPE)
         )
         self.gateway = (
-            DualWriteGateway(profile.dualwrite_gateway_url, self.http, self.auth.token_getter(DUALWRITE_SCOPE))
+            DualWriteGateway(
+                profile.dualwrite_gateway_url, self.http, self.auth.token_getter(DUALWRITE_SCOPE)
+            )
             if profile.dualwrite_gateway_url
             else None
         )
@@ -89,7 +91,9 @@ class Session:
 
     def power_platform(self, environment: LcsEnvironment) -> PowerPlatformSnapshot:
         """Read every source of the Power Platform Integration pane; a failing source becomes a Fault."""
-        dataverse: DataverseEnvironment | Fault | None = _attempt(lambda: self.bap.for_fo_environment(environment))
+        dataverse: DataverseEnvironment | Fault | None = _attempt(
+            lambda: self.bap.for_fo_environment(environment)
+        )
         integration = None
         packages = None
         if isinstance(dataverse, DataverseEnvironment):

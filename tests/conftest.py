@@ -1,0 +1,34 @@
+"""Shared fixtures: simulators over real TLS on loopback, stopped at teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from dwtui.sim.server import SimServer
+
+SimFactory = Callable[..., SimServer]
+
+
+@pytest.fixture
+def sim_factory() -> Iterator[SimFactory]:
+    """callable(scenario="happy", speed=50.0, **kw) -> a started SimServer, stopped at teardown."""
+    started: list[SimServer] = []
+
+    def factory(scenario: str = "happy", speed: float = 50.0, **kw: Any) -> SimServer:
+        server = SimServer(scenario=scenario, speed=speed, **kw)
+        server.start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def sim(sim_factory: SimFactory) -> SimServer:
+    """The happy scenario at speed 50."""
+    return sim_factory()

@@ -22,11 +22,25 @@ DEFAULT_POWER_PLATFORM_API = "https://api.powerplatform.com"
 # documented way to compute it, so a profile names it (see dualwrite-gateway-dwhelper.md 1.1).
 DEFAULT_DUALWRITE_GATEWAY = ""
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
-_PROJECT = re.compile(r"^[0-9]{1,12}$")
-_ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Every pattern is used with fullmatch: `$` alone would also accept a trailing newline.
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_DOMAIN = re.compile(r"(?=.{4,253}\Z)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}")
+_PROJECT = re.compile(r"[0-9]{1,12}")
+_ENVIRONMENT_ID = re.compile(r"[0-9a-fA-F]{32}|" + _GUID.pattern)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]{2,45}")
+# Setting names that can only hold a secret: those live in the OS keyring, never in this file.
+_SECRET_WORDS = (
+    "secret",
+    "password",
+    "passphrase",
+    "token",
+    "credential",
+    "apikey",
+    "api_key",
+    "private_key",
+)
 
 # Environment variables that override a profile, following the Azure SDK names where they exist.
 ENV_OVERRIDES: dict[str, str] = {
@@ -102,13 +116,40 @@ def dataverse_scope(instance_url: str) -> str:
     return f"{instance_url.rstrip('/')}/.default"
 
 
+def _show(value: str, limit: int = 80) -> str:
+    """A value as it may appear inside a one-line message: printable, and not too long."""
+    shown = "".join(c if c.isprintable() else "?" for c in value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _is_host(host: str) -> bool:
+    if ":" in host:  # urlsplit has already taken the brackets off an IPv6 literal
+        return bool(_IPV6.fullmatch(host))
+    labels = host.split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def _is_https_url(value: str) -> bool:
+    # urlsplit silently drops tabs and newlines, so any whitespace or control character is refused first.
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return False
     try:
         parts = urlsplit(value)
-        _ = parts.port  # raises on a malformed port
+        port = parts.port  # raises on a malformed port
     except ValueError:
         return False
-    return parts.scheme == "https" and bool(parts.hostname) and not parts.username and not parts.password
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and _is_host(parts.hostname or "")
+        and port != 0
+        and not parts.username
+        and not parts.password
+        and not parts.query
+        and not parts.fragment
+        and "?" not in value
+        and "#" not in value
+    )
 
 
 def _text(raw: Mapping[str, Any], key: str, profile: str) -> str:
@@ -119,10 +160,10 @@ def _text(raw: Mapping[str, Any], key: str, profile: str) -> str:
 
 
 def validate_guid(value: str, field_name: str, profile: str = "") -> str:
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise ProfileError(
             field_name,
-            f"'{value}' is not a GUID" if value else "is missing",
+            f"'{_show(value)}' is not a GUID" if value else "is missing",
             "use the form 00000000-0000-0000-0000-000000000000",
             profile,
         )
@@ -130,13 +171,13 @@ def validate_guid(value: str, field_name: str, profile: str = "") -> str:
 
 
 def validate_tenant(value: str, profile: str = "") -> str:
-    if _GUID.match(value):
+    if _GUID.fullmatch(value):
         return value.lower()
-    if _DOMAIN.match(value):
+    if _DOMAIN.fullmatch(value):
         return value.lower()
     raise ProfileError(
         "tenant_id",
-        f"'{value}' is neither a tenant GUID nor a domain" if value else "is missing",
+        f"'{_show(value)}' is neither a tenant GUID nor a domain" if value else "is missing",
         "use the directory (tenant) id GUID or a domain such as contoso.onmicrosoft.com",
         profile,
     )
@@ -148,18 +189,18 @@ def validate_url(value: str, field_name: str, profile: str = "", required: bool 
     if not _is_https_url(value):
         raise ProfileError(
             field_name,
-            f"'{value}' is not an https URL" if value else "is missing",
-            "use https://host[:port][/path]; dwtui only talks TLS",
+            f"'{_show(value)}' is not an https URL" if value else "is missing",
+            "use https://host[:port][/path] with no query or fragment; dwtui only talks TLS",
             profile,
         )
     return value.rstrip("/")
 
 
 def validate_project_id(value: str, profile: str = "") -> str:
-    if not _PROJECT.match(value):
+    if not _PROJECT.fullmatch(value):
         raise ProfileError(
             "lcs_project_id",
-            f"'{value}' is not an LCS project id" if value else "is missing",
+            f"'{_show(value)}' is not an LCS project id" if value else "is missing",
             "use the number in the LCS project URL, e.g. 1234567",
             profile,
         )
@@ -167,10 +208,10 @@ def validate_project_id(value: str, profile: str = "") -> str:
 
 
 def validate_environment_id(value: str, profile: str = "") -> str:
-    if value and not _ENVIRONMENT_ID.match(value):
+    if value and not _ENVIRONMENT_ID.fullmatch(value):
         raise ProfileError(
             "environment_id",
-            f"'{value}' is not an LCS environment id",
+            f"'{_show(value)}' is not an LCS environment id",
             "use the 32-hex or GUID id shown in LCS Environment details, or leave it empty to pick",
             profile,
         )
@@ -178,10 +219,10 @@ def validate_environment_id(value: str, profile: str = "") -> str:
 
 
 def validate_name(value: str) -> str:
-    if not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise ProfileError(
             "name",
-            f"'{value}' is not a usable profile name",
+            f"'{_show(str(value))}' is not a usable profile name",
             "use letters, digits, '.', '_' or '-', starting with a letter or digit",
         )
     return value
@@ -193,22 +234,50 @@ _KNOWN = {f.name for f in fields(Profile)} - {"name", "extra"}
 def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
     """Validate one `[profiles.NAME]` table. Raises ProfileError naming the first bad field."""
     validate_name(name)
+    if not isinstance(raw, Mapping):
+        raise ProfileError(
+            name, "is not a table of settings", f"write it as [profiles.{name}] with key = value"
+        )
+    secret = sorted(key for key in raw if is_secret_setting(key))
+    if secret:
+        raise ProfileError(
+            secret[0],
+            "secrets are never kept in the config file",
+            "remove it and store it in the OS keyring instead (dwtui secret set)",
+            name,
+        )
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise ProfileError(
-            unknown[0], "is not a profile setting", f"remove it; known settings: {', '.join(sorted(_KNOWN))}", name
+            unknown[0],
+            "is not a profile setting",
+            f"remove it; known settings: {', '.join(sorted(_KNOWN))}",
+            name,
         )
     auth = _text(raw, "auth", name) or "device-code"
     if auth not in AUTH_METHODS:
-        raise ProfileError("auth", f"'{auth}' is not a sign-in method", f"use one of {', '.join(AUTH_METHODS)}", name)
+        methods = ", ".join(AUTH_METHODS)
+        raise ProfileError("auth", f"'{_show(auth)}' is not a sign-in method", f"use one of {methods}", name)
     allow = raw.get("allow_production_changes", False)
     if not isinstance(allow, bool):
-        raise ProfileError("allow_production_changes", f"'{allow}' is not true or false", "write true or false", name)
+        raise ProfileError(
+            "allow_production_changes",
+            f"'{_show(str(allow))}' is not true or false",
+            "write true or false",
+            name,
+        )
     certificate_path = _text(raw, "certificate_path", name)
     if auth == "certificate" and not certificate_path:
         raise ProfileError(
-            "certificate_path", "is missing", "name the PEM file holding the private key and certificate", name
+            "certificate_path",
+            "is missing",
+            "name the PEM file holding the private key and certificate",
+            name,
         )
+
+    def url(key: str, default: str) -> str:
+        return validate_url(_text(raw, key, name) or default, key, name, required=bool(default))
+
     return Profile(
         name=name,
         tenant_id=validate_tenant(_text(raw, "tenant_id", name), name),
@@ -217,15 +286,11 @@ def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
         environment_id=validate_environment_id(_text(raw, "environment_id", name), name),
         auth=auth,
         certificate_path=certificate_path,
-        authority_url=validate_url(_text(raw, "authority_url", name) or DEFAULT_AUTHORITY, "authority_url", name),
-        lcs_api_url=validate_url(_text(raw, "lcs_api_url", name) or DEFAULT_LCS_API, "lcs_api_url", name),
-        bap_api_url=validate_url(_text(raw, "bap_api_url", name) or DEFAULT_BAP_API, "bap_api_url", name),
-        power_platform_api_url=validate_url(
-            _text(raw, "power_platform_api_url", name) or DEFAULT_POWER_PLATFORM_API, "power_platform_api_url", name
-        ),
-        dualwrite_gateway_url=validate_url(
-            _text(raw, "dualwrite_gateway_url", name), "dualwrite_gateway_url", name, required=False
-        ),
+        authority_url=url("authority_url", DEFAULT_AUTHORITY),
+        lcs_api_url=url("lcs_api_url", DEFAULT_LCS_API),
+        bap_api_url=url("bap_api_url", DEFAULT_BAP_API),
+        power_platform_api_url=url("power_platform_api_url", DEFAULT_POWER_PLATFORM_API),
+        dualwrite_gateway_url=url("dualwrite_gateway_url", DEFAULT_DUALWRITE_GATEWAY),
         ca_bundle=_text(raw, "ca_bundle", name),
         allow_production_changes=allow,
     )
@@ -240,8 +305,21 @@ def apply_overrides(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[
             merged[key] = value
     allow = environ.get("DWTUI_ALLOW_PRODUCTION_CHANGES")
     if allow:
-        merged["allow_production_changes"] = allow.strip().lower() in ("1", "true", "yes")
+        word = allow.strip().lower()
+        # Anything else stays text, so parse_profile names the field instead of guessing "no".
+        merged["allow_production_changes"] = _BOOLEANS.get(word, allow)
     return merged
+
+
+_BOOLEANS = {word: True for word in ("1", "true", "yes", "on")} | {
+    word: False for word in ("0", "false", "no", "off")
+}
+
+
+def is_secret_setting(key: object) -> bool:
+    """True for a setting name that could only hold a secret (client_secret, sql_password, ...)."""
+    lowered = str(key).lower().replace("-", "_")
+    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def profile_to_toml_table(profile: Profile) -> dict[str, Any]:

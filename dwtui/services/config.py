@@ -1,0 +1,201 @@
+"""The profiles file: TOML in the platform's config directory, environment variables laid over it.
+
+Every failure is a ProfileError naming the field (or the file) and the fix, so the CLI can print
+one line and exit 2. Secrets are refused here (domain.profile.parse_profile): they belong in the
+OS keyring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from dwtui.domain.profile import (
+    ENV_OVERRIDES,
+    Profile,
+    ProfileError,
+    apply_overrides,
+    is_secret_setting,
+    parse_profile,
+    validate_name,
+)
+
+_TOP_LEVEL = ("default_profile", "profiles")
+_FILE = "config"  # the "field" a whole-file problem is reported under
+
+
+def default_config_path() -> Path:
+    return platformdirs.user_config_path("dwtui") / "config.toml"
+
+
+@dataclass
+class Config:
+    path: Path
+    profiles: dict[str, Profile]
+    default_profile: str | None
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> Config:
+    """Read and validate every profile. A missing file at the default path is an empty Config."""
+    explicit = path is not None
+    path = Path(path) if path is not None else default_config_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        if not explicit:
+            return Config(path=path, profiles={}, default_profile=None)
+        raise ProfileError(
+            _FILE,
+            f"{path} does not exist",
+            "check --config, or write one with `dwtui sim --write-config PATH`",
+        ) from error
+    except OSError as error:
+        raise ProfileError(
+            _FILE,
+            f"cannot read {path}: {error.strerror or error}",
+            "check the path and that you may read it",
+        ) from error
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ProfileError(_FILE, f"{path} is not UTF-8 text", "save it as UTF-8") from error
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message already ends with "(at line L, column C)".
+        raise ProfileError(_FILE, f"{path} is not valid TOML: {error}", "fix the syntax there") from error
+    return _config_from(path, document, environ)
+
+
+def _config_from(path: Path, document: dict[str, Any], environ: Mapping[str, str]) -> Config:
+    for key in document:
+        if is_secret_setting(key):
+            raise ProfileError(
+                key,
+                "secrets are never kept in the config file",
+                "remove it and store it in the OS keyring instead (dwtui secret set)",
+            )
+        if key not in _TOP_LEVEL:
+            raise ProfileError(
+                key,
+                f"is not a setting of {path.name}",
+                "put settings inside a [profiles.NAME] table; top level holds only default_profile",
+            )
+    tables = document.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ProfileError("profiles", "is not a table", "write each profile as [profiles.NAME]")
+    profiles: dict[str, Profile] = {}
+    for name, table in tables.items():
+        validate_name(name)
+        if not isinstance(table, dict):
+            raise ProfileError(name, "is not a table of settings", f"write it as [profiles.{name}]", name)
+        profiles[name] = _resolve_paths(_parse_with_overrides(name, table, environ), path.parent)
+    default = document.get("default_profile")
+    if default is not None:
+        if not isinstance(default, str):
+            raise ProfileError("default_profile", "is not text", 'write default_profile = "NAME"')
+        if default not in profiles:
+            raise ProfileError("default_profile", f"'{default}' is not a profile in {path}", _known(profiles))
+    return Config(path=path, profiles=profiles, default_profile=default)
+
+
+def _parse_with_overrides(name: str, table: dict[str, Any], environ: Mapping[str, str]) -> Profile:
+    try:
+        return parse_profile(name, apply_overrides(table, environ))
+    except ProfileError as error:
+        # A bad value that came from the environment must name the variable, not the file.
+        variable = next(
+            (v for v, key in ENV_OVERRIDES.items() if key == error.field_name and environ.get(v)), ""
+        )
+        if not variable and error.field_name == "allow_production_changes":
+            variable = (
+                "DWTUI_ALLOW_PRODUCTION_CHANGES" if environ.get("DWTUI_ALLOW_PRODUCTION_CHANGES") else ""
+            )
+        if not variable:
+            raise
+        raise ProfileError(
+            f"{error.field_name} (from {variable})", error.problem, f"{error.fix}, or unset {variable}", name
+        ) from error
+
+
+def _resolve_paths(profile: Profile, base: Path) -> Profile:
+    """`~` and paths relative to the config file's folder, as a person writing the file means them."""
+
+    def resolved(value: str) -> str:
+        if not value:
+            return value
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else base / path)
+
+    return replace(
+        profile, ca_bundle=resolved(profile.ca_bundle), certificate_path=resolved(profile.certificate_path)
+    )
+
+
+def _known(profiles: Mapping[str, object]) -> str:
+    if not profiles:
+        return "add a [profiles.NAME] table (or run `dwtui sim --write-config PATH`)"
+    return f"use one of: {', '.join(sorted(profiles))}"
+
+
+def select_profile(config: Config, name: str | None) -> Profile:
+    """The named profile, else the default one, else the only one."""
+    if name:
+        profile = config.profiles.get(name)
+        if profile is None:
+            raise ProfileError("profile", f"'{name}' is not in {config.path}", _known(config.profiles))
+        return profile
+    if config.default_profile:
+        return config.profiles[config.default_profile]
+    if len(config.profiles) == 1:
+        return next(iter(config.profiles.values()))
+    if not config.profiles:
+        raise ProfileError("profile", f"no profile in {config.path}", _known(config.profiles))
+    raise ProfileError(
+        "profile",
+        f"{config.path} has several profiles and no default_profile",
+        f"choose one with --profile ({', '.join(sorted(config.profiles))}) or set default_profile",
+    )
+
+
+def write_config(path: Path, profiles: Mapping[str, dict[str, Any]], default_profile: str | None) -> None:
+    """Write the file readable by its owner only, after checking every profile would load back."""
+    for name, table in profiles.items():
+        parse_profile(name, table)
+    if default_profile is not None and default_profile not in profiles:
+        raise ProfileError(
+            "default_profile", f"'{default_profile}' is not among the profiles written", _known(profiles)
+        )
+    document: dict[str, Any] = {}
+    if default_profile is not None:
+        document["default_profile"] = default_profile
+    document["profiles"] = {name: dict(table) for name, table in profiles.items()}
+    text = tomli_w.dumps(document)
+    path = Path(path)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A temporary file in the same folder, then a rename: a crash never leaves half a file, and
+        # mkstemp creates it 0600 from the start, so no other user can open it in between.
+        handle, temporary = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise ProfileError(
+            _FILE,
+            f"cannot write {path}: {error.strerror or error}",
+            "choose another path with --config or fix the folder's permissions",
+        ) from error

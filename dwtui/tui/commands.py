@@ -1,0 +1,96 @@
+"""Every action of the main screen, once: its key, footer label and command palette entry.
+
+The footer bindings and the command palette are both built from this table, so an action
+cannot exist in one and be missing from the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    action: str  # the App's action_<name>
+    key: str  # Textual key name; "" = palette only
+    label: str  # footer label
+    title: str  # command palette title
+    help: str  # command palette help line and binding tooltip
+    show: bool = True  # shown in the footer
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "refresh", "r", "Refresh", "Refresh", "Read the environment and its Power Platform Integration again"
+    ),
+    Command(
+        "environments", "e", "Environments", "Environments", "Choose another environment of the LCS project"
+    ),
+    Command(
+        "setup",
+        "d",
+        "Dual-write app",
+        "Dual-write application",
+        "Install the dual-write application (terms, Configure, OK) and watch its progress",
+    ),
+    Command(
+        "link",
+        "l",
+        "Link",
+        "Link to Power Platform environment",
+        "Link the dual-write connection to the Dataverse Power Platform Integration names",
+    ),
+    Command(
+        "reset",
+        "R",
+        "Reset",
+        "Reset dual-write connection",
+        "Reset the dual-write connection to the Dataverse Power Platform Integration names",
+    ),
+    Command(
+        "onebox", "o", "One-box", "One-box", "Application user, flight SQL and AOS restart on a one-box VM"
+    ),
+    Command(
+        "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"
+    ),
+    Command("help", "question_mark", "Help", "Help", "The documented procedure and every key"),
+    Command("quit", "q", "Quit", "Quit", "Leave dwtui"),
+)
+
+# Actions that belong to later issues: the issue that delivers each.
+ARRIVES_WITH: dict[str, int] = {"setup": 3, "link": 4, "reset": 4, "onebox": 5}
+
+
+def key_display(key: str) -> str:
+    return "?" if key == "question_mark" else key
+
+
+def bindings() -> list[Binding]:
+    return [
+        Binding(
+            command.key,
+            command.action,
+            command.label,
+            show=command.show,
+            key_display=key_display(command.key),
+            id=f"dwtui.{command.action}",
+            tooltip=command.help,
+        )
+        for command in COMMANDS
+        if command.key
+    ]
+
+
+def system_commands(app: App[int]) -> Iterable[SystemCommand]:
+    # The palette calls the action methods directly, not through check_action: an action that
+    # cannot run explains why (a notification) instead of doing nothing.
+    for command in COMMANDS:
+        yield SystemCommand(command.title, command.help, getattr(app, f"action_{command.action}"))

@@ -1,0 +1,57 @@
+"""Everything known about the faults of a pane: code, meaning, remedy, the service's words, where."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from dwtui.domain.errors import explain
+from dwtui.domain.models import Fault
+
+
+def fault_details(fault: Fault) -> str:
+    explanation = explain(fault)
+    rows = [
+        ("Service", fault.service),
+        ("Code", explanation.code),
+        ("HTTP status", "" if fault.http_status is None else str(fault.http_status)),
+        ("Message", fault.message),
+        ("Meaning", explanation.meaning),
+        ("Remedy", explanation.remedy),
+        ("Documentation", explanation.doc),
+        ("Request", fault.url),
+        ("Retry after", "" if fault.retry_after is None else f"{fault.retry_after:g} s"),
+    ]
+    return "\n".join(f"{label + ':':<15}{value}" for label, value in rows if value)
+
+
+class ErrorDetailsScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="dwtui.error.close", tooltip="Close the error details")
+    ]
+
+    def __init__(self, faults: Sequence[Fault]) -> None:
+        super().__init__()
+        self.faults = tuple(faults)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-dialog", classes="dialog"):
+            yield Label("Error details", classes="dialog-title")
+            with VerticalScroll(id="error-body"):
+                if not self.faults:
+                    yield Static("No faults on screen.", markup=False)
+                for fault in self.faults:
+                    yield Static(fault_details(fault), classes="error-fault", markup=False)
+            yield Button("Close (Esc)", id="error-close", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

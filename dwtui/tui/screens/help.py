@@ -1,0 +1,88 @@
+"""Help: the documented LCS procedure, step by step with what dwtui does for each, and every key."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Markdown, Static
+
+from dwtui.tui.commands import COMMANDS, key_display
+from dwtui.tui.widgets.fields import Fields
+
+# "Dual-write setup from Lifecycle Services" (learn.microsoft.com), the steps in its words,
+# each followed by where dwtui does it.
+PROCEDURE = """\
+## Dual-write setup from Lifecycle Services
+
+Prerequisite: the environment's Power Platform Integration is set up (LCS connects the finance and
+operations environment with a new or an existing Dataverse instance).
+
+1. On the **Environment Details** page, expand the **Power Platform Integration** section.
+   *dwtui: the right-hand pane of the main screen.*
+2. Select the **Dual-write application** button. *dwtui: key d.*
+3. Review the terms and conditions, and then select **Configure**.
+4. Select **OK** to continue.
+5. Monitor the progress. Setup typically takes 30 minutes or less. *dwtui: the Progress pane, live.*
+6. When the setup is complete, a message says whether it succeeded or failed, with the error. Fix any
+   errors before moving to the next step.
+7. Select **Link to Power Platform environment** to link Dataverse and the environment's databases.
+   It typically takes less than 5 minutes. *dwtui: key l.*
+8. When the linking is complete, a hyperlink is displayed. Use it to sign in to the dual-write
+   administration area and set up entity mappings.
+
+### One-box development environments (key o)
+
+Create the Dataverse application user (the app registered for the environment, the root business
+unit, a role such as System Administrator), enable the `DualWriteUnoAuthenticationFnoToCds` flight in
+AXDB, then restart the AOS. Without it, dual-write fails with 0x80072560 "The user is not a member of
+the organization".
+
+### Linking mismatch
+
+"Microsoft has detected that your environment is linked via Dual-write to a different destination
+than specified in Power Platform Integration, which isn't recommended." The documented remedies:
+
+- If the environment has never been set up for Power Platform Integration, connect it to the
+  Dataverse instance that dual-write uses.
+- If it is already set up, reset the dual-write connection to the one Power Platform Integration
+  specifies (key R).
+"""
+
+
+def key_rows() -> list[tuple[str, str]]:
+    rows = [(key_display(c.key) if c.key else "palette", c.title) for c in COMMANDS]
+    return [*rows, ("ctrl+p", "Command palette"), ("escape", "Close a dialog, cancel sign-in")]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="dwtui.help.close", tooltip="Close help"),
+        Binding(
+            "question_mark", "close", "Close", key_display="?", id="dwtui.help.toggle", tooltip="Close help"
+        ),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            yield Label("Help  (Escape closes)", classes="dialog-title")
+            with Horizontal(id="help-body"):
+                with VerticalScroll(id="help-procedure-scroll"):
+                    yield Markdown(PROCEDURE, id="help-procedure")
+                with VerticalScroll(id="help-keys-scroll"):
+                    yield Label("Keys", classes="dialog-title")
+                    rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
+                    yield Fields("help-key", rows, id="help-keys")
+                    yield Static(
+                        "d, l and R show in the footer once the state is known; o on one-box VMs.",
+                        classes="hint",
+                    )
+
+    def on_mount(self) -> None:
+        keys = self.query_one("#help-keys", Fields)
+        for index, (_key, title) in enumerate(key_rows()):
+            keys.set(str(index), title)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,74 @@
+"""The Activity pane: every call dwtui made, newest at the bottom, the oldest dropped past a bound."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+if TYPE_CHECKING:
+    from dwtui.services.activity import ActivityEntry
+
+MAX_ROWS = 500
+
+
+def _duration(entry: ActivityEntry) -> str:
+    if entry.duration_ms is None:
+        return ""
+    if entry.duration_ms >= 1000:
+        return f"{entry.duration_ms / 1000:.1f} s"
+    return f"{entry.duration_ms:.0f} ms"
+
+
+class ActivityPane(Vertical):
+    """`show_timings=False` leaves out wall-clock times and durations, which vary run to run."""
+
+    def __init__(self, *, show_timings: bool = True, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes="pane")
+        self.border_title = "Activity"
+        self.show_timings = show_timings
+        self.entries: deque[ActivityEntry] = deque(maxlen=MAX_ROWS)
+        self._rows: deque[RowKey] = deque()
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[str] = DataTable(id="activity-table", cursor_type="none", zebra_stripes=False)
+        if self.show_timings:
+            table.add_column("Time", key="time")
+        table.add_column("What", key="what")
+        table.add_column("Status", key="status")
+        if self.show_timings:
+            table.add_column("Took", key="took")
+        table.add_column("URL / detail", key="detail")
+        yield table
+
+    def add(self, entry: ActivityEntry) -> None:
+        table = self.query_one("#activity-table", DataTable)
+        self.entries.append(entry)
+        if entry.kind == "http":
+            what = entry.method
+            detail = entry.url
+        else:
+            what = entry.kind
+            detail = " - ".join(part for part in (entry.service, entry.summary) if part)
+            if entry.url:
+                detail = f"{detail} {entry.url}"
+        status = "" if entry.status is None else str(entry.status)
+        cells = [what, status, detail]
+        if self.show_timings:
+            cells = [
+                time.strftime("%H:%M:%S", time.localtime(entry.at)),
+                what,
+                status,
+                _duration(entry),
+                detail,
+            ]
+        self._rows.append(table.add_row(*cells))
+        while len(self._rows) > MAX_ROWS:
+            table.remove_row(self._rows.popleft())
+        table.scroll_end(animate=False, immediate=False)
+        self.border_subtitle = f"{len(self.entries)} recorded"

@@ -1,0 +1,82 @@
+"""Building the app against the simulator, and waiting for it without sleeping."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from dwtui.sim.server import SimServer
+from dwtui.tui.app import DwtuiApp, Phase
+from tests.helpers import make_session
+
+# 2026-01-01 00:00:00 UTC: every "read at" and countdown on screen is computed from this.
+FIXED_CLOCK = 1_767_225_600.0
+SNAPSHOT_PORT = 47443
+SIZE = (120, 40)
+NEVER = math.inf  # device_approve_after: only approve_device_code() approves
+
+
+def build_app(
+    sim: SimServer,
+    *,
+    signed_in: bool = True,
+    environment: str = "uat",
+    start_environment: str = "",
+    secrets: Any = None,
+    **profile_overrides: Any,
+) -> DwtuiApp:
+    """The app as the CLI builds it: `connect` makes the Session (signed in beforehand, or not)."""
+
+    def connect() -> Any:
+        return make_session(
+            sim, secrets=secrets, environment=environment, sign_in=signed_in, **profile_overrides
+        )
+
+    return DwtuiApp(
+        connect,
+        profile_name="sim",
+        clock=lambda: FIXED_CLOCK,
+        start_environment=start_environment,
+        show_timings=False,
+    )
+
+
+async def settle(pilot: Pilot[Any], until: Callable[[], bool], within: float = 30.0) -> None:
+    """Let workers finish and messages land until `until()` holds; fail after `within` seconds.
+
+    Thread workers are waited on (an event, not a sleep); a worker that a newer one superseded
+    counts as finished.
+    """
+    app = pilot.app
+    deadline = time.monotonic() + within
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {within} s (phase {app.phase})")
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def settle_screen(pilot: Pilot[Any], screen_type: type, within: float = 30.0) -> None:
+    """Wait for a screen without waiting on workers (a sign-in worker may be blocked on purpose)."""
+    deadline = time.monotonic() + within
+
+    def opened() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and screen.is_mounted and bool(screen.children)
+
+    while not opened():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{screen_type.__name__} did not open within {within} s")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def ready(app: DwtuiApp) -> Callable[[], bool]:
+    return lambda: app.phase in (Phase.READY, Phase.FAILED)

@@ -1,0 +1,232 @@
+"""Pilot tests of the main screen against the real simulator and the real services."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button, Label, Static
+
+from dwtui.domain.assessment import MISMATCH_WARNING
+from dwtui.tui.app import DwtuiApp, Phase
+from dwtui.tui.widgets.fields import Fields
+from tests.conftest import SimFactory
+from tests.tui.support import SIZE, build_app, ready, settle
+
+
+def ppi(app: DwtuiApp, key: str) -> str:
+    return app.query_one("#ppi-fields", Fields).value(key)
+
+
+def text(app: DwtuiApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).content)
+
+
+def enabled(app: DwtuiApp, button_id: str) -> bool:
+    return not app.query_one(f"#{button_id}", Button).disabled
+
+
+# scenario -> (integration, app state prefix, link prefix, setup, link, reset enabled)
+EXPECTED: dict[str, tuple[str, str, str, bool, bool, bool]] = {
+    "happy": ("set up", "not installed", "not linked", True, False, False),
+    "throttled": ("set up", "not installed", "not linked", True, False, False),
+    "installed": ("set up", "installed (version", "not linked", False, True, False),
+    "linked": ("set up", "installed (version", "linked to contoso-uat", False, False, False),
+    "not-integrated": ("not set up", "not installed", "not linked", False, False, False),
+    "mismatch": ("set up", "installed (version", "linked to contoso-uat-old", False, False, True),
+}
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: str) -> None:
+    integration, app_state, link, setup, link_enabled, reset = EXPECTED[scenario]
+    sim = sim_factory(scenario)
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        assert app.phase is Phase.READY
+        assert app.query_one("#env-fields", Fields).value("name") == "contoso-uat"
+        assert app.query_one("#env-fields", Fields).value("type") == "Sandbox"
+        assert ppi(app, "integration") == integration
+        assert ppi(app, "app").startswith(app_state)
+        assert ppi(app, "link").startswith(link)
+        assert (enabled(app, "setup"), enabled(app, "link"), enabled(app, "reset")) == (
+            setup,
+            link_enabled,
+            reset,
+        )
+        # A disabled button says why, next to it.
+        for button_id in ("setup", "link", "reset"):
+            reason = text(app, f"#{button_id}-reason")
+            assert bool(reason) is not enabled(app, button_id)
+        mismatch_shown = app.query_one("#mismatch").display
+        assert mismatch_shown is (scenario == "mismatch")
+        if scenario == "mismatch":
+            assert text(app, "#mismatch-warning") == MISMATCH_WARNING
+            assert text(app, "#mismatch-integration-url").rstrip("/").endswith("/dataverse/contosouat")
+            assert text(app, "#mismatch-dual-write-url").rstrip("/").endswith("/dataverse/contosouatold")
+            remedies = text(app, "#mismatch-remedies")
+            assert remedies.startswith("Applies: reset the dual-write connection")
+            assert "Otherwise (integration never set up): connect Power Platform Integration" in remedies
+        if scenario == "not-integrated":
+            assert ppi(app, "dataverse").startswith("none")
+            assert app.query_one("#ppi-hint").display
+            assert "Set up Power Platform Integration" in text(app, "#ppi-hint")
+        # Every HTTP call is in the Activity pane, redacted.
+        entries = app.activity_pane.entries
+        assert any(e.kind == "http" and "/lcs/environmentinfo/" in e.url for e in entries)
+        assert not any("access_token=" in e.url and "***" not in e.url for e in entries)
+
+
+async def test_throttling_shows_the_wait_as_the_loading_state(sim_factory: SimFactory) -> None:
+    # At speed 2 the prefilled window (another admin's calls) is still full when dwtui first calls LCS.
+    sim = sim_factory("throttled", speed=2.0, device_approve_after=0)
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        # While LCS makes dwtui wait, the Environment pane says so (Retry-After is at least 1 s).
+        while not any(entry.kind == "wait" for entry in app.activity_pane.entries):
+            await pilot.pause(0.02)
+            assert app.phase is not Phase.READY, "loaded without ever being throttled"
+        status = str(app.environment_pane.query_one(".pane-status", Label).content)
+        assert "throttled" in status and "retrying in" in status
+        await settle(pilot, ready(app))
+        assert app.phase is Phase.READY
+        assert not app.environment_pane.query_one(".pane-status", Label).display
+
+
+async def test_environment_picker_switches_to_production_read_only(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        assert not app.query_one("#header-production").display
+        await pilot.press("e")
+        from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
+
+        picker = app.screen
+        assert isinstance(picker, EnvironmentPickerScreen)
+        await settle(pilot, lambda: len(picker.environments) >= 3)
+        names = [env.name for env in picker.environments]
+        assert {"contoso-uat", "contoso-prod", "contoso-dev"} <= set(names)
+        for _ in range(names.index("contoso-prod") - names.index("contoso-uat")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.environment is not None and app.environment.name == "contoso-prod")
+        await settle(pilot, ready(app))
+        assert app.query_one("#env-fields", Fields).value("type") == "Production"
+        assert app.query_one("#header-production").display
+        assert app.query_one("#header-read-only").display
+        # prod is healthy (linked) and read-only: every change is refused, and says why.
+        assert ppi(app, "link").startswith("linked to")
+        for button_id in ("setup", "link", "reset"):
+            assert not enabled(app, button_id)
+            assert "read-only" in text(app, f"#{button_id}-reason")
+
+
+async def test_production_allowed_by_the_profile_is_not_read_only(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")
+    app = build_app(sim, start_environment="contoso-prod", allow_production_changes=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        assert app.environment is not None and app.environment.name == "contoso-prod"
+        assert app.query_one("#header-production").display
+        assert not app.query_one("#header-read-only").display
+        assert "read-only" not in text(app, "#setup-reason")
+
+
+async def test_help_opens_and_closes(sim_factory: SimFactory) -> None:
+    from dwtui.tui.screens.help import HelpScreen
+
+    app = build_app(sim_factory("happy"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        procedure = app.screen.query_one("#help-procedure")
+        assert "Select the **Dual-write application** button" in str(getattr(procedure, "source", ""))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_lists_every_action(sim_factory: SimFactory) -> None:
+    from textual.command import CommandList
+
+    from dwtui.tui.commands import COMMANDS
+
+    app = build_app(sim_factory("happy"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("ctrl+p")
+
+        def listed() -> set[str]:
+            lists = app.screen.query(CommandList)
+            if not lists:
+                return set()
+            options = lists.first(CommandList).options
+            return {str(getattr(option.prompt, "plain", option.prompt)).split("\n")[0] for option in options}
+
+        titles = {command.title for command in COMMANDS}
+        await settle(pilot, lambda: titles <= {line.strip() for text in listed() for line in [text]})
+        await pilot.press("escape")
+
+
+async def test_an_enabled_later_action_says_which_issue_brings_it(sim_factory: SimFactory) -> None:
+    app = build_app(sim_factory("happy"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.click("#setup")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("arrives with issue 3" in m for m in messages)
+        await pilot.press("l")  # disabled here: says why instead
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("install the dual-write application first" in m for m in messages)
+        await pilot.press("R")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("Reset dual-write connection is not available" in m for m in messages)
+
+
+async def test_reset_key_in_mismatch_and_quit_exit_code(sim_factory: SimFactory) -> None:
+    app = build_app(sim_factory("mismatch"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("R")
+        await pilot.pause()
+        assert any("arrives with issue 4" in n.message for n in app._notifications)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_a_service_fault_shows_code_meaning_remedy_and_details(sim_factory: SimFactory) -> None:
+    from dwtui.tui.screens.error_details import ErrorDetailsScreen
+
+    sim = sim_factory("happy")
+    sim.add_fault("/bap", "500", count=50)
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        faults = app.query_one("#ppi-faults")
+        assert faults.display
+        shown = str(faults.query_one(".fault-text", Static).content)
+        assert "BAP admin API: HTTP 500" in shown
+        assert "internal error" in shown and "Remedy:" in shown
+        await pilot.click("#ppi-faults .fault-details")
+        assert isinstance(app.screen, ErrorDetailsScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ErrorDetailsScreen)
+
+
+async def test_insecure_secret_store_is_reported_once(sim_factory: SimFactory) -> None:
+    import keyring.backends.fail
+
+    from dwtui.services.secrets import SecretStore
+
+    secrets = SecretStore(backend=keyring.backends.fail.Keyring())
+    assert secrets.warning
+    app = build_app(sim_factory("happy"), secrets=secrets)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("r")
+        await settle(pilot, ready(app))
+        warned = [n for n in app._notifications if n.message == secrets.warning]
+        assert len(warned) == 1

@@ -411,3 +411,37 @@ def test_close_is_idempotent(activity: ActivityLog) -> None:
     with pytest.raises(RuntimeError):
         policy.client.get("https://127.0.0.1:1/")
     assert isinstance(policy.client, httpx.Client)
+
+
+def test_close_interrupts_a_retry_wait(sim_factory: Any) -> None:
+    """Quitting during a long Retry-After must not sit the wait out."""
+    import threading
+    import time as clock
+
+    from dwtui.services.activity import ActivityLog
+    from dwtui.services.errors import ServiceError
+    from dwtui.services.http import HttpPolicy
+
+    sim = sim_factory("happy")
+    sim.add_fault(path_prefix="/lcs", kind="429", count=5, retry_after=100)
+    policy = HttpPolicy(ca_bundle=str(sim.ca_file), activity=ActivityLog(), max_wait=100.0)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            policy.request("LCS API", "GET", f"{sim.base_url}/lcs/environmentinfo/v1/detail/project/1/")
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=call)
+    started = clock.monotonic()
+    worker.start()
+    deadline = clock.monotonic() + 10
+    while not any(e.kind == "wait" for e in policy.activity.entries()) and clock.monotonic() < deadline:
+        clock.sleep(0.01)
+    policy.close()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert clock.monotonic() - started < 10
+    assert isinstance(outcome[0], ServiceError)
+    assert outcome[0].fault.code == "cancelled"

@@ -152,7 +152,7 @@ class HttpPolicy:
         timeout: float = 30.0,
         max_attempts: int = 4,
         max_wait: float = 120.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.ca_bundle = ca_bundle or None
@@ -160,7 +160,9 @@ class HttpPolicy:
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.max_wait = max(0.0, max_wait)
-        self._sleep = sleep
+        # Waits end early when the policy is closed, so quitting never sits out a Retry-After.
+        self._closing = threading.Event()
+        self._sleep = sleep or self._closing.wait
         self._random = random.Random()
         self._lock = threading.Lock()
         self._closed = False
@@ -346,6 +348,8 @@ class HttpPolicy:
               attempt: int) -> None:
         self._record_wait(service, method, url, status, why, wait, attempt)
         self._sleep(wait)
+        if self._closing.is_set():
+            raise ServiceError(Fault(service=service, message="stopped: dwtui is closing", code="cancelled"))
 
     def _http_fault(self, service: str, response: httpx.Response, url: str) -> Fault:
         status = response.status_code
@@ -420,6 +424,7 @@ class HttpPolicy:
             if self._closed:
                 return
             self._closed = True
+        self._closing.set()
         self.client.close()
 
 

@@ -396,4 +396,6 @@ class DwtuiApp(Loaders, inherit_bindings=False):
             self.notify(f"One-box arrives with issue {ARRIVES_WITH['onebox']}.", title="One-box")
 
     async def action_quit(self) -> None:
+        # Closing first ends any retry wait in a worker thread, so exit doesn't wait for it.
+        self.close_session()
         self.exit(1 if self.phase is Phase.FAILED else 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -25,6 +26,12 @@ def _duration(entry: ActivityEntry) -> str:
     return f"{entry.duration_ms:.0f} ms"
 
 
+def _path(url: str) -> str:
+    """The part of a URL that tells calls apart: the host is the same for every call to a service."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path or url
+
+
 class ActivityPane(Vertical):
     """`show_timings=False` leaves out wall-clock times and durations, which vary run to run."""
 
@@ -39,11 +46,12 @@ class ActivityPane(Vertical):
         table: DataTable[str] = DataTable(id="activity-table", cursor_type="none", zebra_stripes=False)
         if self.show_timings:
             table.add_column("Time", key="time")
+        table.add_column("Service", key="service")
         table.add_column("What", key="what")
         table.add_column("Status", key="status")
         if self.show_timings:
             table.add_column("Took", key="took")
-        table.add_column("URL / detail", key="detail")
+        table.add_column("Path / detail", key="detail")
         yield table
 
     def add(self, entry: ActivityEntry) -> None:
@@ -51,17 +59,18 @@ class ActivityPane(Vertical):
         self.entries.append(entry)
         if entry.kind == "http":
             what = entry.method
-            detail = entry.url
+            detail = _path(entry.url)
         else:
             what = entry.kind
-            detail = " - ".join(part for part in (entry.service, entry.summary) if part)
+            detail = entry.summary
             if entry.url:
-                detail = f"{detail} {entry.url}"
+                detail = f"{detail} {_path(entry.url)}"
         status = "" if entry.status is None else str(entry.status)
-        cells = [what, status, detail]
+        cells = [entry.service, what, status, detail]
         if self.show_timings:
             cells = [
                 time.strftime("%H:%M:%S", time.localtime(entry.at)),
+                entry.service,
                 what,
                 status,
                 _duration(entry),

@@ -16,6 +16,7 @@ from dwtui.domain.models import (
     DataverseEnvironment,
     DualWriteLink,
     Fault,
+    IntegrationDetails,
     LcsEnvironment,
     PackageState,
     PowerPlatformSnapshot,
@@ -168,16 +169,24 @@ def _link_state(link: DualWriteLink | Fault | None, linking: bool) -> LinkState:
     return LinkState.UNKNOWN
 
 
-def find_mismatch(snapshot: PowerPlatformSnapshot, integration: IntegrationState) -> Mismatch | None:
+def find_mismatch(
+    snapshot: PowerPlatformSnapshot,
+    integration: IntegrationState,
+    environment: LcsEnvironment | None = None,
+) -> Mismatch | None:
     """LCS's linking-mismatch check: dual-write points at another Dataverse than the integration.
 
     Inferred from the documentation (no API exposes LCS's own check): compare the integration's
-    Dataverse URL with the Dataverse in the dual-write connection set.
+    Dataverse URL with the Dataverse in the dual-write connection set. With `environment`, when BAP
+    names no Dataverse, the one dual-write uses is believed if it says itself (RetrieveFinanceAnd-
+    OperationsIntegrationDetails) that it is integrated with this environment.
     """
     link = snapshot.link
     if not isinstance(link, DualWriteLink) or not link.linked or not link.dataverse_url:
         return None
     if integration is IntegrationState.NOT_SET_UP:
+        if environment is not None and _serves(snapshot.link_dataverse_integration, environment):
+            return None
         return Mismatch("", link.dataverse_url, Remedy.CONNECT_INTEGRATION)
     dataverse = snapshot.dataverse
     if not isinstance(dataverse, DataverseEnvironment) or not dataverse.instance_url:
@@ -185,6 +194,16 @@ def find_mismatch(snapshot: PowerPlatformSnapshot, integration: IntegrationState
     if same_url(dataverse.instance_url, link.dataverse_url):
         return None
     return Mismatch(dataverse.instance_url, link.dataverse_url, Remedy.RESET_CONNECTION)
+
+
+def _serves(details: IntegrationDetails | Fault | None, environment: LcsEnvironment) -> bool:
+    if not isinstance(details, IntegrationDetails):
+        return False
+    same_id = bool(details.fo_environment_id) and (
+        details.fo_environment_id.replace("-", "").lower()
+        == environment.environment_id.replace("-", "").lower()
+    )
+    return same_id or same_url(details.fo_url, environment.fo_url)
 
 
 def _faults(snapshot: PowerPlatformSnapshot) -> tuple[Fault, ...]:
@@ -204,7 +223,7 @@ def assess(
     integration = _integration_state(snapshot)
     app, version = _app_state(snapshot, installing)
     link = _link_state(snapshot.link, linking)
-    mismatch = find_mismatch(snapshot, integration)
+    mismatch = find_mismatch(snapshot, integration, environment)
     dataverse_url = (
         snapshot.dataverse.instance_url if isinstance(snapshot.dataverse, DataverseEnvironment) else ""
     )

@@ -83,6 +83,23 @@ _CATALOGUE: tuple[_Entry, ...] = (
         _DW + "lcs-setup#linking-mismatch",
     ),
     _Entry(
+        "DualWriteMapsRunning",
+        r"",
+        "Dual-write maps are still running, and a reset needs every map stopped.",
+        "Stop all dual-write maps in Workspaces > Data management > Dual Write, or reset with Force "
+        "Reset (dwtui reset --force), which stops them.",
+        _DW + "reset",
+    ),
+    _Entry(
+        "PowerPlatformIntegrationNotSetUp",
+        r"",
+        "Power Platform integration is blank for this environment, so a reset has no Dataverse to "
+        "restore the connection to.",
+        "Set up Power Platform integration for the environment with the Dataverse dual-write uses, "
+        "then reset again.",
+        _DW + "reset",
+    ),
+    _Entry(
         "DWDVEV1001",
         r"",
         "The Dataverse API connection for dual-write is missing.",

@@ -6,16 +6,36 @@ The link state comes from `Environments?targetType=AX&identifier={F&O host}`: an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from dwtui.domain.models import DualWriteLink, Fault, LegalEntityMapping
+from dwtui.domain.linking import LinkStarted
+from dwtui.domain.models import (
+    DataverseEnvironment,
+    DualWriteLink,
+    Fault,
+    LcsEnvironment,
+    LegalEntityMapping,
+)
+from dwtui.domain.operations import OperationState, OperationStatus
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, expect_dict, expect_list, optional_dict, text
+from dwtui.services.http import HttpPolicy, expect_dict, expect_list, malformed, optional_dict, text
 
 SERVICE = "dual-write gateway"
 HEADERS = {"Accept": "application/json"}
+# DWHelper sends this Origin on every POST (dualwrite-gateway-dwhelper.md 1.3).
+POST_HEADERS = {**HEADERS, "Origin": "https://dataintegrator.trafficmanager.net/"}
+# [I] No documented or DWHelper-known call creates a link: these two paths are inferred, named here only.
+LINK_PATH = "api/ConnectionSet"
+LINK_STATUS_PATH = "api/DualWriteManagement/1.0/SolutionAware/{cid}/Status/{request_id}"
+# DWHelper's MapStatus: 0 None, 1 Stopped, 2 InitialSync, 3 CatchUp, 4 Running, 5 Paused, 6 NotRunning.
+# reset.md wants every map stopped, so a map in any of these states needs Force Reset.
+RUNNING_MAP_STATES = frozenset({"2", "3", "4", "5"})
+# DWHelper's RequestStatus: 1 Waiting, 2 Completed, 3 Error.
+_REQUEST_STATES = {"1": OperationStatus.RUNNING, "2": OperationStatus.SUCCEEDED, "3": OperationStatus.FAILED}
+# Reset is synchronous; DWHelper allows it 300 s.
+RESET_TIMEOUT = 300.0
 
 
 def fo_identifier(fo_url: str) -> str:
@@ -103,6 +123,164 @@ class DualWriteGateway:
             fo_url=field(fo, "directUrl"),
             legal_entities=_legal_entities(body, url),
         )
+
+
+    # -- changes (issue 4) -------------------------------------------------------------------------
+
+    def connection_set(self, cname: str) -> Mapping[str, Any]:
+        """The raw connection set: a reset sends most of it back (DWHelper call #2)."""
+        url = f"{self.base_url}/api/ConnectionSet/{quote(cname, safe='')}"
+        body = self.http.get_json(SERVICE, url, token=self.token(), headers=HEADERS)
+        return expect_dict(SERVICE, body, "the connection set", url)
+
+    def start_link(
+        self,
+        environment: LcsEnvironment,
+        dataverse: DataverseEnvironment,
+        legal_entities: Sequence[str] = (),
+    ) -> LinkStarted:
+        """Ask the gateway to link `environment` to `dataverse`. [I] inferred call; never retried."""
+        url = f"{self.base_url}/{LINK_PATH}"
+        payload = link_payload(environment, dataverse, legal_entities)
+        body = self.http.post_json(
+            SERVICE, url, token=self.token(), params={"targetType": "AX"}, json=payload,
+            headers=POST_HEADERS, idempotent=False,
+        )
+        answer = expect_dict(SERVICE, body, "the link answer", url)
+        request_id = text(SERVICE, answer.get("requestId"), "requestId", url).strip()
+        cid = text(SERVICE, answer.get("cid"), "cid", url).strip()
+        if not request_id or not cid:
+            raise malformed(SERVICE, "the link answer has no requestId or cid", url)
+        return LinkStarted(request_id, cid, text(SERVICE, answer.get("cname"), "cname", url).strip())
+
+    def link_status(self, cid: str, request_id: str, *, timeout: float | None = None) -> OperationState:
+        """One poll of a link request, in the shape of DWHelper's solution-aware request status."""
+        path = LINK_STATUS_PATH.format(cid=quote(cid, safe=""), request_id=quote(request_id, safe=""))
+        url = f"{self.base_url}/{path}"
+        body = expect_dict(
+            SERVICE,
+            self.http.get_json(SERVICE, url, token=self.token(), headers=HEADERS, timeout=timeout),
+            "the request status", url,
+        )
+        raw = text(SERVICE, body.get("state"), "state", url).strip()
+        result = optional_dict(SERVICE, body.get("result"), "result", url)
+        message = text(SERVICE, result.get("message"), "result.message", url).strip()
+        status = _REQUEST_STATES.get(raw, OperationStatus.UNKNOWN)
+        failed = status is OperationStatus.FAILED
+        code = text(SERVICE, result.get("code"), "result.code", url).strip()
+        return OperationState(
+            status=status,
+            raw_status=raw,
+            message=message,
+            error_code=(code or "link_failed") if failed else "",
+            error_message=message if failed else "",
+        )
+
+    def running_maps(self, cid: str) -> tuple[str, ...]:
+        """Names of the table maps that are not stopped (DWHelper call #4): a reset needs force then."""
+        url = f"{self.base_url}/api/DualWriteManagement/1.0/Entities"
+        body = self.http.get_json(
+            SERVICE, url, token=self.token(), params={"targetType": "AX", "cid": cid}, headers=HEADERS
+        )
+        names = []
+        for item in expect_list(SERVICE, body, "the table maps", url):
+            entry = expect_dict(SERVICE, item, "a table map", url)
+            detail = optional_dict(SERVICE, entry.get("detail"), "detail", url)
+            if text(SERVICE, detail.get("state"), "detail.state", url).strip() in RUNNING_MAP_STATES:
+                names.append(text(SERVICE, detail.get("tName"), "detail.tName", url).strip())
+        return tuple(names)
+
+    def reset(self, cid: str, payload: Mapping[str, Any], *, force: bool) -> None:
+        """Reset link (DWHelper call #3). Not idempotent: it wipes maps, so it is never retried."""
+        url = f"{self.base_url}/api/ConnectionSet/{quote(cid, safe='')}/Reset"
+        self.http.post_json(
+            SERVICE, url, token=self.token(),
+            params={"targetType": "AX", "forceReset": "True" if force else "False"},
+            json=dict(payload), headers=POST_HEADERS, idempotent=False, timeout=RESET_TIMEOUT,
+        )
+
+
+def link_payload(
+    environment: LcsEnvironment, dataverse: DataverseEnvironment, legal_entities: Sequence[str] = ()
+) -> dict[str, Any]:
+    """[I] The link request body: the Reset payload's structure (DWHelper 2.2), CE entry first."""
+    host = fo_identifier(environment.fo_url)
+    return {
+        "powerAppsEnvironmentName": dataverse.bap_environment_id,
+        "environments": [
+            {
+                "targetType": "CRM",
+                "name": dataverse.unique_name or fo_identifier(dataverse.instance_url),
+                "displayName": dataverse.display_name,
+                "id": dataverse.bap_environment_id,
+                "isDevInstance": False,
+                "directUrl": dataverse.instance_url,
+            },
+            {
+                "targetType": "AX",
+                "name": host,
+                "displayName": environment.name,
+                "id": dataverse.bap_environment_id,
+                "isDevInstance": environment.is_onebox,
+                "directUrl": environment.fo_url,
+            },
+        ],
+        "legalEntities": list(dict.fromkeys(legal_entities)),
+    }
+
+
+def reset_payload(connection_set: Mapping[str, Any], target: DataverseEnvironment | None) -> dict[str, Any]:
+    """The Reset body as DWHelper builds it from the current connection set (2.2).
+
+    With a `target` (the Dataverse Power Platform Integration names) the Dataverse entry names it
+    instead of the current one, which is what reset.md's recommended option does; without one the
+    connection set is sent back as-is (cloud-hosted).
+    """
+    environments = connection_set.get("environments")
+    members = list(environments.values()) if isinstance(environments, Mapping) else environments or []
+    dataverse: Mapping[str, Any] = {}
+    fo: Mapping[str, Any] = {}
+    for member in members:
+        if not isinstance(member, Mapping):
+            continue
+        kind = str(member.get("targetType", ""))
+        if _is_dataverse(kind) and not dataverse:
+            dataverse = member
+        elif kind.strip().upper() == "AX" and not fo:
+            fo = member
+
+    def entry(source: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "targetType": str(source.get("targetType", "")),
+            "name": str(source.get("name", "")),
+            "displayName": str(source.get("environmentDisplayName") or source.get("displayName") or ""),
+            "id": str(source.get("powerAppsEnvironment", "")),
+            "isDevInstance": bool(source.get("isDevInstance", False)),
+            "directUrl": str(source.get("directUrl", "")),
+        }
+
+    crm, ax = entry(dataverse), entry(fo)
+    if target is not None:
+        crm.update(
+            name=target.unique_name or fo_identifier(target.instance_url),
+            displayName=target.display_name,
+            id=target.bap_environment_id,
+            directUrl=target.instance_url,
+        )
+        ax["id"] = target.bap_environment_id
+    detail = connection_set.get("dualWriteDetail")
+    mappings = detail.get("legalEntityMappings") if isinstance(detail, Mapping) else None
+    items = mappings.get("mappings") if isinstance(mappings, Mapping) else None
+    companies = [
+        str(item["left"]["name"])
+        for item in items or []
+        if isinstance(item, Mapping) and isinstance(item.get("left"), Mapping) and item["left"].get("name")
+    ]
+    return {
+        "powerAppsEnvironmentName": crm["id"],
+        "environments": [crm, ax],
+        "legalEntities": list(dict.fromkeys(companies)),
+    }
 
 
 def _legal_entities(body: Mapping[str, Any], url: str) -> tuple[LegalEntityMapping, ...]:

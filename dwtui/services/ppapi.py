@@ -1,18 +1,36 @@
-"""Power Platform API: the application packages of an environment (is dual-write installed?)."""
+"""Power Platform API: the application packages of an environment, their install, and its operation.
+
+The install POST is never retried (it is not idempotent: a retry could start a second install),
+and an operation poll is tried once: the watcher (services/watch.py) owns the polling rhythm, so
+a transient fault there becomes a visible note and the next scheduled poll, not a hidden backoff.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from dwtui.domain.models import ApplicationPackage, PackageState
+import httpx
+
+from dwtui.domain.models import ApplicationPackage, Fault, PackageState
+from dwtui.domain.operations import (
+    InstallStarted,
+    OperationState,
+    PackageListing,
+    parse_status,
+    readable_terms,
+)
+from dwtui.services.activity import redact_url
+from dwtui.services.errors import ServiceError
 from dwtui.services.http import (
     HttpPolicy,
     expect_dict,
     expect_list,
     malformed,
     next_link,
+    optional_dict,
     text,
 )
 
@@ -20,6 +38,7 @@ SERVICE = "Power Platform API"
 API_VERSION = "2022-03-01-preview"
 HEADERS = {"Accept": "application/json"}
 MAX_PAGES = 100
+MAX_TERMS_BYTES = 512 * 1024
 
 _STATES = {
     "none": PackageState.NOT_INSTALLED,
@@ -37,14 +56,18 @@ class PowerPlatformClient:
         self.http = http
         self.token = token
 
+    def _environment_url(self, bap_environment_id: str) -> str:
+        return f"{self.base_url}/appmanagement/environments/{quote(bap_environment_id, safe='')}"
+
     def packages(self, bap_environment_id: str) -> tuple[ApplicationPackage, ...]:
-        first = (
-            f"{self.base_url}/appmanagement/environments/{quote(bap_environment_id, safe='')}"
-            "/applicationPackages"
-        )
+        return tuple(listing.package for listing in self.listings(bap_environment_id))
+
+    def listings(self, bap_environment_id: str) -> tuple[PackageListing, ...]:
+        """The packages with their terms URIs, learn-more link and the item itself (the install body)."""
+        first = f"{self._environment_url(bap_environment_id)}/applicationPackages"
         url: str | None = first
         params: dict[str, str] | None = {"api-version": API_VERSION}
-        result: list[ApplicationPackage] = []
+        result: list[PackageListing] = []
         for _ in range(MAX_PAGES):
             assert url is not None
             body = expect_dict(
@@ -54,12 +77,146 @@ class PowerPlatformClient:
                 url,
             )
             items = expect_list(SERVICE, body.get("value"), "value", url)
-            result.extend(parse_package(item, url) for item in items)
+            result.extend(parse_listing(item, url) for item in items)
             url = next_link(SERVICE, body, self.base_url, url)
             if url is None:
                 return tuple(result)
             params = None
         raise malformed(SERVICE, f"the package list kept going after {MAX_PAGES} pages", first)
+
+    def install(
+        self, bap_environment_id: str, package: PackageListing | ApplicationPackage
+    ) -> InstallStarted:
+        """POST …/applicationPackages/{uniqueName}/install, the package object as body. Never retried."""
+        listing = package if isinstance(package, PackageListing) else PackageListing(package)
+        unique_name = listing.package.unique_name
+        url = (
+            f"{self._environment_url(bap_environment_id)}/applicationPackages/"
+            f"{quote(unique_name, safe='')}/install"
+        )
+        answer = self.http.post_json(
+            SERVICE,
+            url,
+            token=self.token(),
+            json=listing.body or _minimal_body(listing.package),
+            params={"api-version": API_VERSION},
+            headers=HEADERS,
+            idempotent=False,
+        )
+        return parse_install(answer, url)
+
+    def operation(self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+                  ) -> OperationState:
+        """GET …/operations/{operationId}, tried once (the caller decides when to ask again)."""
+        url = f"{self._environment_url(bap_environment_id)}/operations/{quote(operation_id, safe='')}"
+        response = self.http.request(
+            SERVICE,
+            "GET",
+            url,
+            token=self.token(),
+            params={"api-version": API_VERSION},
+            headers=HEADERS,
+            idempotent=False,
+            timeout=timeout,
+        )
+        return parse_operation(_json_of(response), url)
+
+    def terms(self, uri: str) -> str:
+        """A terms document as readable text.
+
+        Fetched without our token: the URIs are storage links (pre-signed), usually on another host,
+        and a bearer token must never travel to a host that did not ask for it.
+        """
+        if not uri.lower().startswith("https://"):
+            raise ServiceError(
+                Fault(SERVICE, f"refusing to fetch terms over a non-HTTPS link ({redact_url(uri)})",
+                      "insecure_link", url=redact_url(uri))
+            )
+        response = self.http.request(SERVICE, "GET", uri, headers={"Accept": "text/html, text/plain"})
+        content = response.content[:MAX_TERMS_BYTES].decode(response.encoding or "utf-8", errors="replace")
+        return readable_terms(content, response.headers.get("Content-Type", ""))
+
+
+def _json_of(response: httpx.Response) -> Any:
+    url = redact_url(str(response.request.url))
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise malformed(SERVICE, "the operation status was not valid JSON", url) from error
+
+
+def _minimal_body(package: ApplicationPackage) -> dict[str, Any]:
+    # Only when no listed item is at hand; the documented body is the whole list item.
+    body: dict[str, Any] = {"uniqueName": package.unique_name, "version": package.version}
+    if package.package_id:
+        body["id"] = package.package_id
+    if package.application_name:
+        body["applicationName"] = package.application_name
+    return body
+
+
+def _uris(value: Any, url: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = expect_list(SERVICE, value, "termsOfServiceBlobUris", url)
+    return tuple(u for u in (text(SERVICE, item, "a terms URI", url).strip() for item in items) if u)
+
+
+def parse_listing(item: Any, url: str = "") -> PackageListing:
+    raw = expect_dict(SERVICE, item, "a package", url)
+    return PackageListing(
+        package=parse_package(raw, url),
+        terms_uris=_uris(raw.get("termsOfServiceBlobUris"), url),
+        learn_more_url=text(SERVICE, raw.get("learnMoreUrl"), "learnMoreUrl", url).strip(),
+        body=dict(raw),
+    )
+
+
+def parse_install(answer: Any, url: str = "") -> InstallStarted:
+    body = expect_dict(SERVICE, answer, "the install answer", url)
+    last = optional_dict(SERVICE, body.get("lastOperation"), "lastOperation", url)
+    operation_id = text(SERVICE, last.get("operationId"), "lastOperation.operationId", url).strip()
+    if not operation_id:
+        raise malformed(SERVICE, "the install answer has no lastOperation.operationId to follow", url)
+    return InstallStarted(
+        operation_id=operation_id,
+        terms_uris=_uris(body.get("termsOfServiceBlobUris"), url),
+        state=text(SERVICE, last.get("state"), "lastOperation.state", url).strip(),
+    )
+
+
+def _percent(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return min(100.0, max(0.0, number)) if number == number else None
+
+
+def parse_operation(answer: Any, url: str = "") -> OperationState:
+    body = expect_dict(SERVICE, answer, "the operation status", url)
+    raw_status = text(SERVICE, body.get("status"), "status", url).strip()
+    if not raw_status:
+        raise malformed(SERVICE, "the operation status has no status", url)
+    error = body.get("error")
+    code = message = ""
+    if isinstance(error, Mapping):
+        code = text(SERVICE, error.get("code"), "error.code", url).strip()
+        message = text(SERVICE, error.get("message"), "error.message", url).strip()
+    elif error not in (None, ""):
+        message = _flatten_error(error)
+    # Microsoft documents no percent; "percentComplete" is what the simulator sends (inferred).
+    percent = _percent(body.get("percentComplete", body.get("percent")))
+    return OperationState(
+        status=parse_status(raw_status),
+        raw_status=raw_status,
+        message=text(SERVICE, body.get("statusMessage"), "statusMessage", url).strip(),
+        percent=percent,
+        error_code=code,
+        error_message=message,
+    )
 
 
 def parse_state(value: str) -> PackageState:

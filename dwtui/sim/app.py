@@ -38,6 +38,7 @@ _SERVICES = {
     "dataverse": "dataverse",
     "gateway": "gateway",
     "devicelogin": "idp",
+    "termsblob": "terms",
 }
 
 
@@ -129,6 +130,10 @@ class FaultsAndLog:
         rule = self.world.take_fault(scope["method"], scope["path"])
         try:
             if rule is None:
+                await self.app(scope, receive, logged_send)
+            elif rule.kind == "slow":
+                entry["fault"] = rule.kind
+                await asyncio.sleep(rule.delay)
                 await self.app(scope, receive, logged_send)
             else:
                 entry["fault"] = rule.kind

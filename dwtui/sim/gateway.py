@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dwtui.sim import ids
+from dwtui.sim import ids, linking
 from dwtui.sim.guard import Reply, flat_error, request_base, require_token
 from dwtui.sim.world import ConnectionSetRecord, World
 
@@ -150,6 +150,7 @@ def routes(world: World) -> list[Route]:
                 )
             )
         with world.lock:
+            linking.settle(world)
             fo = world.lcs_by_host(identifier)
             link = world.connection_set_for(fo.environment_id) if fo else None
             if fo is None or link is None:
@@ -171,6 +172,7 @@ def routes(world: World) -> list[Route]:
         _check(world, request)
         name = request.path_params["name"]
         with world.lock:
+            linking.settle(world)
             link = world.connection_sets.get(name.lower())
             if link is None:
                 return JSONResponse(
@@ -181,4 +183,5 @@ def routes(world: World) -> list[Route]:
     return [
         Route("/gateway/api/DualWriteManagement/1.0/Environments", environments, methods=["GET"]),
         Route("/gateway/api/ConnectionSet/{name}", connection_set, methods=["GET"]),
+        *linking.routes(world),
     ]

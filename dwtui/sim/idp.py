@@ -195,7 +195,7 @@ def _refresh_grant(world: World, form: dict[str, str]) -> dict[str, Any]:
 
 def _client_credentials_grant(world: World, form: dict[str, str]) -> dict[str, Any]:
     client_id = form.get("client_id", "")
-    if client_id != world.confidential_client_id:
+    if client_id not in (world.confidential_client_id, world.onebox_client_id):
         raise oauth_error(
             400,
             "unauthorized_client",
@@ -203,7 +203,8 @@ def _client_credentials_grant(world: World, form: dict[str, str]) -> dict[str, A
             700016,
         )
     if "client_secret" in form:
-        if not hmac.compare_digest(form["client_secret"].encode(), world.client_secret.encode()):
+        expected = world.onebox_client_secret if client_id == world.onebox_client_id else world.client_secret
+        if not hmac.compare_digest(form["client_secret"].encode(), expected.encode()):
             raise oauth_error(
                 401,
                 "invalid_client",

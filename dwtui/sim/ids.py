@@ -33,3 +33,7 @@ _NAMESPACE = uuid.UUID("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff")
 def derived_guid(*parts: str) -> str:
     """A stable GUID for a derived object (an org's user id, an operation id) without randomness."""
     return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
+
+# The app registered for the contoso-dev one-box VM (its application user is issue 5's subject).
+ONEBOX_CLIENT_ID = "3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8c0e1b"
+ONEBOX_CLIENT_SECRET = "sim~4Rt.contoso-dev-onebox-secret-8Jq2"

@@ -1,4 +1,4 @@
-"""Power Platform API: the application packages of an environment (the dual-write application among them)."""
+"""Power Platform API: the application packages of an environment, their install and its operation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dwtui.sim import ids
-from dwtui.sim.guard import nested_error, request_base, require_api_version, require_token
-from dwtui.sim.world import PackageRecord, World
+from dwtui.sim import ids, installing
+from dwtui.sim.guard import Reply, nested_error, request_base, require_api_version, require_token
+from dwtui.sim.world import PackageRecord, PowerPlatformRecord, World
+
+
+def _error_details(error: str) -> dict[str, str] | None:
+    if not error:
+        return None
+    code, found, message = error.partition(": ")
+    return {"code": code, "message": message} if found and " " not in code else {"message": error}
 
 
 def package_json(package: PackageRecord) -> dict[str, Any]:
@@ -36,7 +43,7 @@ def package_json(package: PackageRecord) -> dict[str, Any]:
         "state": package.state,
         "catalogVisibility": "None",
         "applicationVisibility": "All",
-        "errorDetails": {"message": package.error} if package.error else None,
+        "errorDetails": _error_details(package.error),
         "startDateUtc": None,
         "endDateUtc": None,
         "supportedCountries": [],
@@ -44,7 +51,7 @@ def package_json(package: PackageRecord) -> dict[str, Any]:
 
 
 def routes(world: World) -> list[Route]:
-    async def packages(request: Request) -> Response:
+    def check(request: Request) -> None:
         audiences = [
             "https://api.powerplatform.com",
             f"{request_base(request)}/ppapi",
@@ -53,21 +60,49 @@ def routes(world: World) -> list[Route]:
         ]
         require_token(request, world, audiences, nested_error)
         require_api_version(request, nested_error)
+
+    def environment(request: Request) -> PowerPlatformRecord:
+        """Call under world.lock."""
         wanted = request.path_params["environment_id"]
-        with world.lock:
-            record = world.power_platform.get(wanted.lower())
-            if record is None:
-                return JSONResponse(
+        record = world.power_platform.get(wanted.lower())
+        if record is None:
+            raise Reply(
+                JSONResponse(
                     nested_error("EnvironmentNotFound", f"The environment '{wanted}' could not be found."),
                     status_code=404,
                 )
-            items = [package_json(p) for p in record.packages.values()]
+            )
+        return record
+
+    async def packages(request: Request) -> Response:
+        check(request)
+        with world.lock:
+            record = environment(request)
+            installing.settle(world)
+            items = [
+                {**package_json(p), **installing.list_extras(world, p)} for p in record.packages.values()
+            ]
         return JSONResponse({"value": items})
 
+    async def install(request: Request) -> Response:
+        check(request)
+        body = await installing.read_body(request)
+        with world.lock:
+            record = environment(request)
+            answer = installing.start(world, record, request.path_params["package"], body)
+        return JSONResponse(answer)
+
+    async def operation(request: Request) -> Response:
+        check(request)
+        with world.lock:
+            record = environment(request)
+            answer = installing.status(world, record.bap_id, request.path_params["operation_id"])
+        return JSONResponse(answer)
+
+    base = "/ppapi/appmanagement/environments/{environment_id}"
     return [
-        Route(
-            "/ppapi/appmanagement/environments/{environment_id}/applicationPackages",
-            packages,
-            methods=["GET"],
-        )
+        Route(f"{base}/applicationPackages", packages, methods=["GET"]),
+        Route(f"{base}/applicationPackages/{{package}}/install", install, methods=["POST"]),
+        Route(f"{base}/operations/{{operation_id}}", operation, methods=["GET"]),
+        *installing.terms_routes(world),
     ]

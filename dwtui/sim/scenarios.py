@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from dwtui.sim import ids
+from dwtui.sim.chaos import Chaos
+from dwtui.sim.directory import new_directory
 from dwtui.sim.world import (
     ConnectionSetRecord,
     LcsEnvironmentRecord,
@@ -191,6 +193,65 @@ def _mismatch(world: World) -> None:
     _uat_integrated(world, "Installed")
     _org(world, "contosouatold", "contoso-uat-old", "Sandbox", dual_write_state="Installed")
     _link(world, UAT, "contosouatold")
+    _set_maps(world, UAT, running=False)
+
+
+# DWHelper's MapStatus codes: "1" Stopped, "4" Running, "6" NotRunning.
+_MAPS = ("Customers V3", "Vendors V2", "Legal entities", "Released products V2")
+
+
+def _set_maps(world: World, lcs: LcsEnvironmentRecord, *, running: bool) -> None:
+    link = world.connection_set_for(lcs.environment_id)
+    assert link is not None, lcs.name
+    link.maps = {name: ("4" if running and i < 3 else "1") for i, name in enumerate(_MAPS)}
+
+
+@scenario("maps-running", "like mismatch, with three table maps running: a reset needs Force Reset")
+def _maps_running(world: World) -> None:
+    _mismatch(world)
+    _set_maps(world, UAT, running=True)
+
+
+@scenario("link-dw9003-crm", "dual-write installed; linking fails with DW9003 (cannot connect to CRM)")
+def _link_dw9003_crm(world: World) -> None:
+    _uat_integrated(world, "Installed")
+    world.link_failure = "CRM"
+
+
+@scenario("link-dw9003-ax", "dual-write installed; linking fails with DW9003 (cannot connect to AX)")
+def _link_dw9003_ax(world: World) -> None:
+    _uat_integrated(world, "Installed")
+    world.link_failure = "AX"
+
+
+@scenario("dw9003-crm", "like happy; installing the dual-write application fails with DW9003 (CRM)")
+def _dw9003_crm(world: World) -> None:
+    _uat_integrated(world)
+    world.install_failure = "CRM"
+
+
+@scenario("dw9003-ax", "like happy; installing the dual-write application fails with DW9003 (AX)")
+def _dw9003_ax(world: World) -> None:
+    _uat_integrated(world)
+    world.install_failure = "AX"
+
+
+@scenario("flaky", "like happy; about a third of operation polls fail (5xx, resets) or answer slowly")
+def _flaky(world: World) -> None:
+    _uat_integrated(world)
+    world.chaos = Chaos(
+        path_marker="/operations/",
+        rate=0.35,
+        kinds=("500", "503", "reset", "slow"),
+        slow_delay=world.scaled(20.0),
+        seed=9003,
+    )
+
+
+@scenario("short-token", "like happy; access tokens expire every 3 simulated minutes")
+def _short_token(world: World) -> None:
+    _uat_integrated(world)
+    world.token_lifetime = world.scaled(180.0)
 
 
 # Another admin's script has already used most of the window, so the first call must wait 10 s.
@@ -204,3 +265,14 @@ def _throttled(world: World) -> None:
     now = world.now()
     throttle.prefill(world.project_id, [now + world.scaled(offset) for offset in _THROTTLE_PREFILL])
     world.lcs_throttle = throttle
+
+
+@scenario(
+    "onebox-no-app-user",
+    "like happy; on contoso-dev the one-box app has no application user, so WhoAmI as it is 0x80072560",
+)
+def _onebox_no_app_user(world: World) -> None:
+    _uat_integrated(world)
+    directory = new_directory("contosodev", world.user_object_id, world.user_display_name)
+    directory.remove_application_user(world.onebox_client_id)
+    world.dataverse_directories["contosodev"] = directory

@@ -231,6 +231,15 @@ class SimServer:
         return self.world.client_secret
 
     @property
+    def onebox_client_id(self) -> str:
+        """The app registered for the contoso-dev one-box (client credentials with onebox_client_secret)."""
+        return self.world.onebox_client_id
+
+    @property
+    def onebox_client_secret(self) -> str:
+        return self.world.onebox_client_secret
+
+    @property
     def client_certificate_pem(self) -> str:
         return self.world.client_certificate.pem
 

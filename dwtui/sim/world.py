@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dwtui.sim import ids
+from dwtui.sim.chaos import Chaos
+from dwtui.sim.directory import OrgDirectory
 from dwtui.sim.tls import ClientCertificate, make_client_certificate
 
 
@@ -74,6 +76,8 @@ class ConnectionSetRecord:
     lcs_id: str
     bap_id: str
     legal_entities: tuple[str, ...] = ("usmf", "demf")
+    # Table maps by name -> DWHelper's MapStatus code ("1" Stopped, "4" Running, "6" NotRunning, ...).
+    maps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,7 +117,8 @@ class FaultRule:
         }
 
 
-FAULT_KINDS = ("500", "503", "429", "timeout", "malformed", "reset")
+# "slow" answers normally after `delay` seconds (a slow service, not a timeout).
+FAULT_KINDS = ("500", "503", "429", "timeout", "malformed", "reset", "slow")
 
 
 @dataclass
@@ -176,6 +181,8 @@ class World:
         self.client_id = ids.CLIENT_ID
         self.confidential_client_id = ids.CONFIDENTIAL_CLIENT_ID
         self.client_secret = ids.CLIENT_SECRET
+        self.onebox_client_id = ids.ONEBOX_CLIENT_ID  # the one-box VM's app registration
+        self.onebox_client_secret = ids.ONEBOX_CLIENT_SECRET
         self.user_name = ids.USER_NAME
         self.user_display_name = ids.USER_DISPLAY_NAME
         self.user_object_id = ids.USER_OBJECT_ID
@@ -192,8 +199,18 @@ class World:
         self.power_platform: dict[str, PowerPlatformRecord] = {}
         self.connection_sets: dict[str, ConnectionSetRecord] = {}
         self.lcs_throttle: LcsThrottle | None = None
+        # Linking (issue 4): how long a link takes, in simulated seconds, and which side refuses
+        # it ("CRM" or "AX" for the two documented DW9003 messages; "" links fine).
+        self.link_seconds = 240.0
+        self.link_failure = ""
+        # Installing (issue 3): simulated seconds an install takes, and which side's DW9003 ends it.
+        self.install_seconds = 30 * 60.0
+        self.install_failure = ""  # "CRM" | "AX" | ""
+        self.chaos: Chaos | None = None  # random faults (the flaky scenario)
         self.device_codes: dict[str, DeviceCodeRecord] = {}
         self.operations: dict[str, Operation] = {}
+        # Dataverse orgs' business units, roles and users, made on first use (sim.directory).
+        self.dataverse_directories: dict[str, OrgDirectory] = {}
         self.faults: list[FaultRule] = []
         self.request_log: list[dict[str, Any]] = []
         self._counters: dict[str, int] = {}
@@ -296,7 +313,11 @@ class World:
                 if rule.count > 0:
                     rule.count -= 1
                 return rule
-            return None
+            chaos = self.chaos
+            kind = chaos.draw(path) if chaos is not None else None
+            if chaos is None or kind is None:
+                return None
+            return FaultRule(self.next_number("fault"), path, kind, 0, None, chaos.slow_delay, method.upper())
 
     def clear_faults(self) -> None:
         with self.lock:

@@ -1,0 +1,235 @@
+"""The one-box application user through the Dataverse Web API (signed in as the admin).
+
+Reads: business units, the roles of one unit, the application user by applicationid. Writes:
+POST systemusers (applicationid, accessmode 4, the business unit bound) and the role association
+(POST systemusers(id)/systemuserroles_association/$ref, 204). POSTs are never retried: a create
+that timed out may have happened, and the next run finds the user and only adds what is missing.
+Dataverse's own error codes reach the caller through the HTTP policy's mapping.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dwtui.domain.appuser import (
+    ACCESS_MODE_NON_INTERACTIVE,
+    DEFAULT_ROLE,
+    ApplicationUser,
+    AppUserPlan,
+    AppUserResult,
+    BusinessUnit,
+    SecurityRole,
+    find_role,
+    plan_app_user,
+    root_business_unit,
+    sort_business_units,
+    sort_roles,
+    validate_app_id,
+)
+from dwtui.domain.models import Fault
+from dwtui.services.activity import ActivityEntry
+from dwtui.services.dataverse import HEADERS, SERVICE, DataverseClient
+from dwtui.services.errors import ServiceError
+from dwtui.services.http import expect_dict, expect_list, malformed, text
+
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
+_USER_SELECT = "systemuserid,applicationid,fullname,_businessunitid_value,isdisabled"
+
+
+def _input_error(message: str, code: str) -> ServiceError:
+    return ServiceError(Fault(SERVICE, message, code))
+
+
+class ApplicationUsers:
+    def __init__(self, dataverse: DataverseClient, *, clock: Callable[[], float] = time.time) -> None:
+        self.dataverse = dataverse
+        self.clock = clock
+
+    @property
+    def _api(self) -> str:
+        return self.dataverse.api_url
+
+    def _values(self, entity: str, params: Mapping[str, str], what: str) -> list[Mapping[str, Any]]:
+        url = f"{self._api}/{entity}"
+        body = self.dataverse.http.get_json(
+            SERVICE, url, token=self.dataverse.token(), params=params, headers=HEADERS
+        )
+        rows = expect_list(SERVICE, expect_dict(SERVICE, body, what, url).get("value"), f"{what} value", url)
+        return [expect_dict(SERVICE, row, what, url) for row in rows]
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def business_units(self) -> list[BusinessUnit]:
+        """Every business unit, root first (the one whose _parentbusinessunitid_value is null)."""
+        rows = self._values(
+            "businessunits",
+            {"$select": "businessunitid,name,_parentbusinessunitid_value"},
+            "the business units",
+        )
+        units = [
+            BusinessUnit(
+                business_unit_id=text(SERVICE, row.get("businessunitid"), "businessunitid").lower(),
+                name=text(SERVICE, row.get("name"), "name"),
+                parent_id=text(SERVICE, row.get("_parentbusinessunitid_value"), "parent").lower(),
+            )
+            for row in rows
+        ]
+        return sort_business_units(units)
+
+    def roles(self, business_unit_id: str) -> list[SecurityRole]:
+        """The roles of one business unit (Dataverse copies each role into every unit)."""
+        unit = business_unit_id.strip().lower()
+        if not _GUID.fullmatch(unit):  # never free text in a $filter
+            raise _input_error(f"'{business_unit_id}' is not a business unit id", "invalid_business_unit")
+        rows = self._values(
+            "roles",
+            {"$select": "roleid,name,_businessunitid_value", "$filter": f"_businessunitid_value eq {unit}"},
+            "the security roles",
+        )
+        return sort_roles([self._role(row) for row in rows])
+
+    @staticmethod
+    def _role(row: Mapping[str, Any]) -> SecurityRole:
+        return SecurityRole(
+            role_id=text(SERVICE, row.get("roleid"), "roleid").lower(),
+            name=text(SERVICE, row.get("name"), "name"),
+            business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "role business unit").lower(),
+        )
+
+    def find(self, application_id: str) -> ApplicationUser | None:
+        app = validate_app_id(application_id)
+        rows = self._values(
+            "systemusers",
+            {
+                "$select": _USER_SELECT,
+                "$filter": f"applicationid eq {app}",
+                "$expand": "systemuserroles_association($select=roleid,name,_businessunitid_value)",
+            },
+            "the system users",
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        roles = row.get("systemuserroles_association") or []
+        return ApplicationUser(
+            systemuser_id=text(SERVICE, row.get("systemuserid"), "systemuserid").lower(),
+            application_id=app,
+            business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "business unit").lower(),
+            full_name=text(SERVICE, row.get("fullname"), "fullname"),
+            roles=tuple(
+                self._role(expect_dict(SERVICE, r, "a role")) for r in expect_list(SERVICE, roles, "roles")
+            ),
+            is_disabled=row.get("isdisabled") is True,
+        )
+
+    # -- planning -------------------------------------------------------------------------------------
+
+    def plan(self, application_id: str, business_unit: str = "", role: str = DEFAULT_ROLE) -> AppUserPlan:
+        """What Create would do. `business_unit` is a name or id ("" = the root); `role` a name or id."""
+        try:
+            app = validate_app_id(application_id)
+        except ValueError as error:
+            raise _input_error(str(error), "invalid_app_id") from error
+        units = self.business_units()
+        chosen = self._unit(units, business_unit)
+        existing = self.find(app)
+        if existing is not None and existing.business_unit_id != chosen.business_unit_id:
+            # A user can take only its own unit's copy of a role; follow the user, not the form.
+            chosen = next((u for u in units if u.business_unit_id == existing.business_unit_id), chosen)
+        roles = self.roles(chosen.business_unit_id)
+        picked = find_role(roles, role) or next((r for r in roles if r.role_id == role.strip().lower()), None)
+        if picked is None:
+            names = ", ".join(r.name for r in roles) or "none"
+            raise _input_error(
+                f"business unit {chosen.name} has no role '{role}'; its roles: {names}", "unknown_role"
+            )
+        return plan_app_user(app, chosen, picked, existing)
+
+    @staticmethod
+    def _unit(units: list[BusinessUnit], wanted: str) -> BusinessUnit:
+        if not wanted.strip():
+            root = root_business_unit(units)
+            if root is None:
+                raise ServiceError(Fault(SERVICE, "Dataverse listed no root business unit", "malformed"))
+            return root
+        key = wanted.strip().lower()
+        for unit in units:
+            if key in (unit.name.lower(), unit.business_unit_id):
+                return unit
+        names = ", ".join(u.name + (" (root)" if u.is_root else "") for u in units)
+        raise _input_error(f"no business unit '{wanted}'; known: {names}", "unknown_business_unit")
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def apply(self, plan: AppUserPlan) -> AppUserResult:
+        """Carry out `plan`: create the user if it is missing, then add the role if it is missing."""
+        user = plan.existing
+        created = False
+        if user is None:
+            user = self._create(plan.application_id, plan.business_unit)
+            created = True
+            self._record(
+                f"Created application user {user.systemuser_id} for {plan.application_id} "
+                f"in {plan.business_unit.name}"
+            )
+        role_added = False
+        if not user.has_role(plan.role):
+            self._associate(user.systemuser_id, plan.role)
+            role_added = True
+            self._record(f"Gave application user {user.systemuser_id} the role {plan.role.name}")
+        fresh = self.find(plan.application_id) or user
+        return AppUserResult(fresh, plan.business_unit, plan.role, created, role_added)
+
+    def ensure(self, application_id: str, business_unit: str = "", role: str = DEFAULT_ROLE) -> AppUserResult:
+        return self.apply(self.plan(application_id, business_unit, role))
+
+    def _create(self, application_id: str, unit: BusinessUnit) -> ApplicationUser:
+        url = f"{self._api}/systemusers"
+        response = self.dataverse.http.request(
+            SERVICE,
+            "POST",
+            url,
+            token=self.dataverse.token(),
+            json={
+                "applicationid": application_id,
+                "accessmode": ACCESS_MODE_NON_INTERACTIVE,
+                "isdisabled": False,
+                "businessunitid@odata.bind": f"/businessunits({unit.business_unit_id})",
+            },
+            headers={**HEADERS, "Content-Type": "application/json", "Prefer": "return=representation"},
+        )
+        user_id = ""
+        if response.content.strip():
+            try:
+                body = response.json()
+            except ValueError as error:
+                raise malformed(SERVICE, "the created user was not valid JSON", url) from error
+            if isinstance(body, Mapping):
+                user_id = text(SERVICE, body.get("systemuserid"), "systemuserid")
+        if not user_id:
+            # Without Prefer honoured, Dataverse answers 204 and names the record in OData-EntityId.
+            match = _ENTITY_ID.search(response.headers.get("OData-EntityId", ""))
+            user_id = match.group(1) if match else ""
+        if not user_id:
+            raise malformed(SERVICE, "Dataverse created the user but named no systemuserid", url)
+        return ApplicationUser(user_id.lower(), application_id, unit.business_unit_id)
+
+    def _associate(self, systemuser_id: str, role: SecurityRole) -> None:
+        url = f"{self._api}/systemusers({systemuser_id})/systemuserroles_association/$ref"
+        self.dataverse.http.request(
+            SERVICE,
+            "POST",
+            url,
+            token=self.dataverse.token(),
+            json={"@odata.id": f"{self._api}/roles({role.role_id})"},
+            headers={**HEADERS, "Content-Type": "application/json"},
+        )
+
+    def _record(self, summary: str) -> None:
+        self.dataverse.http.activity.record(
+            ActivityEntry(at=self.clock(), kind="change", summary=summary, service=SERVICE)
+        )

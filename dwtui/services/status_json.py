@@ -1,0 +1,183 @@
+"""`dwtui status`: the status report as JSON with stable, documented keys, and as plain text.
+
+The JSON keys are a contract with scripts (README "dwtui status --json"): add keys freely, never
+rename or remove one without bumping SCHEMA. The text mirrors the main screen, top to bottom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dwtui.domain.errors import explain
+from dwtui.domain.models import (
+    DataverseEnvironment,
+    DualWriteLink,
+    Fault,
+    IntegrationDetails,
+    LcsEnvironment,
+    SignedIn,
+)
+from dwtui.services.session import StatusReport
+
+SCHEMA = 1
+
+
+def environment_to_json(environment: LcsEnvironment) -> dict[str, Any]:
+    return {
+        "id": environment.environment_id,
+        "name": environment.name,
+        "project_id": environment.project_id,
+        "type": environment.environment_type,
+        "fo_url": environment.fo_url,
+        "deployment_state": environment.deployment_state,
+        "deployment_status": environment.deployment_status,
+        "application_version": environment.application_version,
+        "application_release": environment.application_release,
+        "platform_version": environment.platform_version,
+        "platform_release": environment.platform_release,
+        "is_production": environment.is_production,
+        "is_onebox": environment.is_onebox,
+    }
+
+
+def _dataverse(dataverse: DataverseEnvironment | Fault | None) -> dict[str, Any] | None:
+    if not isinstance(dataverse, DataverseEnvironment):
+        return None
+    return {
+        "name": dataverse.display_name,
+        "url": dataverse.instance_url,
+        "environment_id": dataverse.bap_environment_id,
+        "organization_id": dataverse.organization_id,
+        "unique_name": dataverse.unique_name,
+        "state": dataverse.instance_state,
+        "version": dataverse.version,
+    }
+
+
+def _integration_details(details: IntegrationDetails | Fault | None) -> dict[str, Any] | None:
+    if not isinstance(details, IntegrationDetails):
+        return None
+    return {
+        "fo_url": details.fo_url,
+        "fo_environment_id": details.fo_environment_id,
+        "tenant_id": details.tenant_id,
+    }
+
+
+def fault_to_json(fault: Fault) -> dict[str, Any]:
+    explanation = explain(fault)
+    return {
+        "service": fault.service,
+        "code": fault.code,
+        "message": fault.message,
+        "http_status": fault.http_status,
+        "meaning": explanation.meaning,
+        "remedy": explanation.remedy,
+        "doc": explanation.doc,
+    }
+
+
+def _signed_in(signed_in: SignedIn | None) -> dict[str, Any] | None:
+    if signed_in is None:
+        return None
+    return {"username": signed_in.username, "tenant_id": signed_in.tenant_id, "kind": signed_in.kind}
+
+
+def report_to_json(report: StatusReport) -> dict[str, Any]:
+    """The report as JSON-ready data (only str, bool, number, None, lists and dicts)."""
+    assessment = report.assessment
+    snapshot = report.snapshot
+    link = snapshot.link if isinstance(snapshot.link, DualWriteLink) else None
+    mismatch = assessment.mismatch
+    return {
+        "schema": SCHEMA,
+        "environment": environment_to_json(report.environment),
+        "integration": {
+            "state": assessment.integration.value,
+            "dataverse": _dataverse(snapshot.dataverse),
+            "details": _integration_details(snapshot.integration),
+        },
+        "dual_write_application": {"state": assessment.app.value, "version": assessment.app_version},
+        "link": {
+            "state": assessment.link.value,
+            "dataverse_url": link.dataverse_url if link else "",
+            "dataverse_name": link.dataverse_name if link else "",
+            "connection_set": link.connection_set_name if link else "",
+        },
+        "mismatch": None
+        if mismatch is None
+        else {
+            "warning": mismatch.warning,
+            "integration_dataverse_url": mismatch.integration_dataverse_url,
+            "dual_write_dataverse_url": mismatch.dual_write_dataverse_url,
+            "remedy": mismatch.remedy.value,
+        },
+        "faults": [fault_to_json(fault) for fault in assessment.faults],
+        "actions": {
+            action.value: {"enabled": availability.enabled, "reason": availability.reason}
+            for action, availability in assessment.actions.items()
+        },
+        "signed_in": _signed_in(report.signed_in),
+        "read_at": snapshot.read_at,
+    }
+
+
+ACTION_LABELS = {
+    "setup": "Dual-write application (d)",
+    "link": "Link to Power Platform environment (l)",
+    "reset": "Reset dual-write connection (R)",
+    "onebox": "One-box (o)",
+}
+
+
+def report_to_text(report: StatusReport, profile_name: str) -> str:
+    """The main screen's facts, top to bottom, as plain text."""
+    env, snapshot, assessment = report.environment, report.snapshot, report.assessment
+    who = report.signed_in.username if report.signed_in else "not signed in"
+    lines = [f"Profile {profile_name}, signed in as {who}", "", "Environment"]
+
+    def row(label: str, value: str) -> None:
+        lines.append(f"  {label:<36}{value}")
+
+    row("Name", env.name + ("  [PRODUCTION]" if env.is_production else ""))
+    row("Environment id", env.environment_id)
+    row("Type", env.environment_type)
+    row("State", " / ".join(x for x in (env.deployment_status, env.deployment_state) if x) or "-")
+    row("Finance and operations URL", env.fo_url)
+    row(
+        "Application version",
+        " ".join(x for x in (env.application_release, env.application_version) if x) or "-",
+    )
+    row("Platform version", " ".join(x for x in (env.platform_release, env.platform_version) if x) or "-")
+    lines += ["", "Power Platform Integration"]
+    row("Power Platform Integration", assessment.integration.value)
+    dataverse = snapshot.dataverse
+    if isinstance(dataverse, DataverseEnvironment):
+        row("Dataverse environment", dataverse.display_name)
+        row("Dataverse URL", dataverse.instance_url)
+        row("Dataverse environment id", dataverse.bap_environment_id)
+    version = f" (version {assessment.app_version})" if assessment.app_version else ""
+    row("Dual-write application", assessment.app.value + version)
+    link = snapshot.link
+    linked_to = ""
+    if isinstance(link, DualWriteLink) and link.linked:
+        linked_to = f" to {link.dataverse_name or link.dataverse_url} ({link.dataverse_url})"
+    row("Link to Power Platform environment", assessment.link.value + linked_to)
+    mismatch = assessment.mismatch
+    if mismatch is not None:
+        lines += ["", "  WARNING: linking mismatch", f"  {mismatch.warning}"]
+        row("Power Platform Integration names", mismatch.integration_dataverse_url or "(none)")
+        row("Dual-write is linked to", mismatch.dual_write_dataverse_url)
+        row("Remedy", mismatch.remedy.value)
+    lines += ["", "Actions"]
+    for action, availability in assessment.actions.items():
+        label = ACTION_LABELS.get(action.value)
+        if label:
+            row(label, "available" if availability.enabled else f"unavailable: {availability.reason}")
+    if assessment.faults:
+        lines += ["", "Problems"]
+        for fault in assessment.faults:
+            explanation = explain(fault)
+            lines.append(f"  {fault.service} [{fault.code or 'error'}]: {fault.message}")
+            lines.append(f"    {explanation.meaning} {explanation.remedy}")
+    return "\n".join(lines)

@@ -1,0 +1,262 @@
+"""Power Platform API: installing an application package, its operation, and the terms documents.
+
+The install and operations shapes follow the documented tutorial (real-apis.md 2.2). What the
+documentation leaves open is inferred [I] and marked so: the package state while installing, the
+per-stage status messages and percent, the refusals of a second install, and the terms URIs on
+the list items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from dwtui.sim import ids
+from dwtui.sim.guard import Reply, nested_error
+from dwtui.sim.world import Operation, PackageRecord, PowerPlatformRecord, World
+
+KIND = "install"
+# [I] The list's state while an install runs (documented: None, Installed, InstallFailed).
+INSTALLING_STATE = "Installing"
+
+DW9003 = {
+    "CRM": "Failed to connect to CRM. Ensure that the service principal has the correct permissions "
+    "to access CRM.",
+    "AX": "Failed to connect to AX. Ensure that the service principal has the correct permissions "
+    "to access AX.",
+}
+FAILS_AT = 0.35  # where in the run the DW9003 scenarios fail, as a fraction of the duration
+
+# (until fraction, statusMessage, reports a percent) [I]: the tutorial shows statusMessage null
+# before the start; the stage names are the solutions the Dual-write Application Core installs.
+STAGES: tuple[tuple[float, str | None, bool], ...] = (
+    (0.02, None, False),  # NotStarted
+    (0.12, "Validating prerequisites", False),
+    (0.45, "Installing Dual-write core solution", True),
+    (0.75, "Installing Dual-write application core", True),
+    (0.95, "Applying maps", False),
+    (1.0, "Finalizing", True),
+)
+TERMS_PREFIX = "/termsblob"
+TERMS_FILES = ("dual-write-license-terms.html", "dual-write-privacy-notice.txt")
+
+_TERMS_HTML = """<!DOCTYPE html>
+<html><head><title>Dual-write license terms</title><style>p { margin: 0 }</style></head>
+<body>
+<h1>MICROSOFT SOFTWARE LICENSE TERMS (simulated)</h1>
+<h2>Dual-write core solution for Dynamics 365</h2>
+<p>These terms are an agreement between you and the simulated Contoso tenant's software publisher.
+They apply to the dual-write core solution and the application core maps that this package installs
+into your Dataverse environment.</p>
+<ul><li>The package installs solutions into the Dataverse environment linked through Power Platform
+Integration.</li><li>Data flows between finance and operations and Dataverse once you link the
+environments and run table maps.</li><li>Uninstalling requires removing the solutions in the
+documented order.</li></ul>
+<p>This document is served by the dwtui simulator; it is not a real licence.</p>
+</body></html>
+"""
+_TERMS_TEXT = """Dual-write privacy notice (simulated)
+
+Dual-write copies the data of the tables you map between finance and operations and Dataverse,
+in near real time. Review which tables you map and who can read them in each application.
+
+This document is served by the dwtui simulator; it is not a real privacy statement.
+"""
+
+
+def _iso(moment: float) -> str:
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def terms_uris(world: World, package: PackageRecord) -> list[str]:
+    # Pre-signed storage links, as a real blob URI would be (the "sig" value is redacted in logs).
+    base = f"{world.base_url}{TERMS_PREFIX}/{package.unique_name.lower()}"
+    return [f"{base}/{name}?sv=2024-05-04&sr=b&sig=simulated-signature" for name in TERMS_FILES]
+
+
+def list_extras(world: World, package: PackageRecord) -> dict[str, Any]:
+    """Fields the list item carries beyond the documented ones (call under world.lock)."""
+    # [I] The documented list items carry no terms URIs (only the install answer does); the
+    # simulator lists them so that the terms can be shown before Configure.
+    return {"termsOfServiceBlobUris": terms_uris(world, package)}
+
+
+def _install_operation(world: World, bap_id: str, package: str) -> Operation | None:
+    for operation in world.operations.values():
+        detail = operation.detail
+        if (
+            operation.kind == KIND
+            and detail.get("bap_id") == bap_id
+            and detail.get("package") == package
+            and not detail.get("settled")
+        ):
+            return operation
+    return None
+
+
+def _ended(operation: Operation, now: float) -> bool:
+    # A failing install stops where its check fails, not at the end of the full duration.
+    failed_early = operation.outcome == "Failed" and operation.fraction(now) >= FAILS_AT
+    return operation.done(now) or failed_early
+
+
+def settle(world: World) -> None:
+    """Move finished installs' packages to Installed / InstallFailed (call under world.lock)."""
+    now = world.now()
+    for operation in world.operations.values():
+        if operation.kind != KIND or operation.detail.get("settled") or not _ended(operation, now):
+            continue
+        operation.detail["settled"] = True
+        org = world.power_platform.get(str(operation.detail["bap_id"]))
+        package = org.packages.get(str(operation.detail["package"])) if org else None
+        if package is None:
+            continue
+        if operation.outcome == "Succeeded":
+            package.state, package.error = "Installed", ""
+        else:
+            package.state = "InstallFailed"
+            package.error = f"DW9003: {operation.detail['error']}"
+
+
+def _find_package(org: PowerPlatformRecord, segment: str) -> PackageRecord | None:
+    # d365bap.tools has used both the unique name and the package id as this path segment.
+    wanted = segment.lower()
+    for package in org.packages.values():
+        if wanted in (package.unique_name.lower(), package.package_id.lower()):
+            return package
+    return None
+
+
+def _refuse(status: int, code: str, message: str) -> Reply:
+    return Reply(JSONResponse(nested_error(code, message), status_code=status))
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}  # one d365bap.tools cmdlet sends no body at all
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _refuse(400, "InvalidRequestContent", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _refuse(400, "InvalidRequestContent", "The request body must be the package object.")
+    return body
+
+
+def start(world: World, org: PowerPlatformRecord, segment: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Accept an install (call under world.lock); the documented answer with lastOperation."""
+    settle(world)
+    package = _find_package(org, segment)
+    if package is None:
+        raise _refuse(
+            404, "ApplicationPackageNotFound", f"The application package '{segment}' was not found."
+        )
+    named = str(body.get("uniqueName") or package.unique_name)
+    if named.lower() != package.unique_name.lower():
+        raise _refuse(400, "PackageMismatch", f"The body names '{named}', the path '{segment}'.")
+    # [I] How the real service refuses a second install is undocumented.
+    if _install_operation(world, org.bap_id, package.unique_name) is not None:
+        raise _refuse(409, "InstallInProgress", f"An install of '{package.unique_name}' is already running.")
+    if package.state == "Installed":
+        raise _refuse(409, "PackageAlreadyInstalled", f"'{package.unique_name}' is already installed.")
+    operation_id = ids.derived_guid("install-operation", str(world.next_number("install-operation")))
+    failure = world.install_failure
+    operation = Operation(
+        operation_id=operation_id,
+        kind=KIND,
+        started=world.now(),
+        duration=world.scaled(world.install_seconds),
+        outcome="Failed" if failure else "Succeeded",
+        detail={
+            "bap_id": org.bap_id,
+            "package": package.unique_name,
+            "created": world.wall(),
+            "error": DW9003[failure] if failure else "",
+        },
+    )
+    world.operations[operation_id] = operation
+    package.state, package.error = INSTALLING_STATE, ""
+    created = _iso(world.wall())
+    return {
+        "id": ids.derived_guid("instance-package", package.unique_name, operation_id),
+        "packageId": package.package_id,
+        "applicationId": package.application_id,
+        "applicationName": package.application_name,
+        "packageUniqueName": package.unique_name,
+        "packageVersion": package.version,
+        "termsOfServiceBlobUris": terms_uris(world, package),
+        "applicationVisibility": "All",
+        "customHandleUpgrade": False,
+        "lastOperation": {
+            "state": "InstallRequested",
+            "createdOn": created,
+            "modifiedOn": created,
+            "errorDetails": None,
+            "statusMessage": None,
+            "instancePackageId": ids.derived_guid("instance-package", package.unique_name),
+            "operationId": operation_id,
+        },
+    }
+
+
+def operation_json(world: World, operation: Operation) -> dict[str, Any]:
+    """GET operations/{id}: the documented fields, plus percentComplete in some stages [I]."""
+    now = world.now()
+    fraction = operation.fraction(now)
+    failed = operation.outcome == "Failed"
+    error: dict[str, str] | None = None
+    percent: int | None = None
+    if failed and fraction >= FAILS_AT:
+        status, message = "Failed", "Installing Dual-write core solution failed"
+        error = {"code": "DW9003", "message": str(operation.detail["error"])}
+    elif not failed and operation.done(now):
+        status, message = "Succeeded", "Dual-write core solution installed"
+    else:
+        stage = next((s for s in STAGES if fraction < s[0]), STAGES[-1])
+        status = "NotStarted" if stage[1] is None else "Running"
+        message = stage[1] or ""
+        percent = int(fraction * 100) if stage[2] else None
+    started = float(operation.detail["created"])
+    body: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "status": status,
+        "createdDateTime": _iso(started),
+        "lastActionDateTime": None if status == "NotStarted" else _iso(world.wall()),
+        "error": error,
+        "statusMessage": message or None,
+    }
+    if percent is not None:
+        body["percentComplete"] = percent
+    return body
+
+
+def status(world: World, bap_id: str, operation_id: str) -> dict[str, Any]:
+    """The operation's state (call under world.lock); 404 when unknown."""
+    operation = world.operations.get(operation_id.lower())
+    if operation is None or operation.kind != KIND or operation.detail.get("bap_id") != bap_id:
+        raise _refuse(404, "OperationNotFound", f"The operation '{operation_id}' was not found.")
+    body = operation_json(world, operation)
+    settle(world)
+    return body
+
+
+def terms_routes(world: World) -> list[Route]:
+    async def document(request: Request) -> Response:
+        name = request.path_params["name"]
+        with world.lock:
+            known = {
+                p.unique_name.lower() for org in world.power_platform.values() for p in org.packages.values()
+            }
+        if request.path_params["package"].lower() not in known or name not in TERMS_FILES:
+            return PlainTextResponse("BlobNotFound", status_code=404)
+        if name.endswith(".html"):
+            return HTMLResponse(_TERMS_HTML)
+        return PlainTextResponse(_TERMS_TEXT)
+
+    return [Route(TERMS_PREFIX + "/{package}/{name}", document, methods=["GET"])]

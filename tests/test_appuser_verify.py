@@ -1,0 +1,187 @@
+"""The one-box application user and the WhoAmI verification, against the simulator over TLS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from dwtui.domain.onebox import STEP_APP_USER, STEP_ROLE, OneboxFacts
+from dwtui.domain.profile import dataverse_scope
+from dwtui.services.activity import ActivityLog
+from dwtui.services.appuser import ApplicationUsers
+from dwtui.services.dataverse import DataverseClient
+from dwtui.services.errors import ServiceError
+from dwtui.services.http import HttpPolicy
+from dwtui.services.verify import has_app_secret, store_app_secret, verify_onebox
+from dwtui.sim.dataverse import directory_for
+from dwtui.sim.server import SimServer
+from tests.helpers import make_session
+
+ORG = "contosodev"
+
+
+def admin(sim: SimServer, activity: ActivityLog | None = None, kind: str = "user") -> ApplicationUsers:
+    url = sim.dataverse_url(ORG)
+    http = HttpPolicy(ca_bundle=str(sim.ca_file), activity=activity or ActivityLog(), sleep=lambda _s: None)
+    return ApplicationUsers(DataverseClient(url, http, lambda: sim.mint_token(dataverse_scope(url), kind)))
+
+
+def posts(sim: SimServer) -> list[str]:
+    return [r["path"] for r in sim.requests() if r["method"] == "POST" and "/dataverse/" in r["path"]]
+
+
+SimFactory = Callable[..., SimServer]
+
+
+def test_business_units_and_roles(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    users = admin(sim)
+    units = users.business_units()
+    assert units[0].is_root and units[0].name == ORG and not units[1].is_root
+    root_roles = users.roles(units[0].business_unit_id)
+    child_roles = users.roles(units[1].business_unit_id)
+    assert root_roles[0].name == "System Administrator"
+    assert {r.name for r in root_roles} == {r.name for r in child_roles} >= {"Dual-write runtime user"}
+    assert not {r.role_id for r in root_roles} & {r.role_id for r in child_roles}  # copied per unit
+
+
+def test_a_new_application_user(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    activity = ActivityLog()
+    users = admin(sim, activity)
+    assert users.find(sim.onebox_client_id) is None
+    plan = users.plan(sim.onebox_client_id.upper())
+    assert plan.create_user and plan.add_role and plan.business_unit.is_root
+    result = users.apply(plan)
+    assert result.created and result.role_added
+    assert result.user.application_id == sim.onebox_client_id
+    assert [r.name for r in result.user.roles] == ["System Administrator"]
+    assert len(posts(sim)) == 2  # the user, then the role association
+    changes = [e.summary for e in activity.entries() if e.kind == "change"]
+    assert len(changes) == 2 and "Created application user" in changes[0]
+
+    sim.reset_log()
+    again = users.ensure(sim.onebox_client_id)  # idempotent: shown, nothing written
+    assert not again.created and not again.role_added and "nothing changed" in again.summary()
+    assert posts(sim) == []
+
+
+def test_an_existing_user_is_kept(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")  # contoso-dev's one-box app already has its application user
+    users = admin(sim)
+    existing = users.find(sim.onebox_client_id)
+    assert existing is not None and existing.roles
+    result = users.ensure(sim.onebox_client_id)
+    assert not result.created and not result.role_added
+    assert result.user.systemuser_id == existing.systemuser_id
+    assert posts(sim) == []
+
+
+def test_an_existing_user_without_the_role_gets_only_the_role(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")
+    directory = directory_for(sim.world, sim.world.org_by_unique_name(ORG))  # type: ignore[arg-type]
+    with sim.world.lock:
+        user = directory.application_user(sim.onebox_client_id)
+        assert user is not None
+        user.role_ids.clear()
+    users = admin(sim)
+    plan = users.plan(sim.onebox_client_id, role="dual-write runtime user")
+    assert not plan.create_user and plan.add_role
+    result = users.apply(plan)
+    assert not result.created and result.role_added
+    assert [r.name for r in result.user.roles] == ["Dual-write runtime user"]
+    assert len(posts(sim)) == 1 and posts(sim)[0].endswith("/systemuserroles_association/$ref")
+
+
+def test_a_wrong_guid_makes_no_call(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    with pytest.raises(ServiceError) as raised:
+        admin(sim).plan("3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8c0e1")
+    assert raised.value.fault.code == "invalid_app_id" and "Keep typing" in raised.value.fault.message
+    assert [r for r in sim.requests() if "/dataverse/" in r["path"]] == []
+
+
+def test_an_unknown_role_or_business_unit(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    users = admin(sim)
+    with pytest.raises(ServiceError) as raised:
+        users.plan(sim.onebox_client_id, role="Chief Everything Officer")
+    fault = raised.value.fault
+    assert fault.code == "unknown_role" and "System Administrator" in fault.message
+    with pytest.raises(ServiceError) as unit:
+        users.plan(sim.onebox_client_id, business_unit="Nowhere")
+    assert (
+        unit.value.fault.code == "unknown_business_unit" and "contosodev (root)" in unit.value.fault.message
+    )
+    assert users.plan(sim.onebox_client_id, business_unit="sales").business_unit.name == "Sales"
+    assert posts(sim) == []
+
+
+def test_dataverse_errors_keep_their_code_and_posts_are_not_retried(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    users = admin(sim)
+    plan = users.plan(sim.onebox_client_id)
+    sim.add_fault("/dataverse/contosodev/api/data/v9.2/systemusers", "503", count=1, method="POST")
+    with pytest.raises(ServiceError) as raised:
+        users.apply(plan)
+    assert raised.value.fault.code == "HTTP 503"
+    assert len(posts(sim)) == 1  # a create may have happened: never sent twice
+
+    gone = plan.business_unit.__class__("00000000-0000-4000-8000-000000000001", "gone")
+    bad = plan.__class__(plan.application_id, gone, plan.role, None)
+    with pytest.raises(ServiceError) as coded:
+        users.apply(bad)
+    assert coded.value.fault.code == "0x80040217" and coded.value.fault.http_status == 404
+
+    # An app that is not a member of the org gets Dataverse's own 0x80072560 on any call.
+    with sim.world.lock:
+        directory_for(sim.world, sim.world.org_by_unique_name(ORG)).remove_application_user(  # type: ignore[arg-type]
+            sim.confidential_client_id
+        )
+    with pytest.raises(ServiceError) as outsider:
+        admin(sim, kind="app").business_units()
+    assert outsider.value.fault.code == "0x80072560" and outsider.value.fault.http_status == 403
+
+
+def test_verify_names_the_missing_step_then_passes(sim_factory: SimFactory) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    session = make_session(sim, environment="dev", sign_in=True)
+    url = sim.dataverse_url(ORG)
+    store_app_secret(session.secrets, session.profile, sim.onebox_client_id, sim.onebox_client_secret + "\n")
+    assert has_app_secret(session.secrets, session.profile, sim.onebox_client_id)
+
+    before = verify_onebox(session, url, sim.onebox_client_id)
+    assert not before.verdict.ok and before.verdict.missing_step == STEP_APP_USER
+    assert before.fault is not None and before.fault.code == "0x80072560"
+
+    users = ApplicationUsers(session.dataverse(url))
+    created = users.ensure(sim.onebox_client_id)
+    directory = directory_for(sim.world, sim.world.org_by_unique_name(ORG))  # type: ignore[arg-type]
+    with sim.world.lock:
+        directory.users[created.user.systemuser_id].role_ids.clear()
+    no_role = verify_onebox(session, url, sim.onebox_client_id)
+    assert no_role.verdict.missing_step == STEP_ROLE
+
+    users.ensure(sim.onebox_client_id)
+    after = verify_onebox(
+        session,
+        url,
+        sim.onebox_client_id,
+        facts=OneboxFacts(flight_enabled=True, aos_restarted_after_flight=True),
+    )
+    assert after.verdict.ok and after.verdict.set_up and after.who_am_i is not None
+    assert after.who_am_i.user_id == created.user.systemuser_id
+    app_calls = [r for r in sim.requests() if r["path"].endswith("/WhoAmI")]
+    assert {r["auth"] for r in app_calls} == {"app"}
+    session.close()
+
+
+def test_verify_with_a_wrong_secret_is_a_sign_in_problem(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")
+    session = make_session(sim, environment="dev")
+    store_app_secret(session.secrets, session.profile, sim.onebox_client_id, "not-the-secret")
+    result = verify_onebox(session, sim.dataverse_url(ORG), sim.onebox_client_id)
+    assert not result.verdict.ok and result.verdict.missing_step == ""
+    assert result.fault is not None and result.fault.code == "invalid_client"
+    session.close()

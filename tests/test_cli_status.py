@@ -1,0 +1,266 @@
+"""`dwtui status` against the simulator: what it prints, its JSON keys, sign-in and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backend
+import keyring.errors
+import pytest
+from click.testing import CliRunner
+
+from dwtui.cli import EXIT_CONFIG, EXIT_SERVICE, EXIT_SIGN_IN, cli, run
+from dwtui.domain.assessment import MISMATCH_WARNING
+
+# The documented `dwtui status --json` keys (README): changing them breaks people's scripts.
+TOP_KEYS = {
+    "schema",
+    "environment",
+    "integration",
+    "dual_write_application",
+    "link",
+    "mismatch",
+    "faults",
+    "actions",
+    "signed_in",
+    "read_at",
+}
+ENVIRONMENT_KEYS = {
+    "id",
+    "name",
+    "project_id",
+    "type",
+    "fo_url",
+    "deployment_state",
+    "deployment_status",
+    "application_version",
+    "application_release",
+    "platform_version",
+    "platform_release",
+    "is_production",
+    "is_onebox",
+}
+DATAVERSE_KEYS = {"name", "url", "environment_id", "organization_id", "unique_name", "state", "version"}
+MISMATCH_KEYS = {"warning", "integration_dataverse_url", "dual_write_dataverse_url", "remedy"}
+FAULT_KEYS = {"service", "code", "message", "http_status", "meaning", "remedy", "doc"}
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A secure-looking keyring that lives in this test only, so no test touches the real one."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.values.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _no_profile_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("AZURE_", "DWTUI_")):
+            monkeypatch.delenv(name)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = run(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def demo_json(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    code, out, err = run_cli(["--demo", "--speed", "50", *extra, "status", "--json"], capsys)
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+def test_demo_status_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    data = demo_json(capsys)
+    assert set(data) == TOP_KEYS
+    assert data["schema"] == 1
+    assert set(data["environment"]) == ENVIRONMENT_KEYS
+    assert data["environment"]["name"] == "contoso-uat"
+    assert data["environment"]["type"] == "Sandbox"
+    assert data["integration"]["state"] == "set up"
+    assert set(data["integration"]["dataverse"]) == DATAVERSE_KEYS
+    assert data["integration"]["dataverse"]["url"].startswith("https://127.0.0.1:")
+    assert set(data["dual_write_application"]) == {"state", "version"}
+    assert data["dual_write_application"]["state"] == "not installed"
+    assert data["link"]["state"] == "not linked"
+    assert data["mismatch"] is None
+    assert data["faults"] == []
+    assert data["actions"]["setup"] == {"enabled": True, "reason": ""}
+    assert data["actions"]["link"]["enabled"] is False
+    assert data["actions"]["link"]["reason"]
+    assert data["signed_in"]["username"] == "admin@contoso.onmicrosoft.com"
+
+
+def test_demo_status_prints_the_device_code_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "50", "status", "--json"], capsys)
+    assert code == 0
+    assert "/devicelogin" in err
+    json.loads(out)  # stdout is pure JSON, the sign-in prompt did not leak into it
+
+
+def test_demo_status_json_mismatch(capsys: pytest.CaptureFixture[str]) -> None:
+    data = demo_json(capsys, "--scenario", "mismatch")
+    mismatch = data["mismatch"]
+    assert set(mismatch) == MISMATCH_KEYS
+    assert mismatch["warning"] == MISMATCH_WARNING
+    assert mismatch["integration_dataverse_url"] == data["integration"]["dataverse"]["url"]
+    assert mismatch["dual_write_dataverse_url"] == data["link"]["dataverse_url"]
+    assert mismatch["integration_dataverse_url"] != mismatch["dual_write_dataverse_url"]
+    assert "reset" in mismatch["remedy"]
+    assert data["link"]["state"] == "linked"
+    assert data["actions"]["reset"]["enabled"] is True
+
+
+def test_demo_status_text_mirrors_the_screen(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "50", "--scenario", "mismatch", "status"], capsys)
+    assert code == 0, err
+    for words in (
+        "contoso-uat",
+        "Power Platform Integration",
+        "Dual-write application",
+        "Link to Power Platform environment",
+        MISMATCH_WARNING,
+        "reset the dual-write connection",
+    ):
+        assert words in out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "integration", "app", "link"),
+    [
+        ("installed", "set up", "installed", "not linked"),
+        ("linked", "set up", "installed", "linked"),
+        ("not-integrated", "not set up", "not installed", "not linked"),
+    ],
+)
+def test_demo_status_per_scenario(
+    capsys: pytest.CaptureFixture[str], scenario: str, integration: str, app: str, link: str
+) -> None:
+    data = demo_json(capsys, "--scenario", scenario)
+    assert data["integration"]["state"] == integration
+    assert data["dual_write_application"]["state"] == app
+    assert data["link"]["state"] == link
+    assert data["mismatch"] is None
+
+
+def test_environment_chosen_by_name_is_read_only_in_production(capsys: pytest.CaptureFixture[str]) -> None:
+    data = demo_json(capsys, "--environment", "contoso-prod")
+    assert data["environment"]["name"] == "contoso-prod"
+    assert data["environment"]["is_production"] is True
+    assert data["actions"]["setup"]["enabled"] is False
+    assert "production" in data["actions"]["setup"]["reason"]
+
+
+def test_unknown_environment_name_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "50", "--environment", "nope", "status"], capsys)
+    assert code in (EXIT_CONFIG, EXIT_SERVICE)
+    assert out == ""
+    assert len(err.strip().splitlines()) == 2  # the device-code prompt, then the one error line
+    assert err.strip().splitlines()[-1].startswith("dwtui: ")
+
+
+@pytest.fixture
+def sim_config(sim: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    sim.write_config(path)
+    return path
+
+
+def test_second_status_signs_in_silently_from_the_keyring(
+    sim_config: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(["--config", str(sim_config), "status", "--json"], capsys)
+    assert code == 0, err
+    assert "/devicelogin" in err
+    assert any(user.endswith(":token-cache") for _, user in memory_keyring.values)
+
+    code, out, err = run_cli(["--config", str(sim_config), "status", "--json", "--no-interactive"], capsys)
+    assert code == 0, err
+    assert "devicelogin" not in err
+    assert json.loads(out)["signed_in"]["username"] == "admin@contoso.onmicrosoft.com"
+
+
+def test_no_interactive_without_a_cached_sign_in_exits_4(
+    sim_config: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["--config", str(sim_config), "status", "--no-interactive"], capsys)
+    assert code == EXIT_SIGN_IN
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("dwtui: sign-in required")
+
+
+def test_a_service_fault_exits_3_with_one_line(
+    sim: Any, sim_config: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Sign in first, so the only failure left is the LCS answer itself.
+    assert run_cli(["--config", str(sim_config), "status"], capsys)[0] == 0
+    sim.add_fault("/lcs", "malformed", count=5)
+    code, out, err = run_cli(["--config", str(sim_config), "status", "--no-interactive"], capsys)
+    assert code == EXIT_SERVICE
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("dwtui: LCS API")
+    assert "Traceback" not in err
+
+
+def test_secret_set_stores_in_the_keyring_without_echo(
+    sim_config: Path, memory_keyring: MemoryKeyring
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(sim_config), "secret", "set", "client-secret"], input="s3cr3t-value\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t-value" not in result.output
+    stored = {user: value for (_, user), value in memory_keyring.values.items()}
+    assert [value for user, value in stored.items() if user.endswith(":client-secret")] == ["s3cr3t-value"]
+
+    result = CliRunner().invoke(cli, ["--config", str(sim_config), "secret", "delete", "client-secret"])
+    assert result.exit_code == 0
+    assert not memory_keyring.values
+
+
+def test_secret_set_refuses_when_no_secure_keyring(
+    sim_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import keyring.backends.fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        code, _, err = run_cli(["--config", str(sim_config), "secret", "set", "client-secret"], capsys)
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1
+    assert "nothing was stored" in err

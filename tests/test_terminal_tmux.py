@@ -1,0 +1,96 @@
+"""The installed `dwtui --demo` in a real terminal (tmux): it paints, loads, shows help and quits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux") or "tmux"  # scripts/test.sh installs tmux; without it the test fails loudly
+DWTUI = Path(sys.executable).parent / "dwtui"  # the console script pip installed into the venv
+SESSION = "demo"
+# An explicit environment: the process's C-level environment can hold COLUMNS/LINES set by a
+# library at run time (not in os.environ), which would pin the app to 80x24 inside the pane.
+_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
+class Terminal:
+    """One tmux server on a private socket, holding one 120x40 window."""
+
+    def __init__(self, socket: str, config: Path) -> None:
+        self.socket = socket
+        self.config = config
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            [TMUX, "-L", self.socket, "-f", str(self.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+            env=_ENV,
+        )
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", SESSION)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", SESSION, *keys)
+
+    def wait_for(self, what: str, condition: Callable[[str], bool], timeout: float = 60.0) -> str:
+        """Poll the screen until `condition` holds; fail with the last screen after `timeout`."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if condition(text):
+                return text
+            time.sleep(0.2)  # a poll interval, not a wait for timing
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the screen was:\n{text}")
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    config = tmp_path / "tmux.conf"
+    config.write_text("set -g status off\n")
+    term = Terminal(f"dwtui-test-{os.getpid()}-{tmp_path.name}", config)
+    try:
+        yield term
+    finally:
+        subprocess.run([TMUX, "-L", term.socket, "kill-server"], capture_output=True, timeout=20, check=False)
+        socket_path = Path(f"/tmp/tmux-{os.getuid()}") / term.socket
+        socket_path.unlink(missing_ok=True)
+
+
+def test_installed_demo_paints_loads_helps_and_quits(terminal: Terminal) -> None:
+    assert DWTUI.is_file(), f"{DWTUI} is not installed; run `pip install -e .`"
+    # The shell reports dwtui's exit status on the screen: tmux itself sometimes leaves an exited
+    # pane's process unreaped, so its pane_dead_status cannot be relied on.
+    command = f"{DWTUI} --demo --speed 20; echo dwtui exited with status $?; sleep 600"
+    terminal.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION, command)
+
+    main = terminal.wait_for(
+        "the environment and its Power Platform Integration state",
+        lambda text: "contoso-uat" in text and "Power Platform Integration" in text and "set up" in text,
+    )
+    assert "Traceback" not in main
+
+    help_title = "Dual-write setup from Lifecycle Services"  # the help screen's first heading
+    assert help_title not in main
+    terminal.keys("?")
+    terminal.wait_for("the help screen", lambda text: help_title in text)
+
+    terminal.keys("Escape")
+    terminal.wait_for("the main screen again", lambda text: help_title not in text and "contoso-uat" in text)
+
+    terminal.keys("q")
+    ended = terminal.wait_for("dwtui to exit", lambda text: "dwtui exited with status" in text, timeout=30)
+    assert "dwtui exited with status 0" in ended
+    assert "Traceback" not in ended

@@ -7,6 +7,7 @@ the watcher's schedule is compressed by the same speed.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,12 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
     assert len(plan.terms) == 2 and not plan.notice
     assert "MICROSOFT SOFTWARE LICENSE TERMS" in plan.terms[0].text and "<" not in plan.terms[0].text
     assert "privacy notice" in plan.terms[1].text
+    # The terms links are pre-signed storage links: no bearer token goes there, and their
+    # signature is not written to the Activity pane.
+    terms_requests = [r for r in sim.requests() if r["path"].startswith("/termsblob/")]
+    assert len(terms_requests) == 2 and {r["auth"] for r in terms_requests} == {"none"}
+    shown = [e.url for e in session.activity.entries() if "/termsblob/" in e.url]
+    assert shown and all("simulated-signature" not in url for url in shown)
     record = start_install(session, plan, store)
     assert record.operation_id and store.active("sim", record.lcs_environment_id, record.kind) == record
 
@@ -263,3 +270,59 @@ def test_prepare_refuses_production_without_permission(sim_factory: SimFactory) 
         prepare_install(session, production, session.power_platform(production))
     assert refused.value.fault.code == "read_only"
     session.close()
+
+
+def test_poll_now_cuts_the_wait_and_cancel_stops_the_watcher(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = started_sim(sim_factory)
+    sim.world.install_seconds = 3600.0
+    session = app_session(sim)
+    record = start_install(session, plan_for(session), store)
+    recorder = Recorder()
+    poll_now = threading.Event()
+    stop = threading.Event()
+    outcome: list[object] = []
+
+    def run() -> None:
+        outcome.append(
+            watch(
+                session.ppapi,
+                record,
+                on_event=recorder,
+                cancelled=stop.is_set,
+                poll_now=poll_now,
+                # An hour between polls: only "poll now" can bring the second one within the test.
+                schedule=lambda elapsed, **_: 3600.0 * sim.speed,
+                speed=sim.speed,
+            )
+        )
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    first = recorder.wait_for(Polled, timeout=10)
+    assert first.next_poll_in == pytest.approx(3600.0)
+    poll_now.set()
+    with recorder.changed:
+        assert recorder.changed.wait_for(lambda: len(recorder.of(Polled)) >= 2, 10)
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive() and outcome
+    assert not recorder.of(Finished)
+    session.close()
+
+
+def test_watcher_gives_up_on_an_operation_the_service_does_not_know(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = started_sim(sim_factory)
+    session = app_session(sim)
+    record = start_install(session, plan_for(session), store)
+    recorder = Recorder()
+    final = watch(
+        session.ppapi, replace(record, operation_id="not-an-operation"), on_event=recorder, speed=sim.speed
+    )
+    session.close()
+    gave_up = recorder.wait_for(GaveUp, timeout=0)
+    assert gave_up.fault.code == "OperationNotFound" and gave_up.streak == 3
+    assert not final.finished and not recorder.of(Finished)

@@ -32,3 +32,11 @@ def sim_factory() -> Iterator[SimFactory]:
 def sim(sim_factory: SimFactory) -> SimServer:
     """The happy scenario at speed 50."""
     return sim_factory()
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's config, state (operations) or cache."""
+    home = tmp_path_factory.mktemp("home")
+    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(home / variable.lower()))

@@ -35,6 +35,7 @@ from dwtui.services.dualwrite import DualWriteGateway
 from dwtui.services.errors import ServiceError
 from dwtui.services.http import HttpPolicy
 from dwtui.services.lcs import LcsClient
+from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import PowerPlatformClient
 from dwtui.services.secrets import SecretStore
 
@@ -49,6 +50,14 @@ class StatusReport:
     signed_in: SignedIn | None
 
 
+@dataclass(frozen=True, slots=True)
+class DemoWorld:
+    """Set by `--demo`: the simulated one-box's AXDB (a local database file) and how fast time runs."""
+
+    axdb_connection_string: str = ""
+    speed: float = 1.0
+
+
 class Session:
     def __init__(
         self,
@@ -58,8 +67,14 @@ class Session:
         activity: ActivityLog,
         http: HttpPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        demo: DemoWorld | None = None,
+        operations: OperationStore | None = None,
     ) -> None:
         self.profile = profile
+        self.demo = demo
+        # Where started installs and links are remembered, so they are watched again after a restart
+        # and never started twice (shared by every dwtui process on this machine).
+        self.operations = operations or OperationStore()
         self.secrets = secrets
         self.activity = activity
         self.clock = clock

@@ -16,7 +16,8 @@ import pytest
 from dwtui.domain.profile import BAP_SCOPE
 from dwtui.services.activity import ActivityEntry, ActivityLog
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, parse_retry_after, service_fault
+from dwtui.services.http import HttpPolicy, parse_retry_after
+from dwtui.services.shapes import service_fault
 
 BAP_LIST = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments"
 API = {"api-version": "2020-10-01"}

@@ -17,10 +17,11 @@ from dwtui.services.bap import parse_environment as parse_bap_environment
 from dwtui.services.dataverse import DataverseClient
 from dwtui.services.dualwrite import DualWriteGateway, fo_identifier
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, expect_list, text
+from dwtui.services.http import HttpPolicy
 from dwtui.services.lcs import LcsClient
 from dwtui.services.lcs import parse_environment as parse_lcs_environment
 from dwtui.services.ppapi import PowerPlatformClient, parse_package
+from dwtui.services.shapes import expect_list, text
 
 UAT_HOST = "contoso-uat.sandbox.operations.dynamics.com"
 UAT_URL = f"https://{UAT_HOST}/"

@@ -33,7 +33,7 @@ from dwtui.domain.models import Fault
 from dwtui.services.activity import ActivityEntry
 from dwtui.services.dataverse import HEADERS, SERVICE, DataverseClient
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import expect_dict, expect_list, malformed, text
+from dwtui.services.shapes import expect_dict, expect_list, malformed, text
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")

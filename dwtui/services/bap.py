@@ -12,15 +12,8 @@ from urllib.parse import quote
 
 from dwtui.domain.assessment import same_url
 from dwtui.domain.models import DataverseEnvironment, LcsEnvironment
-from dwtui.services.http import (
-    HttpPolicy,
-    expect_dict,
-    expect_list,
-    malformed,
-    next_link,
-    optional_dict,
-    text,
-)
+from dwtui.services.http import HttpPolicy
+from dwtui.services.shapes import expect_dict, expect_list, malformed, next_link, optional_dict, text
 
 SERVICE = "BAP admin API"
 API_VERSION = "2020-10-01"

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dwtui.domain.models import IntegrationDetails
-from dwtui.services.http import HttpPolicy, expect_dict, text
+from dwtui.services.http import HttpPolicy
+from dwtui.services.shapes import expect_dict, text
 
 SERVICE = "Dataverse"
 HEADERS = {

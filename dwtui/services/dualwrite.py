@@ -20,7 +20,8 @@ from dwtui.domain.models import (
 )
 from dwtui.domain.operations import OperationState, OperationStatus
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, expect_dict, expect_list, malformed, optional_dict, text
+from dwtui.services.http import HttpPolicy
+from dwtui.services.shapes import expect_dict, expect_list, malformed, optional_dict, text
 
 SERVICE = "dual-write gateway"
 HEADERS = {"Accept": "application/json"}

@@ -21,6 +21,7 @@ import httpx
 from dwtui.domain.models import Fault
 from dwtui.services.activity import ActivityEntry, ActivityLog, redact_text, redact_url
 from dwtui.services.errors import ServiceError
+from dwtui.services.shapes import malformed, service_fault
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -70,51 +71,6 @@ def _is_tls_failure(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return "CERTIFICATE_VERIFY_FAILED" in str(error)
-
-
-def service_fault(service: str, body: Any, status: int | None, url: str) -> Fault | None:
-    """The service's own error from a JSON body, or None when the body carries none.
-
-    Shapes: Dataverse/BAP/PPAPI {"error": {"code", "message"}}; OAuth {"error", "error_description"};
-    LCS {"IsSuccess": false, "ErrorMessage"}; the gateway {"message"/"Message", "code"}.
-    """
-    if not isinstance(body, Mapping):
-        return None
-    code = ""
-    message = ""
-    error = body.get("error")
-    if isinstance(error, Mapping):
-        code = _str(error.get("code"))
-        message = _str(error.get("message"))
-    elif isinstance(error, str) and error:
-        code = error
-        message = _str(body.get("error_description")) or error
-    elif body.get("IsSuccess") is False:
-        message = _str(body.get("ErrorMessage")) or "LCS reported the call as failed without a message"
-    else:
-        code = _str(body.get("code") or body.get("Code") or body.get("errorCode"))
-        message = _str(body.get("message") or body.get("Message") or body.get("error_description"))
-    if not code and not message:
-        return None
-    if not code:
-        code = f"HTTP {status}" if status is not None and status >= 400 else ""
-    return Fault(
-        service=service,
-        message=redact_text(message or code),
-        code=code,
-        http_status=status,
-        url=url,
-    )
-
-
-def _str(value: Any) -> str:
-    if value is None or isinstance(value, Mapping | list):
-        return ""
-    return str(value).strip()
-
-
-def malformed(service: str, what: str, url: str = "") -> ServiceError:
-    return ServiceError(Fault(service=service, message=what, code="malformed", url=redact_url(url)))
 
 
 class _RecordingClient(httpx.Client):
@@ -431,73 +387,3 @@ class HttpPolicy:
 def _looks_textual(response: httpx.Response) -> bool:
     kind = response.headers.get("Content-Type", "").lower()
     return not kind or "json" in kind or kind.startswith("text/plain")
-
-
-# -- shape checks shared by the service clients --------------------------------------------------
-
-
-def expect_dict(service: str, value: Any, what: str, url: str = "") -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise malformed(service, f"expected {what} to be a JSON object, got {_kind(value)}", url)
-    return value
-
-
-def expect_list(service: str, value: Any, what: str, url: str = "") -> list[Any]:
-    if not isinstance(value, list):
-        raise malformed(service, f"expected {what} to be a JSON array, got {_kind(value)}", url)
-    return value
-
-
-def optional_dict(service: str, value: Any, what: str, url: str = "") -> Mapping[str, Any]:
-    """A nested object that may be missing or null (then empty), but not of another type."""
-    if value is None:
-        return {}
-    return expect_dict(service, value, what, url)
-
-
-def text(service: str, value: Any, what: str, url: str = "") -> str:
-    """A scalar as text: missing/null is "", numbers are written out, objects are malformed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise malformed(service, f"expected {what} to be text, got {_kind(value)}", url)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, int | float):
-        return "a number"
-    return type(value).__name__
-
-
-def same_origin(a: str, b: str) -> bool:
-    """Whether a paging link stays on the service that gave it (our token must go nowhere else)."""
-    try:
-        left, right = httpx.URL(a), httpx.URL(b)
-    except (httpx.InvalidURL, TypeError):
-        return False
-    return (left.scheme, left.host, left.port) == (right.scheme, right.host, right.port)
-
-
-def next_link(service: str, body: Mapping[str, Any], origin: str, url: str = "") -> str | None:
-    """An OData/ARM paging link (`nextLink` or `@odata.nextLink`), refused when it leaves the origin."""
-    link = body.get("nextLink") or body.get("@odata.nextLink")
-    if not link:
-        return None
-    if not isinstance(link, str):
-        raise malformed(service, f"expected nextLink to be text, got {_kind(link)}", url)
-    if not same_origin(link, origin):
-        raise malformed(service, f"the next page is on another host ({redact_url(link)})", url)
-    return link

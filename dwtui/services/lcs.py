@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from dwtui.domain.models import Fault, LcsEnvironment
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, expect_dict, expect_list, malformed, service_fault, text
+from dwtui.services.http import HttpPolicy
+from dwtui.services.shapes import expect_dict, expect_list, malformed, service_fault, text
 
 SERVICE = "LCS API"
 API_VERSION = "2017-09-15"

@@ -24,15 +24,8 @@ from dwtui.domain.operations import (
 )
 from dwtui.services.activity import redact_url
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import (
-    HttpPolicy,
-    expect_dict,
-    expect_list,
-    malformed,
-    next_link,
-    optional_dict,
-    text,
-)
+from dwtui.services.http import HttpPolicy
+from dwtui.services.shapes import expect_dict, expect_list, malformed, next_link, optional_dict, text
 
 SERVICE = "Power Platform API"
 API_VERSION = "2022-03-01-preview"

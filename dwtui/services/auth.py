@@ -9,24 +9,20 @@ failures as dicts (and a few as exceptions); both become ServiceError(Fault(serv
 from __future__ import annotations
 
 import math
-import re
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msal
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dwtui.domain.models import DeviceCodePrompt, Fault, SignedIn
 from dwtui.domain.profile import Profile
 from dwtui.services.activity import ActivityEntry, ActivityLog
+from dwtui.services.credentials import MsalHttp, load_certificate_credential
 from dwtui.services.errors import ServiceError, SignInRequired
 from dwtui.services.http import HttpPolicy
 from dwtui.services.secrets import SecretStore
@@ -109,83 +105,6 @@ def _is_tls(error: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
-_PEM_KEY = re.compile(rb"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.DOTALL)
-
-
-def load_certificate_credential(path_text: str, passphrase: str | None, hint: str) -> dict[str, str]:
-    """MSAL's certificate credential from one PEM file holding the private key and its certificate.
-
-    The key is handed to MSAL decrypted, in memory only, so MSAL's passphrase support (which has
-    varied between releases) does not matter.
-    """
-    path = Path(path_text).expanduser()
-
-    def fail(problem: str) -> ServiceError:
-        return _error(f"certificate_path {path}: {problem}", "certificate")
-
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise fail(f"cannot read it ({error.strerror or error}); fix the path in the profile") from error
-    block = _PEM_KEY.search(data)
-    if block is None:
-        raise fail("no PEM private key in it; the file must hold the private key and the certificate")
-    try:
-        key = serialization.load_pem_private_key(
-            block.group(0), password=passphrase.encode("utf-8") if passphrase else None
-        )
-    except TypeError as error:  # encrypted without a passphrase, or a passphrase for a plain key
-        if passphrase:
-            raise fail("the private key is not encrypted but a passphrase is stored; delete it") from error
-        raise fail(f"the private key is encrypted; {hint}") from error
-    except ValueError as error:
-        raise fail("the stored passphrase does not open the private key, or the key is damaged") from error
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise fail("Microsoft Entra ID accepts only RSA certificates")
-    try:
-        certificates = x509.load_pem_x509_certificates(data)
-    except ValueError as error:
-        raise fail("no PEM certificate in it; append the certificate to the private key") from error
-    public = key.public_key().public_numbers()
-    matching = [c for c in certificates if _public_numbers(c) == public]
-    if not matching:
-        raise fail("none of its certificates belongs to its private key")
-    plain_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return {
-        "private_key": plain_key.decode("ascii"),
-        "thumbprint": matching[0].fingerprint(hashes.SHA1()).hex().upper(),  # Entra's x5t is SHA-1
-    }
-
-
-def _public_numbers(certificate: x509.Certificate) -> rsa.RSAPublicNumbers | None:
-    key = certificate.public_key()
-    return key.public_numbers() if isinstance(key, rsa.RSAPublicKey) else None
-
-
-class _MsalHttp:
-    """MSAL's http_client interface over our httpx client.
-
-    MSAL hands the certificate's client assertion over as bytes, which requests encodes as text
-    but httpx sends as "b'eyJ...'", so the identity provider would refuse every certificate sign-in.
-    """
-
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
-
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kw: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in data.items()}
-        return self._client.post(url, params=params, data=data, headers=headers, **kw)
-
-    def get(self, url: str, params: Any = None, headers: Any = None, **kw: Any) -> Any:
-        return self._client.get(url, params=params, headers=headers, **kw)
-
-    def close(self) -> None:
-        """The HttpPolicy owns the client; MSAL must not close it."""
-
-
 class Authenticator:
     def __init__(
         self,
@@ -252,7 +171,7 @@ class Authenticator:
                         self.profile.client_id,
                         authority=self.profile.authority,
                         instance_discovery=False,
-                        http_client=_MsalHttp(self._http.client),
+                        http_client=MsalHttp(self._http.client),
                         token_cache=self._cache,
                     )
             return self._public
@@ -268,7 +187,7 @@ class Authenticator:
                         client_credential=credential,
                         authority=self.profile.authority,
                         instance_discovery=False,
-                        http_client=_MsalHttp(self._http.client),
+                        http_client=MsalHttp(self._http.client),
                         token_cache=self._cache,
                     )
             return self._confidential

@@ -9,10 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import cast
+from dataclasses import dataclass
 
-from dwtui.domain.errors import explain
 from dwtui.domain.linking import (
     TYPICAL_LINK_SECONDS,
     ResetPlan,
@@ -34,7 +32,6 @@ from dwtui.services.activity import ActivityEntry
 from dwtui.services.dualwrite import SERVICE, DualWriteGateway, reset_payload
 from dwtui.services.errors import ServiceError
 from dwtui.services.operations import OperationStore
-from dwtui.services.ppapi import PowerPlatformClient
 from dwtui.services.session import Session
 from dwtui.services.watch import Finished, WatchEvent, watch
 
@@ -238,16 +235,13 @@ def watch_link(
 
     def relay(event: WatchEvent) -> None:
         if isinstance(event, Finished):
-            event = _as_gateway_event(event)
             fault = event.fault
             result = "succeeded" if fault is None else f"failed [{fault.code}] {fault.message}"
             record_change(session, environment, LINK, result, f"request {event.record.operation_id}")
         on_event(event)
 
-    # watch() is typed for the Power Platform API client; it only calls operation() (and
-    # packages() for id-less records, which active_link() settles first).
     return watch(
-        cast(PowerPlatformClient, source),
+        source,
         record,
         on_event=relay,
         cancelled=cancelled,
@@ -255,12 +249,5 @@ def watch_link(
         poll_now=poll_now,
         speed=speed,
         typical=TYPICAL_LINK_SECONDS,
+        service=SERVICE,
     )
-
-
-def _as_gateway_event(event: Finished) -> Finished:
-    """The watcher names the Power Platform API as the failing service; for a link it is the gateway."""
-    if event.fault is None:
-        return event
-    fault = replace(event.fault, service=SERVICE)
-    return replace(event, fault=fault, explanation=explain(fault))

@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from dwtui.domain.errors import Explanation, explain
-from dwtui.domain.models import Fault, PackageState
+from dwtui.domain.models import ApplicationPackage, Fault, PackageState
 from dwtui.domain.operations import (
     TYPICAL_INSTALL_SECONDS,
     OperationRecord,
@@ -28,7 +29,7 @@ from dwtui.domain.operations import (
 )
 from dwtui.services.errors import ServiceError, SignInRequired
 from dwtui.services.operations import OperationStore
-from dwtui.services.ppapi import SERVICE, PowerPlatformClient
+from dwtui.services.ppapi import SERVICE
 
 # Transient faults in a row before giving up: with the backoff reaching 60 s this is about half
 # an hour of a service that does not answer, longer than the install itself is expected to take.
@@ -91,6 +92,16 @@ class GaveUp:
 WatchEvent = Polled | StateChanged | TransientFault | SignInNeeded | Finished | GaveUp
 
 
+class OperationSource(Protocol):
+    """What the watcher polls: the Power Platform API for installs, the gateway for links."""
+
+    def operation(
+        self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+    ) -> OperationState: ...
+
+    def packages(self, bap_environment_id: str) -> tuple[ApplicationPackage, ...]: ...
+
+
 def is_transient(fault: Fault) -> bool:
     status = fault.http_status
     return (
@@ -100,15 +111,15 @@ def is_transient(fault: Fault) -> bool:
     )
 
 
-def failure_fault(record: OperationRecord) -> Fault:
+def failure_fault(record: OperationRecord, service: str = SERVICE) -> Fault:
     return Fault(
-        service=SERVICE,
+        service=service,
         message=record.error_message or record.message or f"the operation ended {record.status.value}",
         code=record.error_code or record.status.value,
     )
 
 
-def _state_from_package(client: PowerPlatformClient, record: OperationRecord) -> OperationState:
+def _state_from_package(client: OperationSource, record: OperationRecord) -> OperationState:
     for package in client.packages(record.bap_environment_id):
         if package.unique_name.lower() != record.package.lower():
             continue
@@ -136,7 +147,7 @@ def _state_from_package(client: PowerPlatformClient, record: OperationRecord) ->
 
 
 def poll_once(
-    client: PowerPlatformClient, record: OperationRecord, timeout: float | None = None
+    client: OperationSource, record: OperationRecord, timeout: float | None = None
 ) -> OperationState:
     if record.operation_id:
         return client.operation(record.bap_environment_id, record.operation_id, timeout=timeout)
@@ -174,7 +185,7 @@ class _Waiter:
 
 
 def watch(
-    client: PowerPlatformClient,
+    client: OperationSource,
     record: OperationRecord,
     *,
     on_event: Callable[[WatchEvent], None],
@@ -187,6 +198,7 @@ def watch(
     schedule: Callable[..., float] = poll_delay,
     typical: float = TYPICAL_INSTALL_SECONDS,
     poll_timeout: float | None = None,
+    service: str = SERVICE,
 ) -> OperationRecord:
     """Poll until the operation ends, the watcher gives up, or `cancelled()`; the last record.
 
@@ -234,7 +246,7 @@ def watch(
             on_event(StateChanged(old, state.status, state.message, now))
         if state.status.terminal:
             record = _finish(record, state, now, store)
-            on_event(_finished_event(record))
+            on_event(_finished_event(record, service))
             return record
         if store is not None:
             record = store.update(record)
@@ -269,8 +281,8 @@ def _finish(
     return record
 
 
-def _finished_event(record: OperationRecord) -> Finished:
+def _finished_event(record: OperationRecord, service: str) -> Finished:
     if record.status is OperationStatus.SUCCEEDED:
         return Finished(record, record.status)
-    fault = failure_fault(record)
+    fault = failure_fault(record, service)
     return Finished(record, record.status, fault, explain(fault))

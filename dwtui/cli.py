@@ -435,8 +435,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except SignInRequired as error:
         return _fail(f"sign-in required: {error.fault.message}", EXIT_SIGN_IN)
     except ServiceError as error:
-        code = EXIT_CONFIG if error.fault.code == "choose_environment" else EXIT_SERVICE
-        return _fail(_fault_line(error.fault), code)
+        return _fail(_fault_line(error.fault), _exit_code_of(error.fault))
     except Failure as error:
         return _fail(str(error), error.code)
     except OSError as error:
@@ -444,6 +443,18 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}", EXIT_FAILURE
         )
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+_UNREACHABLE = ("network", "timeout", "tls", "malformed")
+
+
+def _exit_code_of(fault: Any) -> int:
+    if fault.code == "choose_environment":
+        return EXIT_CONFIG
+    # Declined, expired or rejected credentials need a person; an unreachable identity provider does not.
+    if fault.service == "sign-in" and fault.code not in _UNREACHABLE and not fault.code.startswith("HTTP 5"):
+        return EXIT_SIGN_IN
+    return EXIT_SERVICE
 
 
 def _fail(message: str, code: int) -> int:

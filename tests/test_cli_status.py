@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -264,3 +267,73 @@ def test_secret_set_refuses_when_no_secure_keyring(
         keyring.set_keyring(previous)
     assert code == 1
     assert "nothing was stored" in err
+
+
+def test_standalone_sim_serves_a_profile_that_status_uses(tmp_path: Path) -> None:
+    dwtui = Path(sys.executable).parent / "dwtui"
+    config = tmp_path / "sim.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DWTUI_"))}
+    # A keyring that cannot keep secrets: the status run must say so once and carry on in memory.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    server = subprocess.Popen(
+        [str(dwtui), "sim", "--scenario", "linked", "--speed", "50", "--write-config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        printed = []
+        for line in server.stdout:  # ends at EOF if the simulator dies, so this cannot hang
+            printed.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        assert any("base URL  https://127.0.0.1:" in line for line in printed), printed
+        assert config.is_file()
+        done = subprocess.run(
+            [str(dwtui), "--config", str(config), "--profile", "sim", "status", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["link"]["state"] == "linked"
+        assert "No secure keyring backend" in done.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        finally:
+            server.kill()
+    assert server.returncode == 0
+
+
+def test_client_secret_profile_without_a_secret_exits_4_then_lcs_refuses_the_app(
+    sim: Any, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tomli_w
+
+    table = {**sim.profile_table(), "auth": "client-secret", "client_id": sim.confidential_client_id}
+    config = tmp_path / "app.toml"
+    config.write_text(tomli_w.dumps({"default_profile": "app", "profiles": {"app": table}}))
+
+    code, out, err = run_cli(["--config", str(config), "status"], capsys)
+    assert code == EXIT_SIGN_IN
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert "dwtui secret set client-secret" in line
+
+    stored = CliRunner().invoke(
+        cli, ["--config", str(config), "secret", "set", "client-secret"], input=sim.client_secret
+    )
+    assert stored.exit_code == 0, stored.output
+
+    # Signed in as the application now, but the LCS API accepts only a person's sign-in.
+    code, out, err = run_cli(["--config", str(config), "status"], capsys)
+    assert code == EXIT_SERVICE
+    [line] = err.strip().splitlines()
+    assert line.startswith("dwtui: LCS API")
+    assert sim.client_secret not in out + err

@@ -137,7 +137,7 @@ def report_to_text(report: StatusReport, profile_name: str) -> str:
     lines = [f"Profile {profile_name}, signed in as {who}", "", "Environment"]
 
     def row(label: str, value: str) -> None:
-        lines.append(f"  {label:<36}{value}")
+        lines.append(f"  {label:<40}{value}")
 
     row("Name", env.name + ("  [PRODUCTION]" if env.is_production else ""))
     row("Environment id", env.environment_id)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install dwtui into .venv (once) and open the demo: the TUI against the built-in simulator.
+# Arguments go to dwtui, e.g. `bash scripts/demo.sh --scenario mismatch --speed 10`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+ensure_system_packages python3 python3-venv python3-pip
+ensure_venv ""
+exec .venv/bin/dwtui --demo "$@"

@@ -78,3 +78,11 @@ def test_every_module_imports_where_pyodbc_cannot_load() -> None:
         "assert len(names) > 10, names\n"
     )
     _modules_after(code)
+
+
+def test_tui_app_module_paints_without_service_libraries() -> None:
+    """The first frame must not wait for MSAL, httpx, keyring, ODBC or the simulator to import."""
+    loaded = _modules_after("import dwtui.tui.app")
+    heavy = {"msal", "httpx", "keyring", "pyodbc", "starlette", "uvicorn", "cryptography"}
+    assert heavy.isdisjoint(loaded), loaded & heavy
+    assert "textual" in loaded

@@ -131,7 +131,9 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         self._update_header()
         self.environment_pane.begin_loading("Starting...")
         self.power_platform_pane.begin_loading("Waiting for the environment...")
-        self.start_connect()
+        # After the first frame: connecting (and, for --demo, starting the simulator) must not
+        # compete with painting it.
+        self.call_after_refresh(self.start_connect)
 
     def on_unmount(self) -> None:
         self.close_session()
@@ -298,7 +300,7 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         if action in _ACTIONS:
             return self.assessment is not None
         if action == "onebox":
-            return self.environment is not None and self.environment.is_onebox
+            return self.assessment is not None and self.assessment.actions[Action.ONEBOX].enabled
         return True
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -388,12 +390,17 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         self._later("reset", Action.RESET)
 
     def action_onebox(self) -> None:
-        if self.environment is not None and not self.environment.is_onebox:
-            self.notify("One-box is only for one-box development VMs.", severity="warning")
-        elif self.environment is None:
-            self.notify("One-box: the environment is not known yet.", severity="warning")
+        availability = self.assessment.actions[Action.ONEBOX] if self.assessment is not None else None
+        if availability is None or self.session is None or self.environment is None:
+            self.notify("One-box: the environment's state is not known yet.", severity="warning")
+        elif not availability.enabled:
+            self.notify(f"One-box is not available: {availability.reason}.", severity="warning")
         else:
-            self.notify(f"One-box arrives with issue {ARRIVES_WITH['onebox']}.", title="One-box")
+            # Imported here: the one-box screen pulls in the database and service-control code,
+            # which the first paint must not wait for.
+            from dwtui.tui.screens.onebox import open_onebox
+
+            open_onebox(self, self.session, self.environment, self.snapshot, show_timings=self.show_timings)
 
     async def action_quit(self) -> None:
         # Closing first ends any retry wait in a worker thread, so exit doesn't wait for it.

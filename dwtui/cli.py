@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import click
 from dwtui.domain.profile import Profile, ProfileError
 
 if TYPE_CHECKING:
+    from dwtui.services.activity import ActivityLog
     from dwtui.services.secrets import SecretStore
     from dwtui.services.session import Session
     from dwtui.sim.server import SimServer
@@ -59,6 +61,7 @@ class Runtime:
     environment: str
     _sim: SimServer | None = None
     _sessions: list[Session] = field(default_factory=list)
+    _demo_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def sim(self) -> SimServer:
         if self._sim is None:
@@ -92,7 +95,8 @@ class Runtime:
         _check_files(profile)
         return profile
 
-    def session(self, profile: Profile | None = None) -> Session:
+    def session(self, profile: Profile | None = None, *, announce: bool = True) -> Session:
+        """`announce=False` leaves an insecure-keyring warning to the TUI, which shows it itself."""
         from dwtui.services.activity import ActivityLog
         from dwtui.services.secrets import SecretStore
         from dwtui.services.session import Session
@@ -100,11 +104,32 @@ class Runtime:
         chosen = profile or self.profile()
         # The demo's tokens belong to a throwaway identity provider: never put them in the keyring.
         secrets = SecretStore(memory_only=True) if self.demo else SecretStore()
-        if secrets.warning:
+        if secrets.warning and announce:
             click.echo(f"dwtui: {secrets.warning}", err=True)
-        session = Session(chosen, secrets=secrets, activity=ActivityLog())
+        if self.demo:
+            session = self._demo_session(chosen, secrets, ActivityLog())
+        else:
+            session = Session(chosen, secrets=secrets, activity=ActivityLog())
         self._sessions.append(session)
         return session
+
+    def _demo_session(self, profile: Profile, secrets: SecretStore, activity: ActivityLog) -> Session:
+        """The simulated world's one-box AXDB and remembered operations live and die with this run."""
+        from dwtui.services.axdb_demo import create_demo_database, demo_connection_string
+        from dwtui.services.operations import OperationStore
+        from dwtui.services.session import DemoWorld, Session
+
+        if self._demo_dir is None:
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="dwtui-demo-")
+        folder = Path(self._demo_dir.name)
+        database = create_demo_database(folder / "AXDB.sqlite")
+        return Session(
+            profile,
+            secrets=secrets,
+            activity=activity,
+            demo=DemoWorld(axdb_connection_string=demo_connection_string(database), speed=self.speed),
+            operations=OperationStore(folder / "operations.json"),
+        )
 
     def close(self) -> None:
         for session in self._sessions:
@@ -113,6 +138,9 @@ class Runtime:
         if self._sim is not None:
             self._sim.stop()
             self._sim = None
+        if self._demo_dir is not None:
+            self._demo_dir.cleanup()
+            self._demo_dir = None
 
 
 def _check_files(profile: Profile) -> None:
@@ -191,13 +219,13 @@ def _run_tui(runtime: Runtime) -> int:
         def connect() -> Session:
             # Runs in the app's worker thread after the first paint, so starting the simulator
             # does not delay the first frame.
-            return runtime.session()
+            return runtime.session(announce=False)
     else:
         profile = runtime.profile()  # profile errors end here, before the screen opens
         profile_name = profile.name
 
         def connect() -> Session:
-            return runtime.session(profile)
+            return runtime.session(profile, announce=False)
 
     from dwtui.tui.app import DwtuiApp
 

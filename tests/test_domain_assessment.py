@@ -86,6 +86,7 @@ def test_happy_offers_dual_write_application_only() -> None:
     result = assess(UAT, snapshot(), read_only=False)
     assert result.integration is IntegrationState.SET_UP
     assert result.app is AppState.NOT_INSTALLED
+    assert result.app_version == ""  # the version on offer is not an installed version
     assert result.link is LinkState.NOT_LINKED
     assert result.mismatch is None
     assert result.actions[Action.SETUP_DUAL_WRITE].enabled

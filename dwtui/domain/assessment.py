@@ -151,12 +151,14 @@ def _app_state(snapshot: PowerPlatformSnapshot, installing: bool) -> tuple[AppSt
     package = dual_write_package(packages)
     if package is None:
         return AppState.NOT_INSTALLED, ""
-    return {
+    state = {
         PackageState.INSTALLED: AppState.INSTALLED,
         PackageState.INSTALL_FAILED: AppState.FAILED,
         PackageState.INSTALLING: AppState.INSTALLING,
         PackageState.NOT_INSTALLED: AppState.NOT_INSTALLED,
-    }.get(package.state, AppState.UNKNOWN), package.version
+    }.get(package.state, AppState.UNKNOWN)
+    # The listing carries the version on offer whatever the state; only an installed one is a fact.
+    return state, package.version if state is AppState.INSTALLED else ""
 
 
 def _link_state(link: DualWriteLink | Fault | None, linking: bool) -> LinkState:

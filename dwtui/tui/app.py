@@ -23,9 +23,8 @@ from textual.worker import Worker, WorkerState
 from dwtui.domain.assessment import Action, Assessment
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot, SignedIn
 from dwtui.services.errors import SignInRequired
-from dwtui.tui.commands import ARRIVES_WITH, COMMANDS, bindings, system_commands
+from dwtui.tui.commands import COMMANDS, bindings, system_commands
 from dwtui.tui.formatting import clock_text, fault_of, seconds_left
-from dwtui.tui.loading import Loaders
 from dwtui.tui.messages import (
     ActivityRecorded,
     DeviceCodeIssued,
@@ -35,10 +34,7 @@ from dwtui.tui.messages import (
     SessionReady,
     SignInFinished,
 )
-from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
-from dwtui.tui.screens.error_details import ErrorDetailsScreen
-from dwtui.tui.screens.help import HelpScreen
-from dwtui.tui.screens.sign_in import SignInScreen
+from dwtui.tui.operations import OPERATION_ACTIONS, OperationFlows
 from dwtui.tui.widgets.activity_pane import ActivityPane
 from dwtui.tui.widgets.environment_pane import EnvironmentPane
 from dwtui.tui.widgets.header import ContextHeader
@@ -47,6 +43,8 @@ from dwtui.tui.widgets.progress_pane import ProgressPane
 
 if TYPE_CHECKING:
     from dwtui.services.session import Session
+    from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
+    from dwtui.tui.screens.sign_in import SignInScreen
 
 
 class Phase(StrEnum):
@@ -59,10 +57,9 @@ class Phase(StrEnum):
 
 
 _ACTIONS = {"setup": Action.SETUP_DUAL_WRITE, "link": Action.LINK, "reset": Action.RESET}
-_TITLES = {command.action: command.title for command in COMMANDS}
 
 
-class DwtuiApp(Loaders, inherit_bindings=False):
+class DwtuiApp(OperationFlows, inherit_bindings=False):
     """Exits with 0, or 1 when the person quits while start-up had failed."""
 
     CSS_PATH = "dwtui.tcss"
@@ -158,6 +155,8 @@ class DwtuiApp(Loaders, inherit_bindings=False):
     def _device_code(self, message: DeviceCodeIssued) -> None:
         self.environment_pane.begin_loading("Waiting for the device-code sign-in...")
         deadline = self.clock() + seconds_left(message.prompt, time.time())
+        from dwtui.tui.screens.sign_in import SignInScreen  # modals load when first shown
+
         screen = SignInScreen(message.prompt, deadline=deadline, clock=self.clock)
         self._sign_in_screen = screen
         self.push_screen(screen, callback=self._sign_in_dismissed)
@@ -299,6 +298,8 @@ class DwtuiApp(Loaders, inherit_bindings=False):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _ACTIONS:
             return self.assessment is not None
+        if action in OPERATION_ACTIONS:  # d, l and R themselves live in dwtui.tui.operations
+            return self.operation_action_shown(action)
         if action == "onebox":
             return self.assessment is not None and self.assessment.actions[Action.ONEBOX].enabled
         return True
@@ -340,6 +341,8 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         if self._picker is not None:
             return
         current = self.environment.environment_id if self.environment else ""
+        from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
+
         self._picker = EnvironmentPickerScreen(
             self.session.profile.lcs_project_id, current, self._environments
         )
@@ -358,6 +361,8 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         self._show_environment(environment, f"read {clock_text(self.clock())}")
 
     def action_help(self) -> None:
+        from dwtui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -365,29 +370,9 @@ class DwtuiApp(Loaders, inherit_bindings=False):
         faults = [*self.environment_pane.faults, *self.power_platform_pane.faults]
         if self.assessment is not None:
             faults.extend(self.assessment.faults)
+        from dwtui.tui.screens.error_details import ErrorDetailsScreen
+
         self.push_screen(ErrorDetailsScreen(faults))
-
-    def _later(self, name: str, action: Action) -> None:
-        title = _TITLES[name]
-        availability = self.assessment.actions[action] if self.assessment is not None else None
-        if availability is None:
-            self.notify(f"{title}: the environment's state is not known yet.", severity="warning")
-        elif not availability.enabled:
-            self.notify(f"{title} is not available: {availability.reason}.", severity="warning")
-        else:
-            self.notify(
-                f"{title} arrives with issue {ARRIVES_WITH[name]}; this version only shows the state.",
-                title=title,
-            )
-
-    def action_setup(self) -> None:
-        self._later("setup", Action.SETUP_DUAL_WRITE)
-
-    def action_link(self) -> None:
-        self._later("link", Action.LINK)
-
-    def action_reset(self) -> None:
-        self._later("reset", Action.RESET)
 
     def action_onebox(self) -> None:
         availability = self.assessment.actions[Action.ONEBOX] if self.assessment is not None else None

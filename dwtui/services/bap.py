@@ -13,7 +13,13 @@ from urllib.parse import quote
 from dwtui.domain.assessment import same_url
 from dwtui.domain.models import DataverseEnvironment, LcsEnvironment
 from dwtui.services.http import HttpPolicy
-from dwtui.services.shapes import expect_dict, expect_list, malformed, next_link, optional_dict, text
+from dwtui.services.shapes import (
+    expect_dict,
+    malformed,
+    odata_values,
+    optional_dict,
+    text,
+)
 
 SERVICE = "BAP admin API"
 API_VERSION = "2020-10-01"
@@ -36,31 +42,24 @@ class BapClient:
         return f"{self.base_url}/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments"
 
     def environments(self) -> list[DataverseEnvironment]:
-        url: str | None = self._environments_url
-        params: dict[str, str] | None = {"api-version": API_VERSION}
-        result: list[DataverseEnvironment] = []
-        for _ in range(MAX_PAGES):
-            assert url is not None
-            body = expect_dict(
-                SERVICE,
-                self.http.get_json(SERVICE, url, token=self.token(), params=params, headers=HEADERS),
-                "the environment list",
-                url,
-            )
-            items = expect_list(SERVICE, body.get("value"), "value", url)
-            result.extend(parse_environment(item, url) for item in items)
-            url = next_link(SERVICE, body, self.base_url, url)
-            if url is None:
-                return result
-            params = None  # the link carries its own query
-        raise malformed(
-            SERVICE, f"the environment list kept going after {MAX_PAGES} pages", self._environments_url
+        pages = odata_values(
+            SERVICE,
+            self._environments_url,
+            lambda url, params: self.http.get_json(
+                SERVICE, url, token=self.token(), params=params, headers=HEADERS
+            ),
+            params={"api-version": API_VERSION},
+            origin=self.base_url,
+            what="the environment list",
+            max_pages=MAX_PAGES,
         )
+        return [parse_environment(item, url) for item, url in pages]
 
     def environment(self, bap_id: str) -> DataverseEnvironment:
         url = f"{self._environments_url}/{quote(bap_id, safe='')}"
-        body = self.http.get_json(SERVICE, url, token=self.token(), params={"api-version": API_VERSION},
-                                  headers=HEADERS)
+        body = self.http.get_json(
+            SERVICE, url, token=self.token(), params={"api-version": API_VERSION}, headers=HEADERS
+        )
         return parse_environment(body, url)
 
     def for_fo_environment(self, env: LcsEnvironment) -> DataverseEnvironment | None:

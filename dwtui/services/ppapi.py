@@ -25,7 +25,14 @@ from dwtui.domain.operations import (
 from dwtui.services.activity import redact_url
 from dwtui.services.errors import ServiceError
 from dwtui.services.http import HttpPolicy
-from dwtui.services.shapes import expect_dict, expect_list, malformed, next_link, optional_dict, text
+from dwtui.services.shapes import (
+    expect_dict,
+    expect_list,
+    malformed,
+    odata_values,
+    optional_dict,
+    text,
+)
 
 SERVICE = "Power Platform API"
 API_VERSION = "2022-03-01-preview"
@@ -57,25 +64,18 @@ class PowerPlatformClient:
 
     def listings(self, bap_environment_id: str) -> tuple[PackageListing, ...]:
         """The packages with their terms URIs, learn-more link and the item itself (the install body)."""
-        first = f"{self._environment_url(bap_environment_id)}/applicationPackages"
-        url: str | None = first
-        params: dict[str, str] | None = {"api-version": API_VERSION}
-        result: list[PackageListing] = []
-        for _ in range(MAX_PAGES):
-            assert url is not None
-            body = expect_dict(
-                SERVICE,
-                self.http.get_json(SERVICE, url, token=self.token(), params=params, headers=HEADERS),
-                "the package list",
-                url,
-            )
-            items = expect_list(SERVICE, body.get("value"), "value", url)
-            result.extend(parse_listing(item, url) for item in items)
-            url = next_link(SERVICE, body, self.base_url, url)
-            if url is None:
-                return tuple(result)
-            params = None
-        raise malformed(SERVICE, f"the package list kept going after {MAX_PAGES} pages", first)
+        pages = odata_values(
+            SERVICE,
+            f"{self._environment_url(bap_environment_id)}/applicationPackages",
+            lambda url, params: self.http.get_json(
+                SERVICE, url, token=self.token(), params=params, headers=HEADERS
+            ),
+            params={"api-version": API_VERSION},
+            origin=self.base_url,
+            what="the package list",
+            max_pages=MAX_PAGES,
+        )
+        return tuple(parse_listing(item, url) for item, url in pages)
 
     def install(
         self, bap_environment_id: str, package: PackageListing | ApplicationPackage
@@ -98,8 +98,9 @@ class PowerPlatformClient:
         )
         return parse_install(answer, url)
 
-    def operation(self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
-                  ) -> OperationState:
+    def operation(
+        self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+    ) -> OperationState:
         """GET …/operations/{operationId}, tried once (the caller decides when to ask again)."""
         url = f"{self._environment_url(bap_environment_id)}/operations/{quote(operation_id, safe='')}"
         response = self.http.request(
@@ -122,8 +123,12 @@ class PowerPlatformClient:
         """
         if not uri.lower().startswith("https://"):
             raise ServiceError(
-                Fault(SERVICE, f"refusing to fetch terms over a non-HTTPS link ({redact_url(uri)})",
-                      "insecure_link", url=redact_url(uri))
+                Fault(
+                    SERVICE,
+                    f"refusing to fetch terms over a non-HTTPS link ({redact_url(uri)})",
+                    "insecure_link",
+                    url=redact_url(uri),
+                )
             )
         response = self.http.request(SERVICE, "GET", uri, headers={"Accept": "text/html, text/plain"})
         content = response.content[:MAX_TERMS_BYTES].decode(response.encoding or "utf-8", errors="replace")

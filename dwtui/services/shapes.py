@@ -6,7 +6,7 @@ rewrites an answer, or an API that changed, gives one clear line instead of a Ke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -126,3 +126,32 @@ def next_link(service: str, body: Mapping[str, Any], origin: str, url: str = "")
     if not same_origin(link, origin):
         raise malformed(service, f"the next page is on another host ({redact_url(link)})", url)
     return link
+
+
+def odata_values(
+    service: str,
+    first_url: str,
+    fetch: Callable[[str, Mapping[str, str] | None], Any],
+    *,
+    params: Mapping[str, str],
+    origin: str,
+    what: str,
+    max_pages: int,
+) -> list[tuple[Any, str]]:
+    """Every `value[]` item of a paged OData/ARM list, with the URL of the page it came from.
+
+    `fetch(url, params)` returns one page's parsed JSON; `params` go with the first page only,
+    since a next link carries its own query.
+    """
+    url: str | None = first_url
+    query: Mapping[str, str] | None = params
+    items: list[tuple[Any, str]] = []
+    for _ in range(max_pages):
+        assert url is not None
+        body = expect_dict(service, fetch(url, query), what, url)
+        items.extend((item, url) for item in expect_list(service, body.get("value"), "value", url))
+        url = next_link(service, body, origin, url)
+        if url is None:
+            return items
+        query = None
+    raise malformed(service, f"{what} kept going after {max_pages} pages", first_url)

@@ -32,6 +32,8 @@ TOP_KEYS = {
     "actions",
     "signed_in",
     "read_at",
+    "operations",
+    "admin_link",
 }
 ENVIRONMENT_KEYS = {
     "id",

@@ -6,9 +6,13 @@ rename or remove one without bumping SCHEMA. The text mirrors the main screen, t
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from dwtui.domain.assessment import LinkState
 from dwtui.domain.errors import explain
+from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import (
     DataverseEnvironment,
     DualWriteLink,
@@ -17,6 +21,14 @@ from dwtui.domain.models import (
     LcsEnvironment,
     SignedIn,
 )
+from dwtui.domain.operations import (
+    TYPICAL_INSTALL_SECONDS,
+    OperationKind,
+    OperationRecord,
+    estimate_progress,
+    format_duration,
+)
+from dwtui.services.operations import OperationStore, same_environment
 from dwtui.services.session import StatusReport
 
 SCHEMA = 1
@@ -83,8 +95,73 @@ def _signed_in(signed_in: SignedIn | None) -> dict[str, Any] | None:
     return {"username": signed_in.username, "tenant_id": signed_in.tenant_id, "kind": signed_in.kind}
 
 
-def report_to_json(report: StatusReport) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class OperationsView:
+    """What the operation store knows of the environment: running operations and the last outcomes."""
+
+    install: OperationRecord | None = None  # running (or being started)
+    link: OperationRecord | None = None
+    last_install: OperationRecord | None = None  # the newest finished one
+    last_link: OperationRecord | None = None
+
+
+def read_operations(store: OperationStore, environment_id: str) -> OperationsView:
+    """Read-only: a stale claim shows as it is; the commands that change things settle it."""
+    running: dict[OperationKind, OperationRecord | None] = {}
+    finished: dict[OperationKind, OperationRecord | None] = {}
+    records = store.records()
+    for kind in (OperationKind.INSTALL, OperationKind.LINK):
+        mine = [
+            r for r in records if r.kind is kind and same_environment(r.lcs_environment_id, environment_id)
+        ]
+        running[kind] = next((r for r in mine if not r.finished), None)
+        done = [r for r in mine if r.finished]
+        finished[kind] = max(done, key=lambda r: r.finished_at or 0.0, default=None)
+    return OperationsView(
+        running[OperationKind.INSTALL],
+        running[OperationKind.LINK],
+        finished[OperationKind.INSTALL],
+        finished[OperationKind.LINK],
+    )
+
+
+def operation_to_json(record: OperationRecord | None) -> dict[str, Any] | None:
+    """One install or link as dwtui remembers it (nothing secret: ids, states and messages)."""
+    if record is None:
+        return None
+    return {
+        "kind": record.kind.value,
+        "operation_id": record.operation_id,
+        "status": record.status.value,
+        "message": record.message,
+        "percent": record.percent,
+        "started_at": record.started_at,
+        "last_polled_at": record.last_polled_at,
+        "finished_at": record.finished_at,
+        "error_code": record.error_code,
+        "error_message": record.error_message,
+        "environment_id": record.lcs_environment_id,
+        "dataverse_environment_id": record.bap_environment_id,
+        "profile": record.profile,
+    }
+
+
+def admin_link_to_json(link: AdminLink | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    return {"url": link.url, "navigation": link.navigation, "note": link.note}
+
+
+def report_admin_link(report: StatusReport) -> AdminLink | None:
+    """The hyperlink to the dual-write administration area, once dual-write is linked."""
+    if report.assessment.link is not LinkState.LINKED:
+        return None
+    return admin_link(report.environment.fo_url)
+
+
+def report_to_json(report: StatusReport, operations: OperationsView | None = None) -> dict[str, Any]:
     """The report as JSON-ready data (only str, bool, number, None, lists and dicts)."""
+    seen = operations or OperationsView()
     assessment = report.assessment
     snapshot = report.snapshot
     link = snapshot.link if isinstance(snapshot.link, DualWriteLink) else None
@@ -119,6 +196,13 @@ def report_to_json(report: StatusReport) -> dict[str, Any]:
         },
         "signed_in": _signed_in(report.signed_in),
         "read_at": snapshot.read_at,
+        "operations": {
+            "install": operation_to_json(seen.install),
+            "link": operation_to_json(seen.link),
+            "last_install": operation_to_json(seen.last_install),
+            "last_link": operation_to_json(seen.last_link),
+        },
+        "admin_link": admin_link_to_json(report_admin_link(report)),
     }
 
 
@@ -130,7 +214,19 @@ ACTION_LABELS = {
 }
 
 
-def report_to_text(report: StatusReport, profile_name: str) -> str:
+def operation_line(record: OperationRecord, now: float | None = None) -> str:
+    """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`."""
+    elapsed = max(0.0, (now if now is not None else time.time()) - record.started_at)
+    typical = TYPICAL_LINK_SECONDS if record.kind is OperationKind.LINK else TYPICAL_INSTALL_SECONDS
+    estimate = estimate_progress(elapsed, record.percent, record.status, typical=typical)
+    stage = f"{record.status.value}: {record.message}" if record.message else record.status.value
+    ident = f"operation {record.operation_id}" if record.operation_id else "being started"
+    return f"{stage} ({estimate.summary}), started {format_duration(elapsed)} ago, {ident}"
+
+
+def report_to_text(
+    report: StatusReport, profile_name: str, operations: OperationsView | None = None
+) -> str:
     """The main screen's facts, top to bottom, as plain text."""
     env, snapshot, assessment = report.environment, report.snapshot, report.assessment
     who = report.signed_in.username if report.signed_in else "not signed in"
@@ -163,12 +259,30 @@ def report_to_text(report: StatusReport, profile_name: str) -> str:
     if isinstance(link, DualWriteLink) and link.linked:
         linked_to = f" to {link.dataverse_name or link.dataverse_url} ({link.dataverse_url})"
     row("Link to Power Platform environment", assessment.link.value + linked_to)
+    link_target = report_admin_link(report)
+    if link_target is not None:
+        row("Dual-write administration", link_target.url)
+        row("", f"then {link_target.navigation}")
     mismatch = assessment.mismatch
     if mismatch is not None:
         lines += ["", "  WARNING: linking mismatch", f"  {mismatch.warning}"]
         row("Power Platform Integration names", mismatch.integration_dataverse_url or "(none)")
         row("Dual-write is linked to", mismatch.dual_write_dataverse_url)
         row("Remedy", mismatch.remedy.value)
+    seen = operations or OperationsView()
+    running = [
+        (title, record, command)
+        for title, record, command in (
+            ("Dual-write application install", seen.install, "dwtui setup --wait"),
+            ("Link to Power Platform environment", seen.link, "dwtui link --wait"),
+        )
+        if record is not None
+    ]
+    if running:
+        lines += ["", "Running"]
+        for title, record, command in running:
+            row(title, operation_line(record))
+            row("", f"`{command}` follows it")
     lines += ["", "Actions"]
     for action, availability in assessment.actions.items():
         label = ACTION_LABELS.get(action.value)

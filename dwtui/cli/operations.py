@@ -1,0 +1,382 @@
+"""`dwtui setup` and `dwtui link`: the Dual-write application install and the link, as on the page.
+
+Both start an operation at most once (a running one, from this or another terminal, is reported
+and with --wait followed instead) and, with --wait, follow it to the end. Text goes to stdout; with
+--json the text moves to stderr and stdout carries one JSON object (README "setup and link --json").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from dwtui.cli.progress import (
+    explanation_lines,
+    failure_fault,
+    follow,
+    outcome_of,
+    stopped_watching,
+)
+from dwtui.cli.root import cli
+from dwtui.cli.runtime import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SERVICE,
+    Failure,
+    confirm,
+    fault_line,
+    hyperlink,
+    refuse_read_only,
+    signed_in_status,
+)
+from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus
+
+if TYPE_CHECKING:
+    from dwtui.domain.linking import AdminLink
+    from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot
+    from dwtui.services.install import InstallPlan
+    from dwtui.services.session import Session
+
+JSON_SCHEMA = 1
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def operation_options(what: str) -> Callable[[F], F]:
+    def decorate(command: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--wait", is_flag=True, help=f"Follow the {what} to its end (Ctrl+C stops watching)."
+                ),
+                click.option("--json", "as_json", is_flag=True, help="Print one JSON object (README)."),
+                click.option("--yes", is_flag=True, help="Confirm without asking."),
+                click.option(
+                    "--no-interactive", is_flag=True, help="Never wait for a device-code sign-in (exit 4)."
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+class Output:
+    """Text for people (stdout, or stderr under --json) and the one JSON object for scripts."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def say(self, text: str = "") -> None:
+        click.echo(text, err=self.as_json)
+
+    def emit(self, data: dict[str, Any]) -> None:
+        if self.as_json:
+            click.echo(json.dumps(data, indent=2))
+
+
+def result_json(
+    command: str,
+    environment: LcsEnvironment,
+    outcome: str,
+    *,
+    started: bool,
+    record: OperationRecord | None,
+    fault: Fault | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    from dwtui.services.status_json import fault_to_json, operation_to_json
+
+    return {
+        "schema": JSON_SCHEMA,
+        "command": command,
+        "environment": {"id": environment.environment_id, "name": environment.name},
+        "outcome": outcome,
+        "started": started,
+        "operation": operation_to_json(record),
+        "error": fault_to_json(fault) if fault is not None else None,
+        **extra,
+    }
+
+
+def conclude(
+    session: Session,
+    environment: LcsEnvironment,
+    record: OperationRecord,
+    *,
+    started: bool,
+    wait: bool,
+    out: Output,
+    interactive: bool,
+    remembered: bool = True,
+    extra: Callable[[bool], dict[str, Any]] = lambda succeeded: {},
+    on_success: Callable[[], None] = lambda: None,
+) -> int:
+    """Without --wait: say how to follow it. With --wait: follow it and end with its outcome."""
+    command = "setup" if record.kind is OperationKind.INSTALL else "link"
+    if not wait:
+        out.say(f"`dwtui {command} --wait` or `dwtui status` follows it.")
+        outcome = "started" if started else "running"
+        out.emit(result_json(command, environment, outcome, started=started, record=record, **extra(False)))
+        return EXIT_OK
+    followed = follow(session, environment, record, interactive=interactive, remembered=remembered)
+    final = followed.record
+    succeeded = followed.finished is not None and followed.finished.status is OperationStatus.SUCCEEDED
+    fault = failure_fault(followed)
+    data = result_json(
+        command,
+        environment,
+        outcome_of(followed),
+        started=started,
+        record=final,
+        fault=fault,
+        **extra(succeeded),
+    )
+    if followed.interrupted:
+        out.emit(data)
+        raise Failure(stopped_watching(final), EXIT_INTERRUPTED)
+    if succeeded:
+        on_success()
+        out.emit(data)
+        return EXIT_OK
+    what = "the dual-write application install" if command == "setup" else "the link"
+    assert fault is not None  # not interrupted, not succeeded: it failed, was canceled, or we gave up
+    if followed.gave_up is not None:
+        out.emit(data)
+        raise Failure(
+            f"stopped watching {what} after {followed.gave_up.streak} failed polls in a row: "
+            f"{fault_line(fault)}; it may still run: `dwtui {command} --wait` resumes watching",
+            EXIT_SERVICE,
+        )
+    out.say(f"{what[0].upper()}{what[1:]}: {final.status.value}")
+    for line in explanation_lines(fault):
+        out.say(line)
+    out.emit(data)
+    raise Failure(f"{what} {final.status.value.lower()}: {fault_line(fault)}", EXIT_SERVICE)
+
+
+# -- setup -----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@operation_options("install")
+def setup(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
+    """Install the dual-write application: show its terms, confirm, start (once), and with --wait follow it.
+
+    An install already under way for the environment is reported (and followed with --wait),
+    never started again.
+    """
+    from dwtui.domain.assessment import AppState
+    from dwtui.services.errors import ServiceError
+    from dwtui.services.install import prepare_install, resume_install
+    from dwtui.services.status_json import operation_line
+
+    session, report = signed_in_status(no_interactive)
+    environment, snapshot = report.environment, report.snapshot
+    out = Output(as_json)
+    refuse_read_only(session, environment)
+
+    def go(record: OperationRecord, started: bool, remembered: bool = True) -> int:
+        return conclude(
+            session,
+            environment,
+            record,
+            started=started,
+            wait=wait,
+            out=out,
+            interactive=not no_interactive,
+            remembered=remembered,
+            on_success=lambda: out.say(f"The dual-write application is installed on {environment.name}."),
+        )
+
+    resumed = resume_install(session, session.operations, environment.environment_id)
+    if resumed.record is not None:
+        out.say(f"An install is already under way on {environment.name}; not starting another.")
+        out.say(f"  {operation_line(resumed.record)}")
+        return go(resumed.record, False)
+    if resumed.note:
+        out.say(resumed.note)
+    if report.assessment.app is AppState.INSTALLING:
+        return go(_untracked_install(session, environment, snapshot, out), False, remembered=False)
+    try:
+        plan = prepare_install(session, environment, snapshot)
+    except ServiceError as error:
+        if error.fault.code == "already_installed":
+            version = f" (version {report.assessment.app_version})" if report.assessment.app_version else ""
+            out.say(f"The dual-write application is already installed on {environment.name}{version}.")
+            out.emit(result_json("setup", environment, "already_installed", started=False, record=None))
+            return EXIT_OK
+        if error.fault.code == "already_running":
+            return go(_untracked_install(session, environment, snapshot, out), False, remembered=False)
+        raise
+    _show_terms(plan, out, yes)
+    record, started = _start(session, plan, out)
+    return go(record, started)
+
+
+def _show_terms(plan: InstallPlan, out: Output, yes: bool) -> None:
+    package = plan.listing.package
+    version = f", version {package.version}" if package.version else ""
+    out.say(
+        f"Dual-write application ({package.unique_name}{version}) for {plan.environment.name}, "
+        f"in Dataverse {plan.dataverse.display_name} ({plan.dataverse.instance_url})"
+    )
+    uris = ", ".join(doc.uri for doc in plan.terms) or "none listed"
+    if yes:
+        out.say(f"Terms accepted with --yes: {uris}")
+        return
+    out.say("")
+    out.say("Terms")
+    if plan.notice:
+        out.say(plan.notice)
+    for document in plan.terms:
+        out.say(f"--- {document.uri}")
+        out.say(document.text or f"(could not be read: {document.error}; open the address above)")
+    out.say("")
+    confirm(
+        f"Configure: accept these terms and install the dual-write application on {plan.environment.name}?",
+        yes=yes,
+        what="accept the terms",
+    )
+
+
+def _start(session: Session, plan: InstallPlan, out: Output) -> tuple[OperationRecord, bool]:
+    from dwtui.services.errors import ServiceError
+    from dwtui.services.install import InstallUncertain, settle_claim, start_install
+    from dwtui.services.operations import AlreadyRunning
+
+    store = session.operations
+    try:
+        record = start_install(session, plan, store)
+    except AlreadyRunning as running:
+        out.say("An install was started for this environment a moment ago; following it instead.")
+        return running.record, False
+    except InstallUncertain as uncertain:
+        # The POST may have reached the service: only the package state can tell.
+        settled = settle_claim(session, store, uncertain.record)
+        if settled is None:
+            raise ServiceError(uncertain.cause) from uncertain
+        out.say(uncertain.fault.message)
+        return settled, True
+    out.say(f"Install requested (operation {record.operation_id}); it can take up to 30 minutes.")
+    return record, True
+
+
+def _untracked_install(
+    session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot, out: Output
+) -> OperationRecord:
+    """An install this machine did not start (LCS, another machine): followed by its package state."""
+    from dwtui.domain.assessment import dual_write_package
+    from dwtui.domain.models import DataverseEnvironment
+
+    dataverse = snapshot.dataverse
+    packages = snapshot.packages
+    package = dual_write_package(packages) if isinstance(packages, tuple) else None
+    if not isinstance(dataverse, DataverseEnvironment) or package is None:
+        raise Failure("the dual-write application is being installed; `dwtui status` shows when it ends")
+    out.say(
+        f"The dual-write application is being installed on {environment.name} (started elsewhere); "
+        "not starting another."
+    )
+    return OperationRecord(
+        kind=OperationKind.INSTALL,
+        profile=session.profile.name,
+        lcs_environment_id=environment.environment_id,
+        bap_environment_id=dataverse.bap_environment_id,
+        package=package.unique_name,
+        started_at=time.time(),
+        status=OperationStatus.RUNNING,
+        message="installing",
+    )
+
+
+# -- link ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@operation_options("link")
+def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
+    """Link to Power Platform environment: confirm, request (once), and with --wait follow it.
+
+    Once linked, prints the hyperlink to the dual-write administration area.
+    """
+    from dwtui.domain.assessment import Action, LinkState
+    from dwtui.domain.linking import admin_link, integration_dataverse
+    from dwtui.services.linking import active_link, start_link
+    from dwtui.services.operations import AlreadyRunning
+    from dwtui.services.status_json import admin_link_to_json, operation_line
+
+    session, report = signed_in_status(no_interactive)
+    environment, snapshot = report.environment, report.snapshot
+    out = Output(as_json)
+    refuse_read_only(session, environment)
+    target = admin_link(environment.fo_url)
+    dataverse = integration_dataverse(snapshot)
+    dataverse_json = (
+        {"url": dataverse.instance_url, "name": dataverse.display_name} if dataverse is not None else None
+    )
+
+    def extra(succeeded: bool) -> dict[str, Any]:
+        return {"dataverse": dataverse_json, "admin_link": admin_link_to_json(target) if succeeded else None}
+
+    def go(record: OperationRecord, started: bool) -> int:
+        return conclude(
+            session,
+            environment,
+            record,
+            started=started,
+            wait=wait,
+            out=out,
+            interactive=not no_interactive,
+            extra=extra,
+            on_success=lambda: _linked(out, environment, target),
+        )
+
+    running = active_link(session, environment, session.operations)
+    if running is not None:
+        out.say(f"A link is already under way on {environment.name}; not starting another.")
+        out.say(f"  {operation_line(running)}")
+        return go(running, False)
+    if report.assessment.link is LinkState.LINKED:
+        out.say(f"{environment.name} is already linked.")
+        _show_admin_link(out, target)
+        out.emit(
+            result_json("link", environment, "already_linked", started=False, record=None, **extra(True))
+        )
+        return EXIT_OK
+    availability = report.assessment.actions[Action.LINK]
+    if not availability.enabled or dataverse is None:
+        raise Failure(
+            f"cannot link {environment.name}: {availability.reason or 'nothing to link to'}", EXIT_FAILURE
+        )
+    out.say(
+        f"Link {environment.name} ({environment.fo_url}) to the Dataverse environment "
+        f"{dataverse.display_name} ({dataverse.instance_url}). It typically takes less than 5 minutes."
+    )
+    confirm(f"Link {environment.name} to {dataverse.display_name}?", yes=yes, what="link")
+    try:
+        record = start_link(session, environment, snapshot, store=session.operations)
+    except AlreadyRunning as already:
+        out.say("A link was started for this environment a moment ago; following it instead.")
+        return go(already.record, False)
+    out.say(f"Link requested ({record.operation_id}).")
+    return go(record, True)
+
+
+def _linked(out: Output, environment: LcsEnvironment, target: AdminLink | None) -> None:
+    out.say(f"{environment.name} is linked to the Power Platform environment.")
+    _show_admin_link(out, target)
+
+
+def _show_admin_link(out: Output, target: AdminLink | None) -> None:
+    if target is None:
+        return
+    out.say("Dual-write administration area:")
+    out.say(f"  {hyperlink(target.url)}")
+    out.say(f"  then {target.navigation}")
+    out.say(f"  ({target.note})")

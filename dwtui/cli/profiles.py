@@ -1,0 +1,116 @@
+"""`dwtui profiles` and `dwtui secret`: the config file's profiles, and their secrets in the keyring."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+import click
+
+from dwtui.cli.root import cli
+from dwtui.cli.runtime import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Failure, current_runtime
+from dwtui.domain.profile import Profile
+
+if TYPE_CHECKING:
+    from dwtui.services.secrets import SecretStore
+
+SECRET_KINDS = ("client-secret", "certificate-passphrase")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def profiles(as_json: bool) -> int:
+    """List the profiles in the config file (the default one is marked *)."""
+    path, found, default = current_runtime().profiles()
+    if as_json:
+        items = [
+            {**{k: v for k, v in asdict(p).items() if k != "extra"}, "default": name == default}
+            for name, p in found.items()
+        ]
+        click.echo(
+            json.dumps(
+                {"config": str(path) if path else None, "default_profile": default, "profiles": items},
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    if not found:
+        where = path or "the config file"
+        click.echo(f"No profiles in {where}. Try `dwtui sim --write-config PATH` for a simulator profile.")
+        return EXIT_OK
+    rows = [("", "NAME", "TENANT", "PROJECT", "ENVIRONMENT", "AUTH")] + [
+        (
+            "*" if name == default else "",
+            name,
+            p.tenant_id,
+            p.lcs_project_id,
+            p.environment_id or "(pick)",
+            p.auth,
+        )
+        for name, p in found.items()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if path:
+        click.echo(f"\nconfig: {path}")
+    return EXIT_OK
+
+
+@cli.group()
+def secret() -> None:
+    """Keep a profile's secrets in the OS keyring (never in the config file)."""
+
+
+_PROFILE_OPTION = click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    help="Profile whose secret this is (same as the global --profile).",
+)
+
+
+@secret.command("set")
+@click.argument("kind", type=click.Choice(SECRET_KINDS))
+@_PROFILE_OPTION
+def secret_set(kind: str, profile_name: str | None) -> int:
+    """Store the profile's client secret or certificate passphrase (prompted, not echoed)."""
+    from dwtui.services.auth import store_secret
+
+    store, profile = _secret_store(profile_name)
+    value = click.prompt(f"{kind} for profile '{profile.name}'", hide_input=True, err=True)
+    try:
+        store_secret(store, profile, kind, value)
+    except ValueError as error:
+        raise Failure(f"{error}; nothing was stored", EXIT_FAILURE) from None
+    click.echo(f"Stored the {kind} of profile '{profile.name}' in {store.backend_name}.", err=True)
+    return EXIT_OK
+
+
+@secret.command("delete")
+@click.argument("kind", type=click.Choice([*SECRET_KINDS, "token-cache"]))
+@_PROFILE_OPTION
+def secret_delete(kind: str, profile_name: str | None) -> int:
+    """Forget a stored secret (token-cache signs the profile out)."""
+    store, profile = _secret_store(profile_name)
+    store.delete(profile.secret_key(kind))
+    click.echo(f"Deleted the {kind} of profile '{profile.name}' from {store.backend_name}.", err=True)
+    return EXIT_OK
+
+
+def _secret_store(profile_name: str | None) -> tuple[SecretStore, Profile]:
+    runtime = current_runtime()
+    if runtime.demo:
+        raise Failure(
+            "the demo keeps its secrets in memory; secret commands are for real profiles", EXIT_CONFIG
+        )
+    if profile_name:
+        runtime.profile_name = profile_name
+    profile = runtime.profile()
+    from dwtui.services.secrets import SecretStore
+
+    store = SecretStore()
+    if not store.secure:
+        raise Failure(f"{store.warning or 'no secure keyring backend'}; nothing was stored", EXIT_FAILURE)
+    return store, profile

@@ -1,0 +1,139 @@
+"""The `dwtui` group (global options), the TUI when no command is given, and `run`, which turns
+every expected failure into one `dwtui: ...` line on stderr and a documented exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from dwtui.cli.runtime import (
+    DEMO_PROFILE,
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SIGN_IN,
+    SCENARIOS,
+    Failure,
+    Runtime,
+    exit_code_of,
+    fault_line,
+)
+from dwtui.domain.profile import ProfileError
+
+if TYPE_CHECKING:
+    from dwtui.services.session import Session
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="DWTUI_CONFIG",
+    help="Profiles file (default: the platform config directory's dwtui/config.toml).",
+)
+@click.option(
+    "--profile", "profile_name", envvar="DWTUI_PROFILE", help="Profile to use (default: default_profile)."
+)
+@click.option(
+    "--demo", is_flag=True, help="Start the built-in simulator and use it instead of real services."
+)
+@click.option(
+    "--scenario",
+    type=click.Choice(SCENARIOS),
+    default="happy",
+    show_default=True,
+    help="Simulator scenario for --demo.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Divide every simulated duration by this (--demo).",
+)
+@click.option("--environment", default="", help="LCS environment id or name (default: the profile's).")
+@click.version_option(package_name="dwtui")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    profile_name: str | None,
+    demo: bool,
+    scenario: str,
+    speed: float,
+    environment: str,
+) -> int:
+    """dwtui: dual-write setup for Dynamics 365 finance and operations, from a terminal.
+
+    Without a command, opens the terminal UI (the LCS Environment details page).
+    """
+    runtime = Runtime(config_path, profile_name, demo, scenario, speed, environment.strip())
+    ctx.obj = runtime
+    ctx.call_on_close(runtime.close)
+    if ctx.invoked_subcommand is None:
+        return _run_tui(runtime)
+    return EXIT_OK
+
+
+def _run_tui(runtime: Runtime) -> int:
+    if runtime.demo:
+        profile_name = DEMO_PROFILE
+
+        def connect() -> Session:
+            # Runs in the app's worker thread after the first paint, so starting the simulator
+            # does not delay the first frame.
+            return runtime.session(announce=False)
+    else:
+        profile = runtime.profile()  # profile errors end here, before the screen opens
+        profile_name = profile.name
+
+        def connect() -> Session:
+            return runtime.session(profile, announce=False)
+
+    from dwtui.tui.app import DwtuiApp
+
+    app = DwtuiApp(connect, profile_name=profile_name, start_environment=runtime.environment)
+    return app.run() or EXIT_OK
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and turn every expected failure into one stderr line and an exit code."""
+    from dwtui.services.errors import ServiceError, SignInRequired
+
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="dwtui", standalone_mode=False
+        )
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.UsageError as error:
+        return _fail(f"{error.format_message()} (see dwtui --help)", error.exit_code)
+    except click.ClickException as error:
+        return _fail(error.format_message(), error.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("dwtui: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except ProfileError as error:
+        return _fail(f"{error}", EXIT_CONFIG)
+    except SignInRequired as error:
+        return _fail(f"sign-in required: {error.fault.message}", EXIT_SIGN_IN)
+    except ServiceError as error:
+        return _fail(fault_line(error.fault), exit_code_of(error.fault))
+    except Failure as error:
+        return _fail(str(error), error.code)
+    except OSError as error:
+        return _fail(
+            f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}", EXIT_FAILURE
+        )
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"dwtui: {message}", err=True)
+    return code

@@ -1,0 +1,334 @@
+"""What every command shares: exit codes, the Runtime built from the global options, sign-in,
+confirmation and the mapping of faults to one stderr line and an exit code.
+
+Services, the simulator and Textual are imported inside the functions that need them, so
+`dwtui --help` and `dwtui status` start without loading Textual (and nothing loads pyodbc).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dwtui.domain.profile import Profile, ProfileError
+
+if TYPE_CHECKING:
+    from dwtui.domain.models import Fault, LcsEnvironment
+    from dwtui.services.activity import ActivityLog
+    from dwtui.services.secrets import SecretStore
+    from dwtui.services.session import Session, StatusReport
+    from dwtui.sim.server import SimServer
+
+# Exit codes (documented in README "Exit codes").
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+EXIT_SERVICE = 3
+EXIT_SIGN_IN = 4
+EXIT_INTERRUPTED = 130
+
+DEMO_PROFILE = "demo"
+# The simulator's scenarios (dwtui.sim.scenarios; a test keeps the two lists equal). Spelled out
+# here so `dwtui --help` does not import the simulator.
+SCENARIOS = (
+    "happy",
+    "installed",
+    "linked",
+    "not-integrated",
+    "mismatch",
+    "maps-running",
+    "link-dw9003-crm",
+    "link-dw9003-ax",
+    "dw9003-crm",
+    "dw9003-ax",
+    "flaky",
+    "short-token",
+    "throttled",
+    "onebox-no-app-user",
+)
+_ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+# A person reads a demo device code at any --speed: never let it expire in less than this.
+_DEMO_DEVICE_CODE_LIFETIME = 60.0
+
+# Service refusals a person fixes with a setting or an option rather than by waiting.
+_USAGE_CODES = frozenset(
+    {
+        "choose_environment",
+        "read_only",
+        "invalid_app_id",
+        "unknown_role",
+        "unknown_business_unit",
+        "invalid_business_unit",
+        "driver_missing",
+        "login_missing",
+        "path",
+        "password",
+        "not_configured",
+        "driver_not_found",
+    }
+)
+# Refusals because the environment is not in the state the command needs (exit 1).
+_STATE_CODES = frozenset(
+    {
+        "not_integrated",
+        "no_package",
+        "already_installed",
+        "already_running",
+        "cannot_link",
+        "not_linked",
+        "integration_not_set_up",
+        "not_onebox",
+        "odbc_missing",
+    }
+)
+_UNREACHABLE = ("network", "timeout", "tls", "malformed")
+
+
+class Failure(Exception):
+    """Ends the command with one line on stderr and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Runtime:
+    """The global options, and what commands build from them (lazily), torn down at exit."""
+
+    config_path: Path | None
+    profile_name: str | None
+    demo: bool
+    scenario: str
+    speed: float
+    environment: str
+    _sim: SimServer | None = None
+    _sessions: list[Session] = field(default_factory=list)
+    _demo_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    def sim(self) -> SimServer:
+        if self._sim is None:
+            from dwtui.sim.server import SimServer
+
+            server = SimServer(
+                scenario=self.scenario,
+                speed=self.speed,
+                device_code_lifetime=max(_DEMO_DEVICE_CODE_LIFETIME, 900.0 / self.speed),
+            )
+            server.start()
+            self._sim = server
+        return self._sim
+
+    def profiles(self) -> tuple[Path | None, dict[str, Profile], str | None]:
+        """(config file, profiles by name, default profile name)."""
+        if self.demo:
+            return None, {DEMO_PROFILE: self._demo_profile()}, DEMO_PROFILE
+        from dwtui.services.config import load_config
+
+        config = load_config(self.config_path)
+        return config.path, config.profiles, config.default_profile
+
+    def _demo_profile(self) -> Profile:
+        from dwtui.domain.profile import parse_profile
+
+        return parse_profile(DEMO_PROFILE, self.sim().profile_table())
+
+    def profile(self) -> Profile:
+        if self.demo:
+            return self._demo_profile()
+        from dwtui.services.config import load_config, select_profile
+
+        profile = select_profile(load_config(self.config_path), self.profile_name)
+        _check_files(profile)
+        return profile
+
+    def session(self, profile: Profile | None = None, *, announce: bool = True) -> Session:
+        """`announce=False` leaves an insecure-keyring warning to the TUI, which shows it itself."""
+        from dwtui.services.activity import ActivityLog
+        from dwtui.services.secrets import SecretStore
+        from dwtui.services.session import Session
+
+        chosen = profile or self.profile()
+        # The demo's tokens belong to a throwaway identity provider: never put them in the keyring.
+        secrets = SecretStore(memory_only=True) if self.demo else SecretStore()
+        if secrets.warning and announce:
+            click.echo(f"dwtui: {secrets.warning}", err=True)
+        if self.demo:
+            session = self._demo_session(chosen, secrets, ActivityLog())
+        else:
+            session = Session(chosen, secrets=secrets, activity=ActivityLog())
+        self._sessions.append(session)
+        return session
+
+    def _demo_session(self, profile: Profile, secrets: SecretStore, activity: ActivityLog) -> Session:
+        """The simulated world's one-box AXDB and remembered operations live and die with this run."""
+        from dwtui.services.axdb_demo import create_demo_database, demo_connection_string
+        from dwtui.services.operations import OperationStore
+        from dwtui.services.session import DemoWorld, Session
+        from dwtui.services.verify import store_app_secret
+
+        if self._demo_dir is None:
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="dwtui-demo-")
+        folder = Path(self._demo_dir.name)
+        database = create_demo_database(folder / "AXDB.sqlite")
+        sim = self.sim()
+        # The demo one-box's app: its secret is the simulator's, kept in memory like everything else.
+        store_app_secret(secrets, profile, sim.onebox_client_id, sim.onebox_client_secret)
+        return Session(
+            profile,
+            secrets=secrets,
+            activity=activity,
+            demo=DemoWorld(axdb_connection_string=demo_connection_string(database), speed=self.speed),
+            operations=OperationStore(folder / "operations.json"),
+        )
+
+    def demo_onebox_app_id(self) -> str:
+        return self.sim().onebox_client_id if self.demo else ""
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
+        if self._sim is not None:
+            self._sim.stop()
+            self._sim = None
+        if self._demo_dir is not None:
+            self._demo_dir.cleanup()
+            self._demo_dir = None
+
+
+def _check_files(profile: Profile) -> None:
+    for name, value in (("ca_bundle", profile.ca_bundle), ("certificate_path", profile.certificate_path)):
+        if value and not Path(value).expanduser().is_file():
+            raise ProfileError(
+                name,
+                f"'{value}' is not a readable file",
+                "give the path of an existing PEM file",
+                profile.name,
+            )
+
+
+def current_runtime() -> Runtime:
+    runtime = click.get_current_context().find_object(Runtime)
+    assert runtime is not None  # the group callback always sets it
+    return runtime
+
+
+def speed_of(session: Session) -> float:
+    # --demo runs the simulator faster than real time; the watcher's schedule follows it.
+    return session.demo.speed if session.demo is not None else 1.0
+
+
+# -- sign-in and the environment ---------------------------------------------------------------
+
+
+def sign_in(session: Session, *, interactive: bool, echo: Callable[[str], None] | None = None) -> None:
+    """Sign in silently if possible, else by device code (message on stderr) or the app's credentials."""
+    from dwtui.services.errors import SignInRequired
+
+    say = echo or (lambda text: click.echo(text, err=True))
+    auth = session.auth
+    if auth.try_silent() is not None:
+        return
+    if session.profile.is_confidential:
+        auth.sign_in_confidential()
+        return
+    if not interactive:
+        raise SignInRequired("no cached sign-in; run without --no-interactive to sign in with a device code")
+    prompt = auth.start_device_flow()
+    say(prompt.message or f"To sign in, open {prompt.verification_uri} and enter the code {prompt.user_code}")
+    auth.finish_device_flow(prompt, lambda: False)
+
+
+def resolve_environment(session: Session, wanted: str) -> str:
+    """An environment id from --environment (an id or a name), or "" for the profile's own."""
+    if not wanted or _ENVIRONMENT_ID.match(wanted):
+        return wanted
+    return session.lcs.environment_by_name(session.profile.lcs_project_id, wanted).environment_id
+
+
+def signed_in_status(no_interactive: bool) -> tuple[Session, StatusReport]:
+    """The selected environment's status, signed in: where every changing command starts."""
+    runtime = current_runtime()
+    session = runtime.session()
+    sign_in(session, interactive=not no_interactive)
+    return session, session.status(resolve_environment(session, runtime.environment))
+
+
+def refuse_read_only(session: Session, environment: LcsEnvironment) -> None:
+    if environment.is_production and not session.profile.allow_production_changes:
+        raise Failure(
+            f"{environment.name} is a production environment and profile '{session.profile.name}' is "
+            "read-only for it; set allow_production_changes = true in the profile to change it",
+            EXIT_CONFIG,
+        )
+
+
+# -- asking before a change ---------------------------------------------------------------------
+
+
+def stdin_is_interactive() -> bool:
+    """Whether a person can answer a prompt (tests replace this to simulate a terminal)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def confirm(question: str, *, yes: bool, what: str) -> None:
+    """Go on only with --yes or a person's "y"; `what` completes "use --yes to ..."."""
+    if yes:
+        return
+    if not stdin_is_interactive():
+        raise Failure(f"no terminal to ask in: use --yes to {what}; nothing was changed", EXIT_CONFIG)
+    if not click.confirm(question, default=False, err=True):
+        raise Failure("not confirmed; nothing was changed", EXIT_FAILURE)
+
+
+def read_secret(prompt: str, *, from_stdin: bool, missing: str, code: int = EXIT_SIGN_IN) -> str:
+    """A secret from one line of stdin (--...-stdin) or a hidden prompt; never from argv."""
+    if from_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+    elif stdin_is_interactive():
+        value = click.prompt(prompt, hide_input=True, err=True, default="", show_default=False)
+    else:
+        raise Failure(missing, code)
+    if not value.strip():
+        raise Failure(missing, code)
+    return value.strip()
+
+
+def hyperlink(url: str) -> str:
+    """The URL, clickable (OSC 8) where stdout is a terminal that is not dumb; plain otherwise."""
+    if not sys.stdout.isatty() or os.environ.get("TERM", "") in ("", "dumb"):
+        return url
+    return f"\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\"
+
+
+# -- faults -------------------------------------------------------------------------------------
+
+
+def fault_line(fault: Fault) -> str:
+    from dwtui.domain.errors import explain
+
+    code = f" [{fault.code}]" if fault.code else ""
+    return f"{fault.service}{code}: {fault.message} ({explain(fault).remedy})"
+
+
+def exit_code_of(fault: Any) -> int:
+    if fault.code in _USAGE_CODES:
+        return EXIT_CONFIG
+    if fault.code in _STATE_CODES:
+        return EXIT_FAILURE
+    # Declined, expired or rejected credentials need a person; an unreachable identity provider does not.
+    if fault.service == "sign-in" and fault.code not in _UNREACHABLE and not fault.code.startswith("HTTP 5"):
+        return EXIT_SIGN_IN
+    return EXIT_SERVICE

@@ -1,0 +1,40 @@
+"""`dwtui sim`: the simulator standalone, for people and for tests that share one across processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dwtui.cli.root import cli
+from dwtui.cli.runtime import EXIT_OK, SCENARIOS, current_runtime
+
+
+@cli.command()
+@click.option(
+    "--scenario", type=click.Choice(SCENARIOS), default=None, help="Scenario (default: the global one)."
+)
+@click.option(
+    "--speed", type=click.FloatRange(min=0.01), default=None, help="Divide every simulated duration by N."
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
+)
+@click.option(
+    "--write-config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a config file with a profile named 'sim' pointing at the simulator.",
+)
+def sim(scenario: str | None, speed: float | None, port: int, write_config: Path | None) -> int:
+    """Run the simulator standalone until Ctrl+C; prints its base URL and CA file."""
+    runtime = current_runtime()
+    from dwtui.sim.server import run_standalone
+
+    result = run_standalone(
+        scenario=scenario or runtime.scenario,
+        speed=speed or runtime.speed,
+        port=port,
+        write_config=write_config,
+    )
+    return int(result or EXIT_OK)

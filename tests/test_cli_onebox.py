@@ -1,0 +1,259 @@
+"""`dwtui onebox`: the flight SQL, the flight on a real ODBC driver, the application user, verify, AOS."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dwtui.cli import EXIT_CONFIG, EXIT_SERVICE
+from dwtui.domain.flight import DEFAULT_FLIGHT_NAME, documented_script
+from dwtui.services.axdb_demo import create_demo_database, demo_connection_string
+from tests.cli_support import MemoryKeyring, clear_overrides, run_cli, run_installed, use_memory_keyring
+from tests.conftest import SimFactory
+
+FAST = ["--demo", "--speed", "400"]
+
+
+@pytest.fixture(autouse=True)
+def _no_profile_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_overrides(monkeypatch)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    yield from use_memory_keyring()
+
+
+def flight_rows(path: Path) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute(
+            "SELECT PARTITION, ENABLED, FLIGHTSERVICEID FROM SYSFLIGHTING WHERE FLIGHTNAME = ? "
+            "ORDER BY PARTITION",
+            (DEFAULT_FLIGHT_NAME,),
+        ).fetchall()
+
+
+# -- flight -------------------------------------------------------------------------------------
+
+
+def test_flight_sql_prints_the_documented_script(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["onebox", "flight", "--sql"], capsys)
+    assert code == 0, err
+    assert out == documented_script()
+    assert "DualWriteUnoAuthenticationFnoToCds" in out
+    assert "12719367" in out
+
+    code, out, _ = run_cli(["onebox", "flight", "--sql", "--service-id", "42"], capsys)
+    assert code == 0
+    assert out == documented_script(DEFAULT_FLIGHT_NAME, 42)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--flight-name", "x'; DROP TABLE PARTITIONS; --"), ("--service-id", "1 OR 1=1")]
+)
+def test_flight_refuses_values_that_are_not_a_flight(
+    capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    code, out, err = run_cli(["onebox", "flight", "--sql", option, value], capsys)
+    assert code == EXIT_CONFIG
+    assert out == ""
+    assert err.startswith(f"dwtui: {option}: ")
+
+
+def test_flight_run_on_the_demo_axdb_shows_rows_before_and_after() -> None:
+    done = run_installed([*FAST, "onebox", "flight", "--run", "--yes", "--json"])
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["committed"] is True
+    assert data["inserted"] == 3
+    assert [p["partition"] for p in data["partitions"]] == ["initial", "contoso", "fabrikam"]
+    assert all(p["before"] is None for p in data["partitions"])
+    assert all(p["after"] == {"enabled": 1, "service_id": 12719367} for p in data["partitions"])
+    assert "PARTITION" in done.stderr and "(no row)" in done.stderr  # the table, on stderr under --json
+
+
+def test_flight_run_through_a_connection_string_is_idempotent_and_partial_flights_are_completed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = create_demo_database(
+        tmp_path / "AXDB.sqlite", flight_rows=[(DEFAULT_FLIGHT_NAME, 0, 12719367, 5637144577)]
+    )
+    argv = ["onebox", "flight", "--run", "--yes", "--connection-string", demo_connection_string(database)]
+    code, out, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert (
+        "contoso    5637144577  ENABLED=0 FLIGHTSERVICEID=12719367  ENABLED=1 FLIGHTSERVICEID=12719367" in out
+    )
+    assert "(2 inserted, 1 updated)" in out
+    assert flight_rows(database) == [(p, 1, 12719367) for p in (5637144576, 5637144577, 5637144578)]
+
+    code, out, err = run_cli([*argv, "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["changed"] is False
+    assert "nothing changed" in data["summary"]
+
+
+def test_flight_run_without_yes_and_without_a_terminal_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = create_demo_database(tmp_path / "AXDB.sqlite")
+    argv = ["onebox", "flight", "--run", "--connection-string", demo_connection_string(database)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == EXIT_CONFIG
+    assert "use --yes to run the flight" in err
+    assert flight_rows(database) == []
+
+
+def test_flight_run_on_a_database_without_the_tables_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "empty.sqlite"
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute("CREATE TABLE OTHER (X INTEGER)")
+    argv = ["onebox", "flight", "--run", "--yes", "--connection-string", demo_connection_string(database)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == EXIT_SERVICE
+    [line] = [x for x in err.splitlines() if x.startswith("dwtui: ")]
+    assert "AXDB [missing_table]" in line
+    assert "Traceback" not in err
+
+
+def test_flight_run_needs_to_know_where_axdb_is(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["onebox", "flight", "--run", "--yes"], capsys)
+    assert code == EXIT_CONFIG
+    assert "--connection-string" in err
+
+
+# -- application user and verify -------------------------------------------------------------------
+
+
+def test_verify_names_the_missing_app_user_then_app_user_fixes_it(
+    sim_factory: SimFactory, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_factory("onebox-no-app-user", speed=50.0, device_code_lifetime=60.0)
+    config = tmp_path / "config.toml"
+    sim.write_config(config, environment="dev")
+    base = ["--config", str(config)]
+    app = ["--app-id", sim.onebox_client_id]
+    secret = sim.onebox_client_secret
+
+    code, out, err = run_cli([*base, "onebox", "verify", *app, "--secret-stdin"], capsys, stdin=secret + "\n")
+    assert code == EXIT_SERVICE
+    assert "0x80072560" in out
+    assert "missing step: application user" in err
+    assert secret not in out + err
+
+    code, out, err = run_cli(
+        [*base, "onebox", "app-user", *app, "--yes", "--json", "--no-interactive"], capsys
+    )
+    assert code == 0, err
+    created = json.loads(out)
+    assert created["created"] is True
+    assert created["role_added"] is True
+    assert created["business_unit"]["root"] is True
+    assert created["role"]["name"] == "System Administrator"
+    assert created["systemuser_id"]
+
+    # Idempotent: the second run finds the user with its role and changes nothing, without asking.
+    code, out, err = run_cli([*base, "onebox", "app-user", *app, "--no-interactive"], capsys)
+    assert code == 0, err
+    assert "already has the role System Administrator; nothing to do" in out
+
+    # The secret given to the first verify is in the keyring now.
+    code, out, err = run_cli([*base, "onebox", "verify", *app, "--json", "--no-interactive"], capsys)
+    assert code == 0, err
+    verified = json.loads(out)
+    assert verified["ok"] is True
+    assert verified["set_up"] is True
+    assert verified["who_am_i"]["user_id"] == created["systemuser_id"]
+    assert secret not in out + err
+
+
+def test_app_user_without_a_terminal_asks_for_yes(
+    sim_factory: SimFactory, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_factory("onebox-no-app-user", speed=50.0, device_code_lifetime=60.0)
+    config = tmp_path / "config.toml"
+    sim.write_config(config, environment="dev")
+    code, out, err = run_cli(
+        ["--config", str(config), "onebox", "app-user", "--app-id", sim.onebox_client_id], capsys
+    )
+    assert code == EXIT_CONFIG
+    assert "Create an application user" in out
+    assert "use --yes to create the application user" in err
+    posts = [r for r in sim.requests() if r["method"] == "POST" and "systemusers" in r["path"]]
+    assert posts == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--app-id", "not-a-guid"], "is not a hexadecimal digit"),
+        (["--role", "Nobody In Particular"], "has no role 'Nobody In Particular'"),
+        (["--business-unit", "Atlantis"], "no business unit 'Atlantis'"),
+    ],
+)
+def test_app_user_input_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], extra: list[str], words: str
+) -> None:
+    code, _, err = run_cli(
+        [*FAST, "--environment", "contoso-dev", "onebox", "app-user", *extra, "--yes"], capsys
+    )
+    assert code == EXIT_CONFIG
+    [line] = [x for x in err.splitlines() if x.startswith("dwtui: ")]
+    assert words in line
+
+
+def test_onebox_commands_refuse_an_environment_that_is_not_a_onebox(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run_cli([*FAST, "onebox", "app-user", "--yes"], capsys)
+    assert code == EXIT_CONFIG
+    assert "not a one-box development VM" in err
+
+
+def test_verify_in_the_demo_as_an_installed_command() -> None:
+    done = run_installed(
+        [
+            *FAST,
+            "--scenario",
+            "onebox-no-app-user",
+            "--environment",
+            "contoso-dev",
+            "onebox",
+            "verify",
+            "--json",
+        ]
+    )
+    assert done.returncode == EXIT_SERVICE, done.stderr
+    data = json.loads(done.stdout)
+    assert data["ok"] is False
+    assert data["missing_step"] == "application user"
+    assert data["error"]["code"] == "0x80072560"
+
+
+# -- AOS restart ----------------------------------------------------------------------------------
+
+
+def test_restart_aos_in_the_demo_takes_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "1000", "onebox", "restart-aos", "--yes"], capsys)
+    assert code == 0, err
+    assert "[aos] ok: check elevation" in out
+    assert "[aos] ok: stop w3svc, DynamicsAxBatch" in out
+    assert "[aos] ok: start w3svc, DynamicsAxBatch and web site AOSService" in out
+    assert "w3svc=Running" in out
+    assert "simulated" in out
+
+
+def test_restart_aos_needs_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "1000", "onebox", "restart-aos"], capsys)
+    assert code == EXIT_CONFIG
+    assert "[aos]" not in out
+    assert "use --yes to restart the AOS" in err

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-ensure_system_packages python3 python3-venv python3-pip
+# unixodbc + libsqliteodbc: the demo one-box runs its flight SQL through a real ODBC driver.
+ensure_system_packages python3 python3-venv python3-pip unixodbc libsqliteodbc
 ensure_venv ""
 exec .venv/bin/dwtui --demo "$@"

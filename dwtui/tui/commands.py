@@ -58,15 +58,35 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "onebox", "o", "One-box", "One-box", "Application user, flight SQL and AOS restart on a one-box VM"
     ),
+    # Shown in the footer only while an install or link is watched, or once the admin link is known.
+    Command("poll_now", "p", "Poll now", "Poll now", "Ask the service for the operation's state now"),
+    Command(
+        "stop_watching",
+        "w",
+        "Stop watching",
+        "Stop watching",
+        "Stop watching the install or link (it goes on in the service; r watches it again)",
+    ),
+    Command(
+        "admin_link",
+        "a",
+        "Admin link",
+        "Dual-write administration link",
+        "The hyperlink to the dual-write administration area, with a QR code",
+    ),
+    Command(
+        "copy_link",
+        "c",
+        "Copy link",
+        "Copy the dual-write administration link",
+        "Copy the hyperlink to your own clipboard (OSC 52, also over SSH)",
+    ),
     Command(
         "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"
     ),
     Command("help", "question_mark", "Help", "Help", "The documented procedure and every key"),
     Command("quit", "q", "Quit", "Quit", "Leave dwtui"),
 )
-
-# Actions that belong to later issues: the issue that delivers each.
-ARRIVES_WITH: dict[str, int] = {"setup": 3, "link": 4, "reset": 4, "onebox": 5}
 
 
 def key_display(key: str) -> str:

@@ -75,7 +75,8 @@ class HelpScreen(ModalScreen[None]):
                     rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
                     yield Fields("help-key", rows, id="help-keys")
                     yield Static(
-                        "d, l and R show in the footer once the state is known; o on one-box VMs.",
+                        "d, l and R show in the footer once the state is known; o on one-box VMs; "
+                        "p and w while an install or link is watched; a and c once linked.",
                         classes="hint",
                     )
 

@@ -19,6 +19,7 @@ from dwtui.domain.assessment import (
 )
 from dwtui.domain.errors import explain
 from dwtui.domain.models import DataverseEnvironment, DualWriteLink, Fault, PowerPlatformSnapshot
+from dwtui.tui.widgets.connect_steps import connect_steps
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.pane import FaultBox, Pane
 
@@ -154,7 +155,10 @@ class PowerPlatformPane(Pane):
             mismatch.integration_dataverse_url or "none (not set up)"
         )
         self.query_one("#mismatch-dual-write-url", Static).update(mismatch.dual_write_dataverse_url)
-        self.query_one("#mismatch-remedies", Static).update("\n".join(remedy_lines(mismatch)))
+        lines = remedy_lines(mismatch)
+        if mismatch.remedy is Remedy.CONNECT_INTEGRATION:
+            lines.append(connect_steps(mismatch.dual_write_dataverse_url))
+        self.query_one("#mismatch-remedies", Static).update("\n".join(lines))
 
     def _show_actions(self, assessment: Assessment) -> None:
         for action, name, _label in BUTTONS:

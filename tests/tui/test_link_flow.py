@@ -1,0 +1,111 @@
+"""Link to Power Platform environment (l) in the app: confirm, live progress, the admin hyperlink."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from dwtui.domain.linking import admin_link
+from dwtui.tui.screens.admin_link import AdminLinkScreen
+from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.widgets.fields import Fields
+from dwtui.tui.widgets.qr import QrCode
+from tests.conftest import SimFactory
+from tests.tui.operations_support import drain, operations_app, progress, wait_for
+from tests.tui.support import SIZE, ready, settle, settle_screen
+
+LINK_SPEED = 240.0  # the simulator's 4-minute link takes one second
+
+
+def link_posts(sim: Any) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in sim.requests()
+        if r["method"] == "POST" and r["path"] == "/gateway/api/ConnectionSet" and r["fault"] is None
+    ]
+
+
+async def link_and_confirm(pilot: Any) -> None:
+    await pilot.press("l")
+    await settle_screen(pilot, ConfirmChangeScreen)
+    body = str(pilot.app.screen.query_one("#confirm-text", Static).content)
+    assert "/dataverse/contosouat" in body
+    await pilot.press("y")
+
+
+async def test_link_succeeds_and_gives_the_hyperlink_with_a_qr_code(sim_factory: SimFactory) -> None:
+    sim = sim_factory("installed", speed=LINK_SPEED, device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await link_and_confirm(pilot)
+        await settle(pilot, lambda: progress(app).outcome is not None)
+        outcome = progress(app).outcome
+        assert outcome is not None and outcome.succeeded
+        assert app.bells == 1
+        await settle_screen(pilot, AdminLinkScreen)
+        environment = app.op_environment
+        assert environment is not None
+        expected = admin_link(environment.fo_url)
+        assert expected is not None
+        url = app.screen.query_one("#admin-url", Static)
+        assert str(url.content) == expected.url  # printed in full
+        content = url.content
+        assert isinstance(content, Text) and str(content.style) == f"link {expected.url}"  # clickable
+        assert app.screen.query_one("#admin-qr", QrCode).data == expected.url
+        await pilot.press("c")
+        assert app.clipboard == expected.url
+        await pilot.press("escape")
+        # The link stays reachable from the main screen: a (panel and QR) and c (copy).
+        await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("link").startswith("linked"))
+        await pilot.press("a")
+        await settle_screen(pilot, AdminLinkScreen)
+        await pilot.press("escape")
+        await drain(pilot)
+    assert len(link_posts(sim)) == 1
+
+
+async def test_link_failure_shows_dw9003_and_its_remedy(sim_factory: SimFactory) -> None:
+    sim = sim_factory("link-dw9003-crm", speed=LINK_SPEED, device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await link_and_confirm(pilot)
+        await settle(pilot, lambda: progress(app).outcome is not None)
+        outcome = progress(app).outcome
+        assert outcome is not None and not outcome.succeeded
+        result = str(app.query_one("#progress-result", Static).content)
+        assert "Code: DW9003" in result and "Failed to connect to CRM" in result
+        assert "prerequisites" in result and "press l to try again" in str(
+            app.query_one("#progress-text", Static).content
+        )
+        assert app.admin is None and not isinstance(app.screen, AdminLinkScreen)
+        await drain(pilot)
+
+
+async def test_link_is_watched_across_a_restart(sim_factory: SimFactory) -> None:
+    sim = sim_factory("installed", speed=LINK_SPEED, device_code_lifetime=60.0)
+    sim.world.link_seconds = 1200.0  # 5 s
+    first = operations_app(sim)
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(first))
+        await link_and_confirm(pilot)
+
+        def polled() -> bool:
+            record = progress(first).record
+            return record is not None and record.last_polled_at is not None
+
+        await wait_for(pilot, polled)
+        await pilot.press("q")
+    second = operations_app(sim)
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(second))
+        await wait_for(pilot, lambda: progress(second).record is not None)
+        assert second.query_one("#link").disabled
+        await settle(pilot, lambda: progress(second).outcome is not None)
+        outcome = progress(second).outcome
+        assert outcome is not None and outcome.succeeded
+        await drain(pilot)
+    assert len(link_posts(sim)) == 1

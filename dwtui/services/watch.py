@@ -12,20 +12,28 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
-from dwtui.domain.errors import Explanation, explain
+from dwtui.domain.errors import explain
 from dwtui.domain.models import ApplicationPackage, Fault, PackageState
 from dwtui.domain.operations import (
     TYPICAL_INSTALL_SECONDS,
     OperationRecord,
     OperationState,
     OperationStatus,
-    ProgressEstimate,
     estimate_progress,
     fault_delay,
     poll_delay,
+)
+from dwtui.domain.watch_events import (
+    Finished,
+    GaveUp,
+    Polled,
+    SignInNeeded,
+    StateChanged,
+    TransientFault,
+    WatchEvent,
 )
 from dwtui.services.errors import ServiceError, SignInRequired
 from dwtui.services.operations import OperationStore
@@ -40,56 +48,6 @@ _TRANSIENT_CODES = frozenset({"timeout", "network", "malformed"})
 _TRANSIENT_STATUSES = frozenset({401, 408, 429})
 
 
-@dataclass(frozen=True, slots=True)
-class Polled:
-    record: OperationRecord
-    status: OperationStatus
-    message: str
-    percent: float | None
-    estimate: ProgressEstimate
-    elapsed: float  # seconds since the operation was started
-    next_poll_in: float  # seconds
-
-
-@dataclass(frozen=True, slots=True)
-class StateChanged:
-    old: OperationStatus
-    new: OperationStatus
-    message: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class TransientFault:
-    fault: Fault
-    retry_in: float
-    streak: int  # failed polls in a row, this one included
-
-
-@dataclass(frozen=True, slots=True)
-class SignInNeeded:
-    message: str
-    retry_in: float
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    record: OperationRecord
-    status: OperationStatus
-    fault: Fault | None = None  # with the service's code when it failed
-    explanation: Explanation | None = None  # what the code means and the documented remedy
-
-
-@dataclass(frozen=True, slots=True)
-class GaveUp:
-    """The watcher stopped asking; the operation itself may still be running (resume later)."""
-
-    record: OperationRecord
-    fault: Fault
-    streak: int
-
-
-WatchEvent = Polled | StateChanged | TransientFault | SignInNeeded | Finished | GaveUp
 
 
 class OperationSource(Protocol):

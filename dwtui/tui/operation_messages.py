@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from dwtui.domain.operations import OperationKind, OperationRecord
-from dwtui.services.watch import Polled, WatchEvent
+from dwtui.domain.watch_events import Polled, WatchEvent
 
 if TYPE_CHECKING:
     from dwtui.services.install import InstallPlan, Resumed

@@ -1,5 +1,8 @@
 """Thread workers of the install, link and reset flows; each reports back only with messages.
 
+The services are imported inside the workers, in their threads: the first frame must not wait
+for the HTTP stack to load.
+
 Workers never touch widgets. Their names route failures to the one handler in
 dwtui.tui.operations; they are not tracked by Loaders, so the start-up chain's handler ignores them.
 A watcher runs as long as the operation does (up to half an hour) and stops when its worker is
@@ -16,17 +19,8 @@ from textual.worker import Worker, get_current_worker
 
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OperationKind, OperationRecord
+from dwtui.domain.watch_events import WatchEvent
 from dwtui.services.errors import ServiceError
-from dwtui.services.install import (
-    InstallUncertain,
-    prepare_install,
-    resume_install,
-    settle_claim,
-    start_install,
-)
-from dwtui.services.linking import active_link, reset_connection, running_maps, start_link, watch_link
-from dwtui.services.operations import AlreadyRunning
-from dwtui.services.watch import WatchEvent, watch
 from dwtui.tui.loading import Loaders
 from dwtui.tui.operation_messages import (
     InstallPrepared,
@@ -78,12 +72,17 @@ class OperationWorkers(Loaders):
         self, session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot
     ) -> None:
         def run() -> None:
+            from dwtui.services.install import prepare_install
+
             self.post_message(InstallPrepared(prepare_install(session, environment, snapshot)))
 
         self._run("prepare-install", run, "Reading the package and its terms")
 
     def start_install_worker(self, session: Session, plan: InstallPlan) -> None:
         def run() -> None:
+            from dwtui.services.install import InstallUncertain, settle_claim, start_install
+            from dwtui.services.operations import AlreadyRunning
+
             store = session.operations
             try:
                 record = start_install(session, plan, store)
@@ -108,6 +107,9 @@ class OperationWorkers(Loaders):
         self, session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot
     ) -> None:
         def run() -> None:
+            from dwtui.services.linking import start_link
+            from dwtui.services.operations import AlreadyRunning
+
             try:
                 record = start_link(session, environment, snapshot, store=session.operations)
             except AlreadyRunning as running:
@@ -134,6 +136,9 @@ class OperationWorkers(Loaders):
             self.post_message(Watched(kind, watch_id, event))
 
         def run() -> None:
+            from dwtui.services.linking import watch_link
+            from dwtui.services.watch import watch
+
             worker = get_current_worker()
             try:
                 if kind is OperationKind.LINK:
@@ -172,6 +177,9 @@ class OperationWorkers(Loaders):
 
     def start_resume(self, session: Session, environment: LcsEnvironment) -> None:
         def run() -> None:
+            from dwtui.services.install import resume_install
+            from dwtui.services.linking import active_link
+
             store = session.operations
             install = resume_install(session, store, environment.environment_id)
             link = active_link(session, environment, store) if session.gateway is not None else None
@@ -184,6 +192,8 @@ class OperationWorkers(Loaders):
 
     def start_prepare_reset(self, session: Session, snapshot: PowerPlatformSnapshot) -> None:
         def run() -> None:
+            from dwtui.services.linking import running_maps
+
             self.post_message(ResetPrepared(running_maps(session, snapshot)))
 
         self._run("prepare-reset", run, "Reading which table maps run")
@@ -192,6 +202,8 @@ class OperationWorkers(Loaders):
         self, session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot, force: bool
     ) -> None:
         def run() -> None:
+            from dwtui.services.linking import reset_connection
+
             self.post_message(ResetFinished(reset_connection(session, environment, snapshot, force)))
 
         self._run("reset", run, "Resetting the dual-write connection")

@@ -20,8 +20,8 @@ from dwtui.domain.assessment import Action, Assessment, LinkState, assess
 from dwtui.domain.linking import AdminLink, admin_link, reset_plan
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus
+from dwtui.domain.watch_events import Finished, GaveUp, Polled, SignInNeeded, StateChanged, TransientFault
 from dwtui.services.errors import SignInRequired
-from dwtui.services.watch import Finished, GaveUp, Polled, SignInNeeded, StateChanged, TransientFault
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.messages import PowerPlatformRead
 from dwtui.tui.operation_messages import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
@@ -11,7 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from dwtui.domain.operations import TermsDocument
-from dwtui.services.install import InstallPlan
+
+if TYPE_CHECKING:
+    from dwtui.services.install import InstallPlan
 
 
 def document_title(document: TermsDocument) -> str:

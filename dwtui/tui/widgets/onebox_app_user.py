@@ -1,0 +1,221 @@
+"""The application user form: app id (checked while typed), business unit, role, Create.
+
+The form only collects and shows; it asks the screen to load roles and to create the user with
+messages, and the screen's workers answer through the show_* methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Static
+
+from dwtui.domain.appuser import (
+    APP_ID_HINT,
+    DEFAULT_ROLE,
+    ApplicationUser,
+    AppUserResult,
+    BusinessUnit,
+    SecurityRole,
+    check_app_id,
+)
+from dwtui.domain.models import Fault
+from dwtui.tui.widgets.pane import FaultBox
+
+HINT = APP_ID_HINT[0].upper() + APP_ID_HINT[1:] + "."
+WHAT_CREATE_DOES = (
+    "Create makes the application user through the Dataverse Web API (POST systemusers with the "
+    "application id and the business unit, then the role association), after you confirm. It changes "
+    "nothing that is already there: an existing application user is shown, and only a missing role is "
+    "added."
+)
+
+
+def unit_label(unit: BusinessUnit) -> str:
+    return f"{unit.name} (root)" if unit.is_root else unit.name
+
+
+def role_label(role: SecurityRole) -> str:
+    return f"{role.name} (documented)" if role.name.lower() == DEFAULT_ROLE.lower() else role.name
+
+
+def describe_user(user: ApplicationUser) -> str:
+    roles = ", ".join(role.name for role in user.roles) or "no role"
+    state = " (disabled)" if user.is_disabled else ""
+    name = f" {user.full_name}" if user.full_name else ""
+    return f"Application user{name} {user.systemuser_id}{state}; roles: {roles}."
+
+
+class AppUserForm(Vertical):
+    class UnitChosen(Message):
+        """Load the roles of this business unit."""
+
+        def __init__(self, unit: BusinessUnit) -> None:
+            super().__init__()
+            self.unit = unit
+
+    class CreateRequested(Message):
+        def __init__(self, application_id: str, unit: BusinessUnit, role: SecurityRole) -> None:
+            super().__init__()
+            self.application_id = application_id
+            self.unit = unit
+            self.role = role
+
+    def __init__(self, instance_url: str, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes="onebox-panel")
+        self.instance_url = instance_url
+        self.units: list[BusinessUnit] = []
+        self.roles: list[SecurityRole] = []
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"Dataverse: {self.instance_url or 'none (Power Platform Integration is not set up)'}",
+            id="app-user-target",
+            classes="hint",
+            markup=False,
+        )
+        with Grid(classes="onebox-form"):
+            yield Label("Application (client) ID", classes="onebox-label")
+            with Vertical(classes="onebox-field"):
+                yield Input(
+                    placeholder="00000000-0000-0000-0000-000000000000",
+                    id="app-id",
+                    compact=True,
+                    max_length=40,
+                )
+                yield Static(HINT, id="app-id-check", markup=False)
+            yield Label("Business unit", classes="onebox-label")
+            yield Select[str]([], prompt="Loading business units...", id="business-unit", compact=True)
+            yield Label("Security role", classes="onebox-label")
+            yield Select[str]([], prompt="Choose a business unit first", id="role", compact=True)
+        with Horizontal(classes="onebox-buttons"):
+            yield Button("Create application user", id="app-user-create", compact=True, disabled=True)
+        yield Static(WHAT_CREATE_DOES, classes="hint onebox-explain", markup=False)
+        yield Static("", id="app-user-status", classes="onebox-status", markup=False)
+        yield Static("", id="app-user-result", classes="onebox-result", markup=False)
+        yield FaultBox(id="app-user-fault")
+
+    def on_mount(self) -> None:
+        self.query_one("#app-user-fault", FaultBox).display = False
+        if not self.instance_url:
+            for selector in ("#app-id", "#business-unit", "#role"):
+                self.query_one(selector).disabled = True
+            self.set_status("The application user lives in the Dataverse of Power Platform Integration.")
+        else:
+            self.query_one("#business-unit", Select).loading = True
+
+    # -- state from the screen ------------------------------------------------------------------
+
+    @property
+    def application_id(self) -> str:
+        check = check_app_id(self.query_one("#app-id", Input).value)
+        return check.value if check.ok else ""
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#app-user-status", Static).update(text)
+
+    def set_busy(self, busy: bool, status: str = "") -> None:
+        self.busy = busy
+        self.set_status(status)
+        self._update_create()
+
+    def show_units(self, units: Sequence[BusinessUnit]) -> None:
+        self.units = list(units)
+        select = self.query_one("#business-unit", Select)
+        select.loading = False
+        select.set_options((unit_label(unit), unit.business_unit_id) for unit in self.units)
+        root = next((unit for unit in self.units if unit.is_root), None)
+        if root is not None:
+            select.value = root.business_unit_id
+        else:
+            select.prompt = "Choose a business unit"
+
+    def show_roles(self, business_unit_id: str, roles: Sequence[SecurityRole]) -> bool:
+        """False when the answer is for a unit no longer chosen (dropped)."""
+        if self.query_one("#business-unit", Select).value != business_unit_id:
+            return False
+        self.roles = list(roles)
+        select = self.query_one("#role", Select)
+        select.loading = False
+        select.set_options((role_label(role), role.role_id) for role in self.roles)
+        default = next((r for r in self.roles if r.name.lower() == DEFAULT_ROLE.lower()), None)
+        if default is not None:
+            select.value = default.role_id
+        select.prompt = "Choose a role" if self.roles else "This business unit has no roles"
+        self._update_create()
+        return True
+
+    def show_existing(self, user: ApplicationUser | None) -> None:
+        self.query_one("#app-user-result", Static).update(
+            describe_user(user) if user is not None else "No application user exists for this app yet."
+        )
+
+    def show_result(self, result: AppUserResult) -> None:
+        self.set_busy(False, "")
+        self.query_one("#app-user-fault", FaultBox).display = False
+        self.query_one("#app-user-result", Static).update(f"{result.summary()}\n{describe_user(result.user)}")
+
+    def show_fault(self, fault: Fault, note: str = "") -> None:
+        self.set_busy(False, "")
+        self.query_one("#app-user-fault", FaultBox).show([fault], note)
+
+    def clear_fault(self) -> None:
+        self.query_one("#app-user-fault", FaultBox).display = False
+
+    # -- input ------------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#app-id")
+    def _app_id_changed(self, event: Input.Changed) -> None:
+        check = check_app_id(event.value)
+        label = self.query_one("#app-id-check", Static)
+        if not event.value.strip():
+            label.update(HINT)
+            label.set_classes("")
+        else:
+            label.update(check.message)
+            label.set_classes("valid" if check.ok else "incomplete" if check.incomplete else "invalid")
+        self._update_create()
+
+    @on(Select.Changed, "#business-unit")
+    def _unit_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        unit = self._chosen_unit()
+        roles = self.query_one("#role", Select)
+        roles.set_options([])
+        self.roles = []
+        self._update_create()
+        if unit is not None:
+            roles.loading = True
+            roles.prompt = "Loading roles..."
+            self.post_message(self.UnitChosen(unit))
+
+    @on(Select.Changed, "#role")
+    def _role_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._update_create()
+
+    @on(Button.Pressed, "#app-user-create")
+    def _create(self, event: Button.Pressed) -> None:
+        event.stop()
+        unit, role, app_id = self._chosen_unit(), self._chosen_role(), self.application_id
+        if unit is not None and role is not None and app_id:
+            self.post_message(self.CreateRequested(app_id, unit, role))
+
+    def _chosen_unit(self) -> BusinessUnit | None:
+        value = self.query_one("#business-unit", Select).value
+        return next((u for u in self.units if u.business_unit_id == value), None)
+
+    def _chosen_role(self) -> SecurityRole | None:
+        value = self.query_one("#role", Select).value
+        return next((r for r in self.roles if r.role_id == value), None)
+
+    def _update_create(self) -> None:
+        ready = (
+            bool(self.application_id) and self._chosen_unit() is not None and self._chosen_role() is not None
+        )
+        self.query_one("#app-user-create", Button).disabled = self.busy or not ready

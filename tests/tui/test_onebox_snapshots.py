@@ -1,0 +1,100 @@
+"""Snapshot tests of the One-box screen: validation errors, the SQL preview, the rows before and after,
+and the verify result.
+
+Deterministic as the main screen's snapshots are: the simulator on the fixed port, a fixed clock, no
+Activity times or durations; the demo AXDB is named relative to the test's directory, and the focus
+ends on a button (an Input's cursor blinks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from dwtui.sim.server import SimServer
+from dwtui.tui.screens.onebox import OneboxScreen
+from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.widgets.onebox_checklist import Checklist, Step, StepState
+from tests.conftest import SimFactory
+from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen, type_into
+from tests.tui.support import SIZE, SNAPSHOT_PORT, settle
+
+SnapCompare = Callable[..., bool]
+Steps = Callable[[Pilot[Any], OneboxScreen, SimServer], Awaitable[None]]
+
+
+@pytest.fixture
+def axdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    return demo_axdb(tmp_path)
+
+
+def steps_then_snapshot(steps: Steps, focus: str, sim: SimServer) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = await open_onebox_screen(pilot)
+        await steps(pilot, screen, sim)
+        screen.query_one(focus).focus()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def finished(screen: OneboxScreen, step: Step) -> Callable[[], bool]:
+    return lambda: screen.query_one(Checklist).states[step] not in (StepState.TODO, StepState.RUNNING)
+
+
+async def bad_app_id(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    await type_into(pilot, "#app-id", "3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8c0e1g")
+
+
+async def generate(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    screen.action_tab("tab-flight")
+    await pilot.pause()
+    await pilot.click("#flight-generate")
+    await pilot.pause()
+    # The statements and their parameters are what this snapshot is for; the script is above them.
+    output = screen.query_one("#flight-output")
+    output.scroll_to_widget(screen.query_one("#flight-statements-heading"), animate=False, top=True)
+    await settle(pilot, lambda: output.scroll_y > 0)
+
+
+async def run_flight(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    screen.action_tab("tab-flight")
+    await pilot.pause()
+    await pilot.click("#flight-run")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, ConfirmChangeScreen))
+    await pilot.press("y")
+    await settle(pilot, finished(screen, Step.FLIGHT))
+
+
+async def verify_without_app_user(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    await type_into(pilot, "#app-id", sim.onebox_client_id)
+    screen.action_tab("tab-verify")
+    await pilot.pause()
+    await type_into(pilot, "#verify-secret", sim.onebox_client_secret)
+    await pilot.press("enter")
+    await settle(pilot, finished(screen, Step.VERIFY))
+    assert "0x80072560" in str(screen.query_one("#verify-result", Static).content)
+
+
+@pytest.mark.parametrize(
+    ("steps", "focus"),
+    [
+        pytest.param(bad_app_id, "#business-unit", id="validation-errors"),
+        pytest.param(generate, "#flight-generate", id="sql-preview"),
+        pytest.param(run_flight, "#flight-generate", id="rows-before-after"),
+        pytest.param(verify_without_app_user, "#verify-run", id="verify-result"),
+    ],
+)
+def test_onebox_screen(
+    snap_compare: SnapCompare, sim_factory: SimFactory, axdb: str, steps: Steps, focus: str
+) -> None:
+    sim = sim_factory("onebox-no-app-user", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = build_onebox_app(sim, axdb)
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps_then_snapshot(steps, focus, sim))

@@ -69,6 +69,11 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
     assert shown and all("simulated-signature" not in url for url in shown)
     record = start_install(session, plan, store)
     assert record.operation_id and store.active("sim", record.lcs_environment_id, record.kind) == record
+    # The change is in the audit trail: what, where, by whom, with the operation id.
+    changes_made = [e for e in session.activity.entries() if e.kind == "change"]
+    assert len(changes_made) == 1
+    assert "Dual-write application install" in changes_made[0].summary
+    assert record.operation_id in changes_made[0].summary and "by " in changes_made[0].detail
 
     recorder = Recorder()
     final = watch(session.ppapi, record, on_event=recorder, store=store, speed=sim.speed)

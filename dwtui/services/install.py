@@ -27,6 +27,7 @@ from dwtui.domain.operations import (
     TermsDocument,
     no_terms_notice,
 )
+from dwtui.services.changes import record_change
 from dwtui.services.errors import ServiceError
 from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import SERVICE
@@ -130,14 +131,41 @@ def start_install(session: Session, plan: InstallPlan, store: OperationStore) ->
         plan.dataverse.bap_environment_id,
         plan.listing.package.unique_name,
     )
+    what = f"Dual-write application install ({plan.listing.package.unique_name})"
+    target = f"Power Platform environment {plan.dataverse.bap_environment_id}"
     try:
         started = session.ppapi.install(plan.dataverse.bap_environment_id, plan.listing)
     except ServiceError as error:
-        if error.fault.service == "sign-in" or _certainly_not_started(error.fault):
+        fault = error.fault
+        if fault.service == "sign-in" or _certainly_not_started(fault):
             store.release(record.claim_id)
+            record_change(
+                session,
+                plan.environment,
+                what,
+                f"refused [{fault.code}] {fault.message}",
+                target,
+                service=SERVICE,
+            )
             raise
-        raise InstallUncertain(record, error.fault) from error
+        record_change(
+            session,
+            plan.environment,
+            what,
+            f"answer lost [{fault.code}]; following the package state",
+            target,
+            service=SERVICE,
+        )
+        raise InstallUncertain(record, fault) from error
     # Any other exception leaves the POST in an unknown state: the claim stays for settle_claim().
+    record_change(
+        session,
+        plan.environment,
+        what,
+        f"requested (operation {started.operation_id})",
+        target,
+        service=SERVICE,
+    )
     return store.attach(record.claim_id, started.operation_id, message=started.state or "install requested")
 
 

@@ -7,7 +7,6 @@ Every change is recorded in the ActivityLog as kind "change": who, what, which e
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from dwtui.domain.models import (
     PowerPlatformSnapshot,
 )
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationState, OperationStatus
-from dwtui.services.activity import ActivityEntry
+from dwtui.services.changes import record_change
 from dwtui.services.dualwrite import SERVICE, DualWriteGateway, reset_payload
 from dwtui.services.errors import ServiceError
 from dwtui.services.operations import OperationStore
@@ -66,29 +65,6 @@ def check_writable(session: Session, environment: LcsEnvironment) -> None:
         )
 
 
-def record_change(
-    session: Session, environment: LcsEnvironment, what: str, result: str, detail: str = ""
-) -> None:
-    who = session.auth.signed_in()
-    session.activity.record(
-        ActivityEntry(
-            at=time.time(),
-            kind="change",
-            summary=f"{what} on {environment.name}: {result}",
-            service=SERVICE,
-            detail="; ".join(
-                part
-                for part in (
-                    f"by {who.username}" if who else "by an unknown identity",
-                    f"environment {environment.name} ({environment.environment_id})",
-                    detail,
-                )
-                if part
-            ),
-        )
-    )
-
-
 def linked(snapshot: PowerPlatformSnapshot) -> DualWriteLink:
     link = snapshot.link
     if not isinstance(link, DualWriteLink) or not link.linked:
@@ -123,11 +99,15 @@ def reset_connection(
         gateway.reset(link.connection_set_id, payload, force=force)
     except ServiceError as error:
         record_change(
-            session, environment, what, f"failed [{error.fault.code}] {error.fault.message}",
+            session,
+            environment,
+            what,
+            f"failed [{error.fault.code}] {error.fault.message}",
             f"{moves}; {plan.scenario.value}",
+            service=SERVICE,
         )
         raise
-    record_change(session, environment, what, "succeeded", f"{moves}; {plan.scenario.value}")
+    record_change(session, environment, what, "succeeded", f"{moves}; {plan.scenario.value}", service=SERVICE)
     return ResetResult(plan, force, session.power_platform(environment))
 
 
@@ -168,17 +148,24 @@ def start_link(
             # No answer, or a server error: the link may or may not be under way. Free the slot
             # and say so; the next refresh shows whether dual-write got linked.
             store.finish(
-                record.claim_id, OperationStatus.FAILED, message="the link request got no clear answer",
-                error_code=fault.code, error_message=fault.message,
+                record.claim_id,
+                OperationStatus.FAILED,
+                message="the link request got no clear answer",
+                error_code=fault.code,
+                error_message=fault.message,
             )
-        record_change(session, environment, LINK, f"failed [{fault.code}] {fault.message}", target)
+        record_change(
+            session, environment, LINK, f"failed [{fault.code}] {fault.message}", target, service=SERVICE
+        )
         raise
     record = store.attach(
         record.claim_id,
         link_operation_id(started.connection_set_id, started.request_id),
         message="link requested",
     )
-    record_change(session, environment, LINK, f"started (request {started.request_id})", target)
+    record_change(
+        session, environment, LINK, f"started (request {started.request_id})", target, service=SERVICE
+    )
     return record
 
 
@@ -237,7 +224,9 @@ def watch_link(
         if isinstance(event, Finished):
             fault = event.fault
             result = "succeeded" if fault is None else f"failed [{fault.code}] {fault.message}"
-            record_change(session, environment, LINK, result, f"request {event.record.operation_id}")
+            record_change(
+                session, environment, LINK, result, f"request {event.record.operation_id}", service=SERVICE
+            )
         on_event(event)
 
     return watch(

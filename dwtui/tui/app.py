@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.reactive import Reactive, reactive
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
@@ -224,8 +225,12 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
 
     @on(ActivityRecorded)
     def _activity(self, message: ActivityRecorded) -> None:
+        try:
+            pane = self.activity_pane
+        except NoMatches:
+            return  # a call that ends while dwtui is closing has nowhere to be shown
         entry = message.entry
-        self.activity_pane.add(entry)
+        pane.add(entry)
         if entry.kind != "wait":
             return
         # A retry wait is the loading state of whichever pane is waiting on that service.

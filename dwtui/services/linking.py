@@ -7,6 +7,7 @@ Every change is recorded in the ActivityLog as kind "change": who, what, which e
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -216,6 +217,7 @@ def watch_link(
     cancelled: Callable[[], bool] = lambda: False,
     poll_now: threading.Event | None = None,
     speed: float = 1.0,
+    clock: Callable[[], float] = time.time,
 ) -> OperationRecord:
     """Follow a link request to its end with the install's watcher (adaptive polls, faults, tokens)."""
     source = LinkStatusSource(gateway_of(session))
@@ -237,6 +239,7 @@ def watch_link(
         store=store,
         poll_now=poll_now,
         speed=speed,
+        clock=clock,
         typical=TYPICAL_LINK_SECONDS,
         service=SERVICE,
     )

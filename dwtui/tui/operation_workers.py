@@ -151,6 +151,7 @@ class OperationWorkers(Loaders):
                         cancelled=lambda: worker.is_cancelled,
                         poll_now=poll_now,
                         speed=speed_of(session),
+                        clock=self.clock,
                     )
                 else:
                     watch(

@@ -186,7 +186,11 @@ class Runtime:
             profile,
             secrets=secrets,
             activity=activity,
-            demo=DemoWorld(axdb_connection_string=demo_connection_string(database), speed=self.speed),
+            demo=DemoWorld(
+                axdb_connection_string=demo_connection_string(database),
+                speed=self.speed,
+                onebox_application_id=sim.onebox_client_id,
+            ),
             operations=OperationStore(folder / "operations.json"),
         )
 

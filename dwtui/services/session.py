@@ -56,6 +56,7 @@ class DemoWorld:
 
     axdb_connection_string: str = ""
     speed: float = 1.0
+    onebox_application_id: str = ""  # the app registered for the simulated one-box
 
 
 class Session:

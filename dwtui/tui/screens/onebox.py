@@ -124,7 +124,9 @@ class OneboxScreen(OneboxWorkers):
             yield Checklist(id="onebox-checklist")
             with TabbedContent(id="onebox-tabs"):
                 with TabPane("1 Application user", id=TABS[Step.APP_USER]):
-                    yield AppUserForm(self.instance_url, id="onebox-app-user")
+                    # The demo knows the simulated one-box's app registration; a real VM's is typed.
+                    demo_app = self.session.demo.onebox_application_id if self.session.demo else ""
+                    yield AppUserForm(self.instance_url, application_id=demo_app, id="onebox-app-user")
                 with TabPane("2 Flight SQL", id=TABS[Step.FLIGHT]):
                     yield FlightPanel(id="onebox-flight")
                 with TabPane("3 AOS restart", id=TABS[Step.AOS]):

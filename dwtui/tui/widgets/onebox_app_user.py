@@ -65,9 +65,12 @@ class AppUserForm(Vertical):
             self.unit = unit
             self.role = role
 
-    def __init__(self, instance_url: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self, instance_url: str, *, application_id: str = "", id: str | None = None  # noqa: A002
+    ) -> None:
         super().__init__(id=id, classes="onebox-panel")
         self.instance_url = instance_url
+        self.initial_application_id = application_id
         self.units: list[BusinessUnit] = []
         self.roles: list[SecurityRole] = []
         self.busy = False
@@ -83,6 +86,7 @@ class AppUserForm(Vertical):
             yield Label("Application (client) ID", classes="onebox-label")
             with Vertical(classes="onebox-field"):
                 yield Input(
+                    self.initial_application_id,
                     placeholder="00000000-0000-0000-0000-000000000000",
                     id="app-id",
                     compact=True,

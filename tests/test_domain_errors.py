@@ -32,7 +32,8 @@ def test_not_integrated() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "family"), [(502, "internal error"), (503, "internal error"), (429, "throttling")]
+    ("status", "family"),
+    [(502, "unavailable"), (503, "unavailable"), (504, "unavailable"), (429, "throttling")],
 )
 def test_http_status_falls_back_to_its_family(status: int, family: str) -> None:
     found = explain(Fault("LCS API", "x", f"HTTP {status}", status))
@@ -55,3 +56,14 @@ def test_every_catalogue_code_explains_itself() -> None:
 
 def test_lookup_of_unknown_code_is_none() -> None:
     assert lookup("NOPE123") is None
+
+
+def test_an_internal_error_does_not_claim_a_retry_that_never_happened() -> None:
+    """HTTP 500 is not in the policy's retry statuses, so its remedy must not say it was retried."""
+    from dwtui.services.http import RETRY_STATUSES
+
+    assert 500 not in RETRY_STATUSES
+    found = explain(Fault("BAP admin API", "boom", "HTTP 500", 500))
+    assert "retried" not in found.remedy and "does not repeat" in found.remedy
+    for status in RETRY_STATUSES - {429}:
+        assert "retried" in explain(Fault("LCS API", "x", f"HTTP {status}", status)).remedy

@@ -93,6 +93,8 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
 
     assert store.active("sim", record.lcs_environment_id, record.kind) is None
     assert store.last(record.lcs_environment_id, record.kind) == final
+    # The finished record keeps the poll that saw the end, not the one before it.
+    assert final.last_polled_at == recorder.of(StateChanged)[-1].at
     assert len(install_posts(sim)) == 1
     package = {p.unique_name: p for p in session.ppapi.packages(plan.dataverse.bap_environment_id)}
     assert package[DW_PACKAGE].state is PackageState.INSTALLED

@@ -211,9 +211,17 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "",
     ),
     _Entry(
+        "HTTP 500",
+        r"",
+        "The service had an internal error answering this request.",
+        "dwtui does not repeat a request after an internal error (it may not be safe to); press r or "
+        "run the command again, and if it persists the service's status page or support can tell more.",
+        "",
+    ),
+    _Entry(
         "HTTP 5xx",
         r"",
-        "The service had an internal error or is unavailable.",
+        "The service is unavailable or its gateway timed out.",
         "dwtui retried safe requests already; try again in a few minutes.",
         "",
     ),

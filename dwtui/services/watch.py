@@ -229,6 +229,9 @@ def _finish(
 ) -> OperationRecord:
     record = replace(record, finished_at=now, error_code=state.error_code, error_message=state.error_message)
     if store is not None:
+        # Save the last poll first: finish() builds on the stored record, which would otherwise
+        # keep the previous poll's time and percent.
+        store.update(record)
         record = store.finish(
             record.claim_id,
             state.status,

@@ -52,7 +52,8 @@ def move_and_poll(
 ) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         app: DwtuiApp = pilot.app  # type: ignore[assignment]
-        frozen.value += sim.world.scaled(sim.world.install_seconds) * fraction
+        # A millisecond past the mark: epoch-sized floats can otherwise land just under it (29%).
+        frozen.value += sim.world.scaled(sim.world.install_seconds) * fraction + 0.001
         await pilot.press("p")
         await wait_for(pilot, lambda: done(app))
         if not progress(app).watching:

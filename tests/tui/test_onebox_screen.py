@@ -145,6 +145,9 @@ async def test_verify_fails_until_the_app_user_flight_and_restart_are_done(
         await settle(pilot, lambda: finished(screen, Step.VERIFY))
         assert state(screen, Step.VERIFY) is StepState.DONE, text(screen, "#verify-result")
         assert all(value is StepState.DONE for value in screen.query_one(Checklist).states.values())
+        # What a person sees: the literal marks, not swallowed as markup.
+        shown = [str(label.render()) for label in screen.query(".checklist-step")]
+        assert shown and all(text.startswith("[x] ") for text in shown), shown
         assert screen.query_one("#onebox-set-up").display
         assert text(screen, "#verify-who").startswith("WhoAmI: user ")
 

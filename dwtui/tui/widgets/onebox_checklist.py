@@ -48,7 +48,10 @@ class Checklist(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("Steps:", classes="checklist-heading")
         for step in Step:
-            yield Label(self._text(step), id=f"check-{step.value}", classes="checklist-step todo")
+            # markup=False: the marks are literal brackets, not Rich tags.
+            yield Label(
+                self._text(step), id=f"check-{step.value}", classes="checklist-step todo", markup=False
+            )
         yield Label("One-box set up", id="onebox-set-up")
 
     def on_mount(self) -> None:

@@ -40,3 +40,11 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     home = tmp_path_factory.mktemp("home")
     for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(variable, str(home / variable.lower()))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Snapshot tests serve the simulator on one fixed port: under xdist they share one worker."""
+    for item in items:
+        if item.path.name.endswith("snapshots.py"):
+            item.add_marker(pytest.mark.xdist_group("snapshot-port"))

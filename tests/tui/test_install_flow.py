@@ -122,7 +122,11 @@ async def test_flaky_polls_show_notes_and_the_install_still_succeeds(sim_factory
 
 
 async def test_tokens_expiring_mid_install_are_renewed_silently(sim_factory: SimFactory) -> None:
-    sim = fast_sim(sim_factory, "short-token")
+    # 8 real seconds of install with tokens living 3 real seconds: they expire twice or more while
+    # watching, yet outlive any single request even on a busy machine (0.6 s at the scenario's
+    # default and this speed did not).
+    sim = fast_sim(sim_factory, "short-token", install_seconds=2400.0)
+    sim.world.token_lifetime = sim.world.scaled(900.0)
     app = operations_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import App
 from textual.worker import Worker, get_current_worker
 
@@ -26,6 +25,7 @@ from dwtui.tui.messages import (
     SessionReady,
     SignInFinished,
 )
+from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
     from dwtui.services.activity import ActivityEntry
@@ -107,25 +107,11 @@ class Loaders(App[int]):
 
     # -- workers (threads) ---------------------------------------------------------------------
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="connect",
-        name="connect",
-        description="Opening the profile's session",
-    )
+    @service_worker("connect", "Opening the profile's session")
     def _connect(self) -> None:
         self.post_message(SessionReady(self.connect_session()))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="sign-in",
-        name="sign-in",
-        description="Signing in",
-    )
+    @service_worker("sign-in", "Signing in")
     def _sign_in(self, session: Session, cancelled: threading.Event) -> None:
         worker = get_current_worker()
         signed_in = session.auth.try_silent()
@@ -140,14 +126,7 @@ class Loaders(App[int]):
                 )
         self.post_message(SignInFinished(signed_in))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="environment",
-        name="environment",
-        description="Reading the environment from LCS",
-    )
+    @service_worker("environment", "Reading the environment from LCS")
     def _read_environment(self, session: Session, reference: str, generation: int) -> None:
         try:
             environment_id = validate_environment_id(reference)
@@ -159,26 +138,12 @@ class Loaders(App[int]):
             environment = session.lcs.environment_by_name(session.profile.lcs_project_id, reference)
         self.post_message(EnvironmentRead(environment, generation))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="power-platform",
-        name="power-platform",
-        description="Reading Power Platform Integration",
-    )
+    @service_worker("power-platform", "Reading Power Platform Integration")
     def _read_power_platform(self, session: Session, environment: LcsEnvironment, generation: int) -> None:
         snapshot = session.power_platform(environment)
         assessment = session.assess(environment, snapshot)
         self.post_message(PowerPlatformRead(environment, snapshot, assessment, generation))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="environments",
-        name="environments",
-        description="Listing the project's environments",
-    )
+    @service_worker("environments", "Listing the project's environments")
     def _list_environments(self, session: Session) -> None:
         self.post_message(EnvironmentsListed(session.environments()))

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.screen import ModalScreen
 
 from dwtui.domain.aos import StepResult
@@ -38,6 +37,7 @@ from dwtui.tui.screens.onebox_messages import (
     Verified,
 )
 from dwtui.tui.widgets.onebox_connection import ConnectionChoice
+from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
     from dwtui.services.session import Session
@@ -62,76 +62,34 @@ class OneboxWorkers(ModalScreen[None]):
 
     # -- application user -----------------------------------------------------------------------
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-units",
-        name="onebox-units",
-        description="Reading the business units",
-    )
+    @service_worker("onebox-units", "Reading the business units")
     def load_units(self) -> None:
         units = app_users(self.session, self.instance_url).business_units()
         self.post_message(BusinessUnitsLoaded(units))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-roles",
-        name="onebox-roles",
-        description="Reading the business unit's security roles",
-    )
+    @service_worker("onebox-roles", "Reading the business unit's security roles")
     def load_roles(self, business_unit_id: str) -> None:
         roles = app_users(self.session, self.instance_url).roles(business_unit_id)
         self.post_message(RolesLoaded(business_unit_id, roles))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-app-user",
-        name="onebox-app-user",
-        description="Looking up the application user",
-    )
+    @service_worker("onebox-app-user", "Looking up the application user")
     def plan_app_user(self, application_id: str, business_unit_id: str, role_name: str) -> None:
         plan = app_users(self.session, self.instance_url).plan(application_id, business_unit_id, role_name)
         self.post_message(AppUserPlanned(plan))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-app-user",
-        name="onebox-app-user",
-        description="Creating the application user",
-    )
+    @service_worker("onebox-app-user", "Creating the application user")
     def apply_app_user(self, plan: AppUserPlan) -> None:
         self.post_message(AppUserApplied(app_users(self.session, self.instance_url).apply(plan)))
 
     # -- flight ---------------------------------------------------------------------------------------
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-drivers",
-        name="onebox-drivers",
-        description="Listing the ODBC drivers",
-    )
+    @service_worker("onebox-drivers", "Listing the ODBC drivers")
     def list_drivers(self) -> None:
         drivers = installed_drivers()
         stored = sql_password(self.session.secrets, self.session.profile) is not None
         self.post_message(DriversListed(drivers, stored))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-flight",
-        name="onebox-flight",
-        description="Enabling the flight on AXDB",
-    )
+    @service_worker("onebox-flight", "Enabling the flight on AXDB")
     def run_flight(self, choice: ConnectionChoice, plan: FlightPlan) -> None:
         result = enable_flight(self.session, self._connection(choice), plan)
         if choice.needs_password and choice.password and choice.remember:
@@ -153,14 +111,7 @@ class OneboxWorkers(ModalScreen[None]):
                 )
         return connection_string(choice.form, password)
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-save",
-        name="onebox-save",
-        description="Saving the flight script",
-    )
+    @service_worker("onebox-save", "Saving the flight script")
     def save_script(self, path: str, script: str) -> None:
         target = Path(path).expanduser()
         if target.suffix.lower() != ".sql":
@@ -177,14 +128,7 @@ class OneboxWorkers(ModalScreen[None]):
 
     # -- AOS and verify -------------------------------------------------------------------------------
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-aos",
-        name="onebox-aos",
-        description="Restarting the AOS",
-    )
+    @service_worker("onebox-aos", "Restarting the AOS")
     def restart_aos(self) -> None:
         def step_done(step: StepResult) -> None:
             self.post_message(AosStepDone(step))
@@ -192,14 +136,7 @@ class OneboxWorkers(ModalScreen[None]):
         result = restart(self.session, controller=aos_controller(self.session), on_step=step_done)
         self.post_message(AosRestarted(result))
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="onebox-verify",
-        name="onebox-verify",
-        description="Verifying the one-box",
-    )
+    @service_worker("onebox-verify", "Verifying the one-box")
     def verify(self, application_id: str, secret: str, facts: OneboxFacts) -> None:
         secrets, profile = self.session.secrets, self.session.profile
         if secret.strip():

@@ -216,6 +216,24 @@ def test_second_status_signs_in_silently_from_the_keyring(
     assert json.loads(out)["signed_in"]["username"] == "admin@contoso.onmicrosoft.com"
 
 
+def test_a_real_profile_keeps_its_activity_on_disk_without_secrets(
+    sim_config: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The audit trail outlives the run: every call, redacted, in the state directory."""
+    from dwtui.services.activity import default_activity_path
+
+    code, _, err = run_cli(["--config", str(sim_config), "status", "--json"], capsys)
+    assert code == 0, err
+    trail = default_activity_path()
+    lines = [json.loads(line) for line in trail.read_text(encoding="utf-8").splitlines()]
+    assert any(entry["service"] == "LCS API" and entry["kind"] == "http" for entry in lines)
+    assert any(entry["kind"] == "auth" for entry in lines)
+    text = trail.read_text(encoding="utf-8")
+    tokens = [value for _, value in memory_keyring.values.items()]
+    assert "eyJ" not in text and "Bearer" not in text and "refresh_token" not in text
+    assert all(value not in text for value in tokens if len(value) > 20)
+
+
 def test_no_interactive_without_a_cached_sign_in_exits_4(
     sim_config: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:

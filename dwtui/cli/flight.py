@@ -88,12 +88,10 @@ def flight(
     if statements:
         click.echo(plan.describe(), nl=False)
         return EXIT_OK
-    from dwtui.services.activity import ActivityLog
-
     runtime = current_runtime()
     out = Output(as_json)
     session = runtime.session() if runtime.demo else None
-    activity = session.activity if session is not None else ActivityLog()
+    activity = session.activity if session is not None else runtime.activity_log()
     password = ""
     if connection_string.strip():
         connection = connection_string.strip()

@@ -216,7 +216,6 @@ def restart_aos(yes: bool, as_json: bool) -> int:
     On anything but Windows, and in the demo, a simulated service controller takes the same path.
     """
     from dwtui.domain.aos import AOS_SERVICES, AOS_WEBSITE, ELEVATION_HINT, StepResult
-    from dwtui.services.activity import ActivityLog
     from dwtui.services.aos import SimulatedServiceController, default_controller
     from dwtui.services.aos import restart_aos as run_restart
 
@@ -234,7 +233,7 @@ def restart_aos(yes: bool, as_json: bool) -> int:
         for line in step.output.splitlines():
             out.say(f"    {line}")
 
-    result = run_restart(controller, ActivityLog(), on_step=step_done)
+    result = run_restart(controller, runtime.activity_log(), on_step=step_done)
     out.say(result.message)
     out.emit(
         {

@@ -152,7 +152,6 @@ class Runtime:
 
     def session(self, profile: Profile | None = None, *, announce: bool = True) -> Session:
         """`announce=False` leaves an insecure-keyring warning to the TUI, which shows it itself."""
-        from dwtui.services.activity import ActivityLog
         from dwtui.services.secrets import SecretStore
         from dwtui.services.session import Session
 
@@ -162,11 +161,17 @@ class Runtime:
         if secrets.warning and announce:
             click.echo(f"dwtui: {secrets.warning}", err=True)
         if self.demo:
-            session = self._demo_session(chosen, secrets, ActivityLog())
+            session = self._demo_session(chosen, secrets, self.activity_log())
         else:
-            session = Session(chosen, secrets=secrets, activity=ActivityLog())
+            session = Session(chosen, secrets=secrets, activity=self.activity_log())
         self._sessions.append(session)
         return session
+
+    def activity_log(self) -> ActivityLog:
+        """Real profiles append every call and change to the audit file; a demo keeps it in memory."""
+        from dwtui.services.activity import ActivityLog, default_activity_path
+
+        return ActivityLog() if self.demo else ActivityLog(path=default_activity_path())
 
     def _demo_session(self, profile: Profile, secrets: SecretStore, activity: ActivityLog) -> Session:
         """The simulated world's one-box AXDB and remembered operations live and die with this run."""

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote_plus
 
+import platformdirs
+
 KINDS = frozenset({"http", "wait", "auth", "sql", "command", "change"})
 MAX_ENTRIES = 2000
 MASK = "***"
@@ -143,6 +145,11 @@ class ActivityEntry:
             url=redact_url(self.url),
             detail=redact_text(self.detail),
         )
+
+
+def default_activity_path() -> Path:
+    """Where real profiles' activity is kept across runs: the audit trail of every call and change."""
+    return platformdirs.user_state_path("dwtui") / "activity.jsonl"
 
 
 class ActivityLog:

@@ -6,6 +6,7 @@ workers (dwtui.tui.loading) that report back only through messages (dwtui.tui.me
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
@@ -100,6 +101,7 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
         self._environments: list[LcsEnvironment] | None = None
         self._sign_in_screen: SignInScreen | None = None
         self._picker: EnvironmentPickerScreen | None = None
+        self._heap_frozen = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -216,6 +218,12 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
             message.snapshot, message.assessment, f"read {clock_text(self.clock())}"
         )
         self.phase = Phase.READY
+        if not self._heap_frozen:
+            # Everything loaded so far (Textual, MSAL, httpx, the simulator) lives as long as the app:
+            # frozen, full garbage collections stop rescanning it, which otherwise stalls the event
+            # loop for about 200 ms at a time while an install is watched (benchmarks/event_loop_stall.py).
+            gc.freeze()
+            self._heap_frozen = True
 
     @on(EnvironmentsListed)
     def _environments_listed(self, message: EnvironmentsListed) -> None:

@@ -84,6 +84,7 @@ class ProgressPane(Vertical):
         self.outcome: Outcome | None = None
         self.admin: AdminLink | None = None
         self._ticker: Timer | None = None
+        self._shown: dict[str, str] = {"#progress-text": "No operation running"}  # what each widget shows
 
     def compose(self) -> ComposeResult:
         yield Static("No operation running", id="progress-text", markup=False)
@@ -115,7 +116,7 @@ class ProgressPane(Vertical):
         if self.watching or (self.record is not None and not replace):
             return
         self.clear()
-        self.query_one("#progress-text", Static).update(text)
+        self._put("#progress-text", text)
 
     def begin(self, kind: OperationKind, record: OperationRecord, note: str = "") -> None:
         """Start showing an operation being watched (new, or picked up after a restart)."""
@@ -176,7 +177,7 @@ class ProgressPane(Vertical):
         self.note = ""
         self.border_title = "Progress"
         self.query_one("#progress-body").display = False
-        self.query_one("#progress-text", Static).update("No operation running")
+        self._put("#progress-text", "No operation running")
         self._activate(False)
 
     def _activate(self, active: bool) -> None:
@@ -196,8 +197,8 @@ class ProgressPane(Vertical):
         typical = TYPICAL[kind] / self.speed
         estimate = estimate_progress(elapsed, self.percent, record.status, typical=typical)
 
-        self.query_one("#progress-text", Static).update(self._headline(record))
-        self.query_one("#progress-stage", Label).update(stage_text(record.status, record.message))
+        self._put("#progress-text", self._headline(record))
+        self._put("#progress-stage", stage_text(record.status, record.message), line=True)
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(progress=round(estimate.fraction * 100, 1))
         # Once it ended the outcome says it all; a bar stuck at 35% would only mislead.
@@ -205,19 +206,26 @@ class ProgressPane(Vertical):
         estimate_text = "" if self.outcome is not None else estimate.summary
         if estimate.overdue and not self.outcome:
             estimate_text = f"Taking longer than usual: {estimate.summary}"
-        estimate_label = self.query_one("#progress-estimate", Label)
-        estimate_label.update(estimate_text)
-        estimate_label.display = bool(estimate_text)
-        self.query_one("#progress-times", Label).update(self._times(record, elapsed, now))
-        note = self.query_one("#progress-note", Static)
-        note.update(self.note)
-        note.display = bool(self.note)
+        self._put("#progress-estimate", estimate_text, line=True)
+        self.query_one("#progress-estimate", Label).display = bool(estimate_text)
+        self._put("#progress-times", self._times(record, elapsed, now), line=True)
+        self._put("#progress-note", self.note)
+        self.query_one("#progress-note", Static).display = bool(self.note)
         self._draw_outcome()
-        self.query_one("#progress-log", Static).update(self._log(record))
+        self._put("#progress-log", self._log(record))
         keys = "p poll now   w stop watching" if self.watching else ""
         if self.admin is not None:
             keys = "c copy the link   a link and QR code"
-        self.query_one("#progress-keys", Label).update(keys)
+        self._put("#progress-keys", keys, line=True)
+
+    def _put(self, selector: str, text: str, *, line: bool = False) -> None:
+        """Update a widget only when its text changed; a one-line label (fixed height in the
+        stylesheet) never needs the screen laid out again. Polls come many times a minute, and a
+        relayout of the whole screen for each one stalls the event loop."""
+        if self._shown.get(selector) == text:
+            return
+        self._shown[selector] = text
+        self.query_one(selector, Static).update(text, layout=not line)
 
     def _headline(self, record: OperationRecord) -> str:
         if self.outcome is not None and self.kind is not None:

@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backend
-import keyring.errors
 import pytest
 from click.testing import CliRunner
 
 from dwtui.cli import EXIT_CONFIG, EXIT_SERVICE, EXIT_SIGN_IN, cli, run
 from dwtui.domain.assessment import MISMATCH_WARNING
+from tests.cli_support import MemoryKeyring, use_memory_keyring
 
 # The documented `dwtui status --json` keys (README): changing them breaks people's scripts.
 TOP_KEYS = {
@@ -55,35 +53,9 @@ MISMATCH_KEYS = {"warning", "integration_dataverse_url", "dual_write_dataverse_u
 FAULT_KEYS = {"service", "code", "message", "http_status", "meaning", "remedy", "doc"}
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A secure-looking keyring that lives in this test only, so no test touches the real one."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.values[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.values.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+    yield from use_memory_keyring()
 
 
 @pytest.fixture(autouse=True)

@@ -86,3 +86,30 @@ def test_tui_app_module_paints_without_service_libraries() -> None:
     heavy = {"msal", "httpx", "keyring", "pyodbc", "starlette", "uvicorn", "cryptography"}
     assert heavy.isdisjoint(loaded), loaded & heavy
     assert "textual" in loaded
+
+
+def test_every_command_module_is_in_the_lazy_registry() -> None:
+    """A command registered by a module the lazy group never imports would vanish from `dwtui`."""
+    import ast
+
+    from dwtui.cli.root import COMMAND_MODULES
+
+    registered: dict[str, str] = {}
+    for path in (ROOT / "dwtui" / "cli").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                target = call.func if call is not None else decorator
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "cli"
+                    and target.attr in ("command", "group")
+                ):
+                    registered[node.name.replace("_", "-")] = path.stem
+    assert registered, "no command found: the walk is broken"
+    for command, module in registered.items():
+        assert module in COMMAND_MODULES.get(command, ()), (command, module)
+    assert set(registered) == set(COMMAND_MODULES)

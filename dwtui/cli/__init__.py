@@ -1,8 +1,8 @@
 """The `dwtui` command: the TUI when no command is given, headless commands otherwise.
 
-Each module registers its commands on the group in dwtui.cli.root; importing them here is what
-makes them part of `dwtui`. Every failure a person can fix ends in one line on stderr and a
-documented exit code, never a traceback.
+Each module registers its commands on the group in dwtui.cli.root, which imports a module only
+when one of its commands is asked for (root.COMMAND_MODULES). Every failure a person can fix ends
+in one line on stderr and a documented exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from dwtui.cli import flight, onebox, operations, profiles, reset, simulator, status
 from dwtui.cli.root import cli, run
 from dwtui.cli.runtime import (
     EXIT_CONFIG,
@@ -33,15 +32,8 @@ __all__ = [
     "Failure",
     "Runtime",
     "cli",
-    "flight",
     "main",
-    "onebox",
-    "operations",
-    "profiles",
-    "reset",
     "run",
-    "simulator",
-    "status",
 ]
 
 

@@ -4,6 +4,7 @@ every expected failure into one `dwtui: ...` line on stderr and a documented exi
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,34 @@ if TYPE_CHECKING:
     from dwtui.services.session import Session
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's modules, imported only when that command is asked for (or listed in --help): the
+# TUI and `dwtui status` do not wait for every other command's imports.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "status": ("status",),
+    "setup": ("operations",),
+    "link": ("operations",),
+    "reset": ("reset",),
+    "onebox": ("onebox", "flight"),
+    "profiles": ("profiles",),
+    "secret": ("profiles",),
+    "sim": ("simulator",),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            for module in COMMAND_MODULES.get(cmd_name, ()):
+                importlib.import_module(f"dwtui.cli.{module}")  # registers its commands on `cli`
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--config",
     "config_path",

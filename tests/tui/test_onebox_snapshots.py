@@ -37,9 +37,15 @@ def axdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def steps_then_snapshot(steps: Steps, focus: str, sim: SimServer) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_onebox_screen(pilot)
+        # The Activity pane is in the picture: every call must have landed, in the same order,
+        # whatever the machine's load (business units and roles load while the screen opens).
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         await steps(pilot, screen, sim)
         screen.query_one(focus).focus()
         pilot.app.clear_notifications()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         await pilot.pause()
 
     return run_before

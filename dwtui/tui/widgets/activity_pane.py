@@ -79,5 +79,6 @@ class ActivityPane(Vertical):
         self._rows.append(table.add_row(*cells))
         while len(self._rows) > MAX_ROWS:
             table.remove_row(self._rows.popleft())
-        table.scroll_end(animate=False, immediate=False)
+        # After the refresh that lays the new row out: scrolling now could stop one row short.
+        self.call_after_refresh(table.scroll_end, animate=False)
         self.border_subtitle = f"{len(self.entries)} recorded"

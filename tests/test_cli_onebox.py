@@ -257,3 +257,20 @@ def test_restart_aos_needs_confirmation(capsys: pytest.CaptureFixture[str]) -> N
     assert code == EXIT_CONFIG
     assert "[aos]" not in out
     assert "use --yes to restart the AOS" in err
+
+
+def test_demo_session_knows_the_simulated_one_box_and_its_database() -> None:
+    """--demo hands the one-box screen the app id to prefill and an AXDB file, never the real state."""
+    from dwtui.cli.runtime import Runtime
+    from dwtui.services.operations import default_store_path
+
+    runtime = Runtime(None, None, True, "happy", 50.0, "")
+    try:
+        session = runtime.session(announce=False)
+        assert session.demo is not None
+        assert session.demo.onebox_application_id == runtime.sim().onebox_client_id
+        assert "AXDB.sqlite" in session.demo.axdb_connection_string
+        assert session.demo.speed == 50.0
+        assert session.operations.path != default_store_path()
+    finally:
+        runtime.close()

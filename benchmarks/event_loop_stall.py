@@ -178,10 +178,10 @@ async def measure_dwtui(speed: float, interval: float) -> Measured:
     from dwtui.services.session import DemoWorld, Session
     from dwtui.sim.server import SimServer
     from dwtui.tui.app import DwtuiApp, Phase
-    from dwtui.tui.operation_messages import Watched
-    from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
-    from dwtui.tui.screens.terms import TermsScreen
-    from dwtui.tui.widgets.progress_pane import ProgressPane
+    from dwtui.tui.flows.install.terms import TermsScreen
+    from dwtui.tui.flows.progress.messages import Watched
+    from dwtui.tui.flows.progress.pane import ProgressPane
+    from dwtui.tui.screens.confirm import ConfirmChangeScreen
 
     events = 0
 

@@ -45,17 +45,17 @@ from dwtui.services.session import DemoWorld, Session
 from dwtui.services.verify import store_app_secret
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp, Phase
-from dwtui.tui.screens.admin_link import AdminLinkScreen
-from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
+from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+from dwtui.tui.flows.install.terms import TermsScreen
+from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
+from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.flows.progress.pane import ProgressPane
+from dwtui.tui.flows.reset.dialog import ResetScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.screens.error_details import ErrorDetailsScreen
 from dwtui.tui.screens.help import HelpScreen
-from dwtui.tui.screens.onebox import OneboxScreen
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
-from dwtui.tui.screens.reset_confirm import ResetScreen
 from dwtui.tui.screens.sign_in import SignInScreen
-from dwtui.tui.screens.terms import TermsScreen
-from dwtui.tui.widgets.onebox_checklist import Checklist, Step, StepState
-from dwtui.tui.widgets.progress_pane import ProgressPane
 
 SNAPSHOT_PORT = 47443
 FIXED_TIME = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC

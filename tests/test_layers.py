@@ -32,7 +32,7 @@ def test_import_linter_contracts_hold() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "BROKEN" not in done.stdout
-    assert "4 kept, 0 broken" in done.stdout
+    assert "6 kept, 0 broken" in done.stdout
 
 
 def test_cli_module_loads_no_tui_auth_or_database_library() -> None:

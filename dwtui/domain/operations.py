@@ -24,6 +24,13 @@ class OperationKind(StrEnum):
     LINK = "link"  # issue 4
 
 
+# Each operation under the name of the LCS page's button that starts it.
+OPERATION_TITLES: dict[OperationKind, str] = {
+    OperationKind.INSTALL: "Dual-write application",
+    OperationKind.LINK: "Link to Power Platform environment",
+}
+
+
 class OperationStatus(StrEnum):
     """Power Platform API `operations/{id}` `status` (Canceled and Cancelled both occur)."""
 

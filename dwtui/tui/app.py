@@ -1,85 +1,58 @@
-"""The dwtui Textual app: the LCS Environment details page, for a terminal.
+"""The dwtui Textual app: what is session-wide, and nothing else.
 
-Start-up never blocks the first frame: `connect`, sign-in and every service call run in thread
-workers (dwtui.tui.loading) that report back only through messages (dwtui.tui.messages).
+The App opens the profile's session, signs in, and routes the keys that belong to no page (refresh,
+help, quit, the command palette). Everything about one environment is on its page,
+dwtui.tui.environment_details (the LCS Environment details page, the default screen); each change
+to the environment is a flow of its own under dwtui.tui.flows.
+
+Start-up never blocks the first frame: `connect` and sign-in run in thread workers that report back
+only through messages (dwtui.tui.messages); the page paints before either finishes.
 """
 
 from __future__ import annotations
 
-import gc
+import threading
 import time
 from collections.abc import Callable, Iterable
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.reactive import Reactive, reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from dwtui.domain.assessment import Action, Assessment
-from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot, SignedIn
+from dwtui.domain.models import SignedIn
 from dwtui.services.errors import SignInRequired
-from dwtui.tui.commands import COMMANDS, bindings, system_commands
-from dwtui.tui.formatting import clock_text, fault_of, seconds_left
-from dwtui.tui.messages import (
-    ActivityRecorded,
-    DeviceCodeIssued,
-    EnvironmentRead,
-    EnvironmentsListed,
-    PowerPlatformRead,
-    SessionReady,
-    SignInFinished,
-)
-from dwtui.tui.operations import OPERATION_ACTIONS, OperationFlows
-from dwtui.tui.widgets.activity_pane import ActivityPane
-from dwtui.tui.widgets.environment_pane import EnvironmentPane
-from dwtui.tui.widgets.header import ContextHeader
-from dwtui.tui.widgets.power_platform_pane import PowerPlatformPane
-from dwtui.tui.widgets.progress_pane import ProgressPane
+from dwtui.tui.commands import COMMANDS, system_commands
+from dwtui.tui.environment_details.screen import STYLESHEETS as PAGE_STYLESHEETS
+from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
+from dwtui.tui.formatting import fault_of, seconds_left
+from dwtui.tui.messages import DeviceCodeIssued, SessionReady, SignInFinished, SignInLost, SignInNeeded
+from dwtui.tui.page_state import Phase
+from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
     from dwtui.services.session import Session
-    from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
     from dwtui.tui.screens.sign_in import SignInScreen
 
-
-class Phase(StrEnum):
-    STARTING = "starting"
-    SIGNING_IN = "signing in"
-    LOADING = "loading"
-    CHOOSING = "choosing an environment"
-    READY = "ready"
-    FAILED = "failed"
+__all__ = ["DwtuiApp", "Phase"]
 
 
-_ACTIONS = {"setup": Action.SETUP_DUAL_WRITE, "link": Action.LINK, "reset": Action.RESET}
-
-
-class DwtuiApp(OperationFlows, inherit_bindings=False):
+class DwtuiApp(App[int], inherit_bindings=False):
     """Exits with 0, or 1 when the person quits while start-up had failed."""
 
-    CSS_PATH = "dwtui.tcss"
+    # The default page's stylesheets are read with the app's, so the first frame parses CSS once.
+    CSS_PATH = ["app.tcss", *PAGE_STYLESHEETS]
     TITLE = "dwtui"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="dwtui.quit-anywhere"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
-        *bindings(),
     ]
 
-    phase: Reactive[Phase] = reactive(Phase.STARTING, init=False)
-    """How far start-up got; tests and the footer follow it."""
     signed_in: Reactive[SignedIn | None] = reactive(None, init=False)
     """Who is signed in, once sign-in finished."""
-    environment: Reactive[LcsEnvironment | None] = reactive(None, init=False, bindings=True)
-    """The LCS environment on screen."""
-    assessment: Reactive[Assessment | None] = reactive(None, init=False, bindings=True)
-    """What the Power Platform Integration pane says and which actions it offers."""
 
     def __init__(
         self,
@@ -95,42 +68,27 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
         self.connect_session = connect
         self.profile_name = profile_name
         self.clock = clock
-        self.start_environment = start_environment
-        self.show_timings = show_timings
-        self.snapshot: PowerPlatformSnapshot | None = None
-        self._environments: list[LcsEnvironment] | None = None
+        self.session: Session | None = None
+        self.page = EnvironmentDetailsScreen(
+            profile_name=profile_name,
+            clock=clock,
+            start_environment=start_environment,
+            show_timings=show_timings,
+        )
+        self._latest = LatestWorkers()
+        self._sign_in_cancelled = threading.Event()
         self._sign_in_screen: SignInScreen | None = None
-        self._picker: EnvironmentPickerScreen | None = None
-        self._heap_frozen = False
 
-    # -- layout --------------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield ContextHeader(id="header")
-        with Horizontal(id="top"):
-            yield EnvironmentPane(id="environment-pane")
-            yield PowerPlatformPane(id="power-platform-pane")
-        with Horizontal(id="bottom"):
-            yield ProgressPane(id="progress-pane")
-            yield ActivityPane(id="activity-pane", show_timings=self.show_timings)
-        yield Footer()
+    def get_default_screen(self) -> Screen[None]:
+        # Textual does not load a default screen's CSS_PATH: the page's stylesheets are in the App's.
+        return self.page
 
     @property
-    def environment_pane(self) -> EnvironmentPane:
-        return self.query_one("#environment-pane", EnvironmentPane)
-
-    @property
-    def power_platform_pane(self) -> PowerPlatformPane:
-        return self.query_one("#power-platform-pane", PowerPlatformPane)
-
-    @property
-    def activity_pane(self) -> ActivityPane:
-        return self.query_one("#activity-pane", ActivityPane)
+    def phase(self) -> Phase:
+        """How far start-up got (the page follows it; tests wait on it)."""
+        return self.page.phase
 
     def on_mount(self) -> None:
-        self._update_header()
-        self.environment_pane.begin_loading("Starting...")
-        self.power_platform_pane.begin_loading("Waiting for the environment...")
         # After the first frame: connecting (and, for --demo, starting the simulator) must not
         # compete with painting it.
         self.call_after_refresh(self.start_connect)
@@ -138,25 +96,59 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
     def on_unmount(self) -> None:
         self.close_session()
 
-    # -- start-up chain: session -> sign-in -> environment -> Power Platform Integration ---------
+    def close_session(self) -> None:
+        self.page.detach_session()
+        self._sign_in_cancelled.set()
+        if self.session is not None:
+            self.session.close()
+
+    # -- the session ----------------------------------------------------------------------------
+
+    def start_connect(self) -> None:
+        self._latest.track(self._connect())
+
+    @service_worker("connect", "Opening the profile's session")
+    def _connect(self) -> None:
+        self.post_message(SessionReady(self.connect_session()))
 
     @on(SessionReady)
     def _session_ready(self, message: SessionReady) -> None:
-        self.attach_session(message.session)
+        self.session = message.session
+        self.page.attach_session(message.session)
         secrets = message.session.secrets
         if not secrets.secure and secrets.warning:
             self.notify(secrets.warning, title="Secrets", severity="warning", timeout=10)
-        self._update_header()
         self.begin_sign_in()
 
+    # -- sign-in ---------------------------------------------------------------------------------
+
     def begin_sign_in(self) -> None:
-        self.phase = Phase.SIGNING_IN
-        self.environment_pane.begin_loading("Signing in...")
+        self.page.signing_in()
         self.start_sign_in()
+
+    def start_sign_in(self) -> None:
+        assert self.session is not None
+        self._sign_in_cancelled = threading.Event()
+        self._latest.track(self._sign_in(self.session, self._sign_in_cancelled))
+
+    @service_worker("sign-in", "Signing in")
+    def _sign_in(self, session: Session, cancelled: threading.Event) -> None:
+        worker = get_current_worker()
+        signed_in = session.auth.try_silent()
+        if signed_in is None:
+            if session.profile.is_confidential:
+                signed_in = session.auth.sign_in_confidential()
+            else:
+                prompt = session.auth.start_device_flow()
+                self.post_message(DeviceCodeIssued(prompt))
+                signed_in = session.auth.finish_device_flow(
+                    prompt, lambda: worker.is_cancelled or cancelled.is_set()
+                )
+        self.post_message(SignInFinished(signed_in))
 
     @on(DeviceCodeIssued)
     def _device_code(self, message: DeviceCodeIssued) -> None:
-        self.environment_pane.begin_loading("Waiting for the device-code sign-in...")
+        self.page.waiting_for_device_code()
         deadline = self.clock() + seconds_left(message.prompt, time.time())
         from dwtui.tui.screens.sign_in import SignInScreen  # modals load when first shown
 
@@ -167,7 +159,7 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
     def _sign_in_dismissed(self, cancelled: bool | None) -> None:
         self._sign_in_screen = None
         if cancelled and self.signed_in is None:
-            self.cancel_sign_in()
+            self._sign_in_cancelled.set()
 
     def _close_sign_in(self) -> None:
         screen = self._sign_in_screen
@@ -182,223 +174,61 @@ class DwtuiApp(OperationFlows, inherit_bindings=False):
     def _signed_in(self, message: SignInFinished) -> None:
         self.signed_in = message.signed_in
         self._close_sign_in()
-        target = self.start_environment or (self.session.profile.environment_id if self.session else "")
-        if target:
-            self._load(target)
-        else:
-            self.phase = Phase.CHOOSING
-            self.environment_pane.show_message("Choose an environment (e).")
-            self.power_platform_pane.show_message("")
-            self.action_environments()
+        self.page.signed_in_as(message.signed_in)
 
-    def _load(self, reference: str) -> None:
-        self.phase = Phase.LOADING
-        self.environment_pane.begin_loading("Reading the environment from LCS...")
-        self.power_platform_pane.begin_loading("Waiting for the environment...")
-        self.start_environment_read(reference)
+    def watch_signed_in(self, signed_in: SignedIn | None) -> None:
+        self.page.show_signed_in(signed_in)
 
-    @on(EnvironmentRead)
-    def _environment_read(self, message: EnvironmentRead) -> None:
-        if message.generation == self.generation:
-            self._show_environment(message.environment, f"read {clock_text(self.clock())}")
+    @on(SignInNeeded)
+    def _sign_in_needed(self) -> None:
+        if not self._latest.running("sign-in") and self.session is not None:
+            self.start_sign_in()
 
-    def _show_environment(self, environment: LcsEnvironment, read_at: str) -> None:
-        self.environment = environment
-        self.environment_pane.show(environment, read_at)
-        self.power_platform_pane.begin_loading("Reading Power Platform Integration...")
-        self.start_power_platform_read(environment)
-
-    @on(PowerPlatformRead)
-    def _power_platform_read(self, message: PowerPlatformRead) -> None:
-        if message.generation != self.generation:
-            return
-        self.snapshot = message.snapshot
-        self.assessment = message.assessment
-        self.power_platform_pane.show(
-            message.snapshot, message.assessment, f"read {clock_text(self.clock())}"
-        )
-        self.phase = Phase.READY
-        if not self._heap_frozen:
-            # Everything loaded so far (Textual, MSAL, httpx, the simulator) lives as long as the app:
-            # frozen, full garbage collections stop rescanning it, which otherwise stalls the event
-            # loop for about 200 ms at a time while an install is watched (benchmarks/event_loop_stall.py).
-            gc.freeze()
-            self._heap_frozen = True
-
-    @on(EnvironmentsListed)
-    def _environments_listed(self, message: EnvironmentsListed) -> None:
-        self._environments = message.environments
-        if self._picker is not None:
-            self._picker.show_environments(message.environments)
-
-    @on(ActivityRecorded)
-    def _activity(self, message: ActivityRecorded) -> None:
-        try:
-            pane = self.activity_pane
-        except NoMatches:
-            return  # a call that ends while dwtui is closing has nowhere to be shown
-        entry = message.entry
-        pane.add(entry)
-        if entry.kind != "wait":
-            return
-        # A retry wait is the loading state of whichever pane is waiting on that service.
-        if entry.service == "LCS API":
-            if self._picker is not None:
-                self._picker.set_status(entry.summary)
-            if self.phase in (Phase.LOADING, Phase.SIGNING_IN) and self.environment is None:
-                self.environment_pane.set_status(entry.summary)
-                return
-        self.power_platform_pane.set_status(entry.summary)
+    @on(SignInLost)
+    def _sign_in_lost(self) -> None:
+        self.signed_in = None
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state is not WorkerState.ERROR or not self.is_current(worker):
+        if event.state is not WorkerState.ERROR or not self._latest.is_current(worker):
             return
         fault = fault_of(worker.error)
         if isinstance(worker.error, SignInRequired):
             self.signed_in = None
-        if worker.name == "environments":
-            if self._picker is not None:
-                self._picker.show_fault(fault)
-            else:
-                self.notify(f"{fault.service}: {fault.message}", title="Environments", severity="error")
-            return
-        if worker.name == "power-platform":
-            self.power_platform_pane.show_fault([fault], "Press r to try again.")
-        elif worker.name == "environment":
-            self.environment_pane.show_fault([fault], "Press r to try again.")
-            self.power_platform_pane.show_message(
-                "Needs the environment from LCS (see the Environment pane)."
-            )
-        elif worker.name == "sign-in":
+        if worker.name == "sign-in":
             self._close_sign_in()
-            if fault.code == "cancelled":
-                self.environment_pane.show_message("Sign-in cancelled. Press r to sign in.")
-            else:
-                self.environment_pane.show_fault([fault], "Sign-in failed. Press r to try again.")
-            self.power_platform_pane.show_message("Not signed in.")
+            self.page.sign_in_failed(fault)
         else:
-            self.environment_pane.show_fault([fault], "dwtui could not start. Press r to try again.")
-            self.power_platform_pane.show_message("")
+            self.page.start_failed(fault)
             self.notify(fault.message, title="Could not start", severity="error")
-        self.phase = Phase.FAILED
 
-    # -- header --------------------------------------------------------------------------------
-
-    def watch_signed_in(self) -> None:
-        self._update_header()
-
-    def watch_environment(self) -> None:
-        self._update_header()
-
-    def _update_header(self) -> None:
-        profile = self.session.profile if self.session else None
-        environment = self.environment
-        production = environment is not None and environment.is_production
-        self.query_one(ContextHeader).show(
-            profile=self.profile_name,
-            tenant=profile.tenant_id if profile else "",
-            user=self.signed_in.username if self.signed_in else "",
-            environment=environment.name if environment else "",
-            environment_type=environment.environment_type if environment else "",
-            production=production,
-            read_only=production and not (profile is not None and profile.allow_production_changes),
-        )
-
-    # -- actions -------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in _ACTIONS:
-            return self.assessment is not None
-        if action in OPERATION_ACTIONS:  # d, l and R themselves live in dwtui.tui.operations
-            return self.operation_action_shown(action)
-        if action == "onebox":
-            return self.assessment is not None and self.assessment.actions[Action.ONEBOX].enabled
-        return True
+    # -- keys that belong to no page ---------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         ours = {command.title for command in COMMANDS}
-        yield from system_commands(self)
+        yield from system_commands(self, self.page)
         yield from (command for command in super().get_system_commands(screen) if command.title not in ours)
 
-    def _main_screen_only(self) -> bool:
-        return not isinstance(self.screen, ModalScreen)
-
     def action_refresh(self) -> None:
-        if not self._main_screen_only():
+        """Whatever is missing, from the start: the session, the sign-in, then the page's reads."""
+        if isinstance(self.screen, ModalScreen):
             return
-        self._environments = None
         if self.session is None:
-            if not self.worker_running("connect"):
-                self.environment_pane.begin_loading("Starting...")
+            if not self._latest.running("connect"):
+                self.page.starting()
                 self.start_connect()
         elif self.signed_in is None:
-            if not self.worker_running("sign-in"):
+            if not self._latest.running("sign-in"):
                 self.begin_sign_in()
-        elif self.worker_running("environment") or self.worker_running("power-platform"):
-            self.notify("Already reading; the panes update when the answers arrive.")
-        elif self.environment is not None:
-            self._load(self.environment.environment_id)
         else:
-            target = self.start_environment or (self.session.profile.environment_id if self.session else "")
-            if target:
-                self._load(target)
-            else:
-                self.action_environments()
-
-    def action_environments(self) -> None:
-        if self.session is None or self.signed_in is None:
-            self.notify("Sign in first (press r).", severity="warning")
-            return
-        if self._picker is not None:
-            return
-        current = self.environment.environment_id if self.environment else ""
-        from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
-
-        self._picker = EnvironmentPickerScreen(
-            self.session.profile.lcs_project_id, current, self._environments
-        )
-        self.push_screen(self._picker, callback=self._environment_chosen)
-        if self._environments is None:
-            self.start_environments_list()
-
-    def _environment_chosen(self, environment: LcsEnvironment | None) -> None:
-        self._picker = None
-        if environment is None:
-            return
-        self.new_generation()
-        self.phase = Phase.LOADING
-        # The list already holds LCS's answer for this environment; reading it again would only
-        # spend one of LCS's 6 calls a minute.
-        self._show_environment(environment, f"read {clock_text(self.clock())}")
+            self.page.read_again()
 
     def action_help(self) -> None:
         from dwtui.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    def action_error_details(self) -> None:
-        faults = [*self.environment_pane.faults, *self.power_platform_pane.faults]
-        if self.assessment is not None:
-            faults.extend(self.assessment.faults)
-        from dwtui.tui.screens.error_details import ErrorDetailsScreen
-
-        self.push_screen(ErrorDetailsScreen(faults))
-
-    def action_onebox(self) -> None:
-        availability = self.assessment.actions[Action.ONEBOX] if self.assessment is not None else None
-        if availability is None or self.session is None or self.environment is None:
-            self.notify("One-box: the environment's state is not known yet.", severity="warning")
-        elif not availability.enabled:
-            self.notify(f"One-box is not available: {availability.reason}.", severity="warning")
-        else:
-            # Imported here: the one-box screen pulls in the database and service-control code,
-            # which the first paint must not wait for.
-            from dwtui.tui.screens.onebox import open_onebox
-
-            open_onebox(self, self.session, self.environment, self.snapshot, show_timings=self.show_timings)
 
     async def action_quit(self) -> None:
         # Closing first ends any retry wait in a worker thread, so exit doesn't wait for it.

@@ -1,7 +1,8 @@
-"""Every action of the main screen, once: its key, footer label and command palette entry.
+"""Every action of the Environment details page, once: its key, footer label and palette entry.
 
-The footer bindings and the command palette are both built from this table, so an action
-cannot exist in one and be missing from the other.
+The page's footer bindings and the command palette are both built from this table, so an action
+cannot exist in one and be missing from the other. A few actions are the App's (refresh, help,
+quit): their keys sit in the same table, so the footer keeps one order, and run on the App.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +27,17 @@ class Command:
     title: str  # command palette title
     help: str  # command palette help line and binding tooltip
     show: bool = True  # shown in the footer
+    app_wide: bool = False  # the App's action (session-wide), not the page's
 
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "refresh", "r", "Refresh", "Refresh", "Read the environment and its Power Platform Integration again"
+        "refresh",
+        "r",
+        "Refresh",
+        "Refresh",
+        "Read the environment and its Power Platform Integration again",
+        app_wide=True,
     ),
     Command(
         "environments", "e", "Environments", "Environments", "Choose another environment of the LCS project"
@@ -84,8 +92,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"
     ),
-    Command("help", "question_mark", "Help", "Help", "The documented procedure and every key"),
-    Command("quit", "q", "Quit", "Quit", "Leave dwtui"),
+    Command("help", "question_mark", "Help", "Help", "The documented procedure and every key", app_wide=True),
+    Command("quit", "q", "Quit", "Quit", "Leave dwtui", app_wide=True),
 )
 
 
@@ -93,11 +101,12 @@ def key_display(key: str) -> str:
     return "?" if key == "question_mark" else key
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
+    """The page's key bindings; the App's actions are named with their `app.` namespace."""
     return [
         Binding(
             command.key,
-            command.action,
+            f"app.{command.action}" if command.app_wide else command.action,
             command.label,
             show=command.show,
             key_display=key_display(command.key),
@@ -109,8 +118,9 @@ def bindings() -> list[Binding]:
     ]
 
 
-def system_commands(app: App[int]) -> Iterable[SystemCommand]:
+def system_commands(app: App[int], page: Screen[None]) -> Iterable[SystemCommand]:
     # The palette calls the action methods directly, not through check_action: an action that
     # cannot run explains why (a notification) instead of doing nothing.
     for command in COMMANDS:
-        yield SystemCommand(command.title, command.help, getattr(app, f"action_{command.action}"))
+        target = app if command.app_wide else page
+        yield SystemCommand(command.title, command.help, getattr(target, f"action_{command.action}"))

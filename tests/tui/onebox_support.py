@@ -12,7 +12,7 @@ from dwtui.services.axdb_demo import create_demo_database, demo_connection_strin
 from dwtui.services.session import DemoWorld
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.screens.onebox import OneboxScreen
+from dwtui.tui.flows.onebox.screen import OneboxScreen
 from tests.helpers import make_session
 from tests.tui.support import FIXED_CLOCK, ready, settle
 

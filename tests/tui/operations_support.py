@@ -12,7 +12,7 @@ from dwtui.services.operations import OperationStore
 from dwtui.services.session import DemoWorld, Session
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.widgets.progress_pane import ProgressPane
+from dwtui.tui.flows.progress.pane import ProgressPane
 from tests.helpers import make_session
 from tests.tui.support import settle
 

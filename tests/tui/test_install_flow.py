@@ -11,10 +11,10 @@ from textual.widgets import Static
 from dwtui.domain.operations import OperationStatus
 from dwtui.services.watch import TransientFault
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.operation_messages import Watched
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.flows.install.terms import TermsScreen
+from dwtui.tui.flows.progress.messages import Watched
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.screens.sign_in import SignInScreen
-from dwtui.tui.screens.terms import TermsScreen
 from dwtui.tui.widgets.fields import Fields
 from tests.conftest import SimFactory
 from tests.tui.operations_support import (
@@ -64,7 +64,7 @@ async def test_install_succeeds_live_and_the_pane_follows(sim_factory: SimFactor
         assert pane.record is not None and pane.record.status is OperationStatus.SUCCEEDED
         statuses = [entry.status for entry in pane.record.log]
         assert OperationStatus.RUNNING in statuses and statuses[-1] is OperationStatus.SUCCEEDED
-        assert app.bells == 1
+        assert app.page.operations.bells == 1
         assert "Succeeded" in str(app.query_one("#progress-text", Static).content)
         # The Power Platform pane is read again: installed, and Link is next.
         await settle(
@@ -72,7 +72,7 @@ async def test_install_succeeds_live_and_the_pane_follows(sim_factory: SimFactor
         )
         assert not app.query_one("#link").disabled
         assert len(install_posts(sim)) == 1
-        changes = [e for e in app.activity_pane.entries if e.kind == "http" and e.method == "POST"]
+        changes = [e for e in app.page.activity_pane.entries if e.kind == "http" and e.method == "POST"]
         assert any("/install?" in e.url for e in changes)
         await drain(pilot)
 
@@ -94,7 +94,7 @@ async def test_install_failure_shows_code_meaning_remedy_and_offers_retry(
         assert f"Failed to connect to {side}" in result
         assert "Remedy:" in result and "prerequisites" in result
         assert "press d to try again" in str(app.query_one("#progress-text", Static).content)
-        assert app.bells == 1
+        assert app.page.operations.bells == 1
         # Retry is offered: once the pane is read again, d opens the terms again.
         await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("app") == "failed")
         assert not app.query_one("#setup").disabled

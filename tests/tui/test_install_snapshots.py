@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
-from dwtui.tui.screens.terms import TermsScreen
+from dwtui.tui.flows.install.terms import TermsScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import FrozenClock, drain, freeze, operations_app, progress, wait_for
 from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dwtui.domain.linking import admin_link
-from dwtui.tui.screens.admin_link import AdminLinkScreen
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.qr import QrCode
 from tests.conftest import SimFactory
@@ -44,9 +44,9 @@ async def test_link_succeeds_and_gives_the_hyperlink_with_a_qr_code(sim_factory:
         await settle(pilot, lambda: progress(app).outcome is not None)
         outcome = progress(app).outcome
         assert outcome is not None and outcome.succeeded
-        assert app.bells == 1
+        assert app.page.operations.bells == 1
         await settle_screen(pilot, AdminLinkScreen)
-        environment = app.op_environment
+        environment = app.page.environment
         assert environment is not None
         expected = admin_link(environment.fo_url)
         assert expected is not None
@@ -81,7 +81,7 @@ async def test_link_failure_shows_dw9003_and_its_remedy(sim_factory: SimFactory)
         assert "prerequisites" in result and "press l to try again" in str(
             app.query_one("#progress-text", Static).content
         )
-        assert app.admin is None and not isinstance(app.screen, AdminLinkScreen)
+        assert app.page.link.admin is None and not isinstance(app.screen, AdminLinkScreen)
         await drain(pilot)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from dwtui.tui.screens.admin_link import AdminLinkScreen
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, freeze, operations_app, progress, wait_for
 from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen

@@ -71,7 +71,7 @@ async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: 
             assert app.query_one("#ppi-hint").display
             assert "Set up Power Platform Integration" in text(app, "#ppi-hint")
         # Every HTTP call is in the Activity pane, redacted.
-        entries = app.activity_pane.entries
+        entries = app.page.activity_pane.entries
         assert any(e.kind == "http" and "/lcs/environmentinfo/" in e.url for e in entries)
         assert not any("access_token=" in e.url and "***" not in e.url for e in entries)
 
@@ -82,14 +82,14 @@ async def test_throttling_shows_the_wait_as_the_loading_state(sim_factory: SimFa
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         # While LCS makes dwtui wait, the Environment pane says so (Retry-After is at least 1 s).
-        while not any(entry.kind == "wait" for entry in app.activity_pane.entries):
+        while not any(entry.kind == "wait" for entry in app.page.activity_pane.entries):
             await pilot.pause(0.02)
             assert app.phase is not Phase.READY, "loaded without ever being throttled"
-        status = str(app.environment_pane.query_one(".pane-status", Label).content)
+        status = str(app.page.environment_pane.query_one(".pane-status", Label).content)
         assert "throttled" in status and "retrying in" in status
         await settle(pilot, ready(app))
         assert app.phase is Phase.READY
-        assert not app.environment_pane.query_one(".pane-status", Label).display
+        assert not app.page.environment_pane.query_one(".pane-status", Label).display
 
 
 async def test_environment_picker_switches_to_production_read_only(sim_factory: SimFactory) -> None:
@@ -99,7 +99,7 @@ async def test_environment_picker_switches_to_production_read_only(sim_factory: 
         await settle(pilot, ready(app))
         assert not app.query_one("#header-production").display
         await pilot.press("e")
-        from dwtui.tui.screens.environment_picker import EnvironmentPickerScreen
+        from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 
         picker = app.screen
         assert isinstance(picker, EnvironmentPickerScreen)
@@ -109,7 +109,9 @@ async def test_environment_picker_switches_to_production_read_only(sim_factory: 
         for _ in range(names.index("contoso-prod") - names.index("contoso-uat")):
             await pilot.press("down")
         await pilot.press("enter")
-        await settle(pilot, lambda: app.environment is not None and app.environment.name == "contoso-prod")
+        await settle(
+            pilot, lambda: app.page.environment is not None and app.page.environment.name == "contoso-prod"
+        )
         await settle(pilot, ready(app))
         assert app.query_one("#env-fields", Fields).value("type") == "Production"
         assert app.query_one("#header-production").display
@@ -126,7 +128,7 @@ async def test_production_allowed_by_the_profile_is_not_read_only(sim_factory: S
     app = build_app(sim, start_environment="contoso-prod", allow_production_changes=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        assert app.environment is not None and app.environment.name == "contoso-prod"
+        assert app.page.environment is not None and app.page.environment.name == "contoso-prod"
         assert app.query_one("#header-production").display
         assert not app.query_one("#header-read-only").display
         assert "read-only" not in text(app, "#setup-reason")
@@ -169,7 +171,7 @@ async def test_command_palette_lists_every_action(sim_factory: SimFactory) -> No
 
 
 async def test_enabled_buttons_open_their_flow_and_disabled_keys_say_why(sim_factory: SimFactory) -> None:
-    from dwtui.tui.screens.terms import TermsScreen
+    from dwtui.tui.flows.install.terms import TermsScreen
 
     app = build_app(sim_factory("happy"))
     async with app.run_test(size=SIZE) as pilot:
@@ -189,7 +191,7 @@ async def test_enabled_buttons_open_their_flow_and_disabled_keys_say_why(sim_fac
 
 
 async def test_reset_key_in_mismatch_and_quit_exit_code(sim_factory: SimFactory) -> None:
-    from dwtui.tui.screens.reset_confirm import ResetScreen
+    from dwtui.tui.flows.reset.dialog import ResetScreen
 
     app = build_app(sim_factory("mismatch"))
     async with app.run_test(size=SIZE) as pilot:

@@ -21,10 +21,10 @@ from dwtui.services.axdb_demo import create_demo_database
 from dwtui.services.onebox import sql_password
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.screens.onebox import OneboxScreen
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
+from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
+from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.activity_pane import ActivityPane
-from dwtui.tui.widgets.onebox_checklist import Checklist, Step, StepState
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import (
     AXDB_FILE,
@@ -162,7 +162,7 @@ async def test_verify_fails_until_the_app_user_flight_and_restart_are_done(
         await pilot.press("escape")
         assert not isinstance(app.screen, OneboxScreen)
         # The main screen's Activity pane has them too.
-        assert any(e.kind == "command" for e in app.activity_pane.entries)
+        assert any(e.kind == "command" for e in app.page.activity_pane.entries)
         # Back again: the same screen, with what happened in this session.
         await pilot.press("o")
         assert onebox(app) is screen and screen.query_one("#onebox-set-up").display
@@ -330,8 +330,8 @@ async def test_onebox_only_on_onebox_environments(sim_factory: SimFactory) -> No
     app = build_app(sim)  # contoso-uat, a sandbox
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        assert app.check_action("onebox", ()) is False  # not in the footer
-        app.action_onebox()  # the command palette calls it directly: it says why not
+        assert app.page.check_action("onebox", ()) is False  # not in the footer
+        app.page.action_onebox()  # the command palette calls it directly: it says why not
         await pilot.pause()
         assert not isinstance(app.screen, OneboxScreen)
         assert any("only for one-box development VMs" in n.message for n in app._notifications)

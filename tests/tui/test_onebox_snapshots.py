@@ -17,9 +17,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from dwtui.sim.server import SimServer
-from dwtui.tui.screens.onebox import OneboxScreen
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
-from dwtui.tui.widgets.onebox_checklist import Checklist, Step, StepState
+from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
+from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen, type_into
 from tests.tui.support import SIZE, SNAPSHOT_PORT, settle

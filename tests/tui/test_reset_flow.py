@@ -11,9 +11,9 @@ from textual.widgets import Button, Checkbox, Input, Label
 
 from dwtui.domain.linking import RESET_WIPES
 from dwtui.tui.app import DwtuiApp
-from dwtui.tui.screens.onebox_confirm import ConfirmChangeScreen
-from dwtui.tui.screens.reset_confirm import ResetScreen
-from dwtui.tui.screens.terms import TermsScreen
+from dwtui.tui.flows.install.terms import TermsScreen
+from dwtui.tui.flows.reset.dialog import ResetScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, operations_app
 from tests.tui.support import SIZE, ready, settle, settle_screen
@@ -58,7 +58,7 @@ async def test_reset_needs_the_typed_name_and_clears_the_mismatch(sim_factory: S
         await settle(pilot, lambda: not isinstance(app.screen, ResetScreen))
         await settle(pilot, lambda: not app.query_one("#mismatch").display)
         assert app.query_one("#reset").disabled
-        changes = [e.summary for e in app.activity_pane.entries if e.kind == "change"]
+        changes = [e.summary for e in app.page.activity_pane.entries if e.kind == "change"]
         assert any(s.startswith("Reset dual-write connection on contoso-uat: succeeded") for s in changes)
         await drain(pilot)
     assert len(resets(sim)) == 1

@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from dwtui.tui.screens.reset_confirm import ResetScreen
+from dwtui.tui.flows.reset.dialog import ResetScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, operations_app
 from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen

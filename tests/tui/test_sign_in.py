@@ -34,7 +34,7 @@ async def test_first_frame_paints_before_connect_returns(sim_factory: SimFactory
         await pilot.pause()
         assert app.phase is Phase.STARTING
         assert "profile sim" in str(app.query_one("#header-context", Label).content)
-        assert app.environment_pane.body.loading
+        assert app.page.environment_pane.body.loading
         release.set()
         await settle(pilot, ready(app))
         assert app.phase is Phase.READY
@@ -70,7 +70,7 @@ async def test_cancelling_sign_in_stops_waiting_and_says_so(sim_factory: SimFact
         await settle(pilot, lambda: app.phase is Phase.FAILED)
         assert not isinstance(app.screen, SignInScreen)
         assert app.signed_in is None
-        status = str(app.environment_pane.query_one(".pane-status", Label).content)
+        status = str(app.page.environment_pane.query_one(".pane-status", Label).content)
         assert "Sign-in cancelled" in status
 
 

@@ -31,6 +31,7 @@ def fault_details(fault: Fault) -> str:
 
 
 class ErrorDetailsScreen(ModalScreen[None]):
+    CSS_PATH = "error_details.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close", id="dwtui.error.close", tooltip="Close the error details")
     ]

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown, Static
 
 from dwtui.tui.commands import COMMANDS, key_display
+from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
 # "Dual-write setup from Lifecycle Services" (learn.microsoft.com), the steps in its words,
@@ -57,6 +58,7 @@ def key_rows() -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = ["help.tcss", *beside(Fields)]
     BINDINGS = [
         Binding("escape", "close", "Close", id="dwtui.help.close", tooltip="Close help"),
         Binding(

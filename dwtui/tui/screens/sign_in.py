@@ -28,6 +28,8 @@ class SignInScreen(ModalScreen[bool]):
     countdown for reproducible screenshots.
     """
 
+    CSS_PATH = "sign_in.tcss"
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dwtui.sign-in.cancel", tooltip="Stop waiting")]
 
     def __init__(self, prompt: DeviceCodePrompt, *, deadline: float, clock: Callable[[], float]) -> None:

@@ -1,0 +1,169 @@
+"""The Power Platform Integration pane: Dataverse, integration, dual-write application, link, mismatch."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Static
+
+from dwtui.domain.assessment import (
+    MISMATCH_WARNING,
+    NOT_INTEGRATED_CODE,
+    Action,
+    AppState,
+    Assessment,
+    IntegrationState,
+    LinkState,
+    Mismatch,
+    Remedy,
+)
+from dwtui.domain.errors import explain
+from dwtui.domain.models import DataverseEnvironment, DualWriteLink, Fault, PowerPlatformSnapshot
+from dwtui.tui.environment_details.connect_steps import connect_steps
+from dwtui.tui.widgets.fields import Fields
+from dwtui.tui.widgets.pane import FaultBox, Pane
+
+_ROWS = (
+    ("dataverse", "Dataverse"),
+    ("url", "Dataverse URL"),
+    ("environment-id", "Environment id"),
+    ("org-id", "Organization id"),
+    ("integration", "Integration"),
+    ("app", "Dual-write app"),
+    ("link", "Dual-write link"),
+    ("linked", "Linked URL"),
+)
+
+# The buttons of the LCS page, in its order, with the action each one runs.
+BUTTONS: tuple[tuple[Action, str, str], ...] = (
+    (Action.SETUP_DUAL_WRITE, "setup", "Dual-write application"),
+    (Action.LINK, "link", "Link to Power Platform environment"),
+    (Action.RESET, "reset", "Reset dual-write connection"),
+)
+
+# The two documented remedies; the documentation picks one by whether the integration was ever set up.
+REMEDY_CONDITIONS: dict[Remedy, str] = {
+    Remedy.CONNECT_INTEGRATION: "never set up",
+    Remedy.RESET_CONNECTION: "already set up",
+}
+
+
+def remedy_lines(mismatch: Mismatch) -> list[str]:
+    """The remedy that applies first, then the other one with the condition it needs."""
+
+    def text(remedy: Remedy) -> str:
+        return f"{remedy.value} (key R)" if remedy is Remedy.RESET_CONNECTION else remedy.value
+
+    other = next(remedy for remedy in Remedy if remedy is not mismatch.remedy)
+    return [
+        f"Applies: {text(mismatch.remedy)}.",
+        f"Otherwise (integration {REMEDY_CONDITIONS[other]}): {text(other)}.",
+    ]
+
+
+def _dataverse_text(part: DataverseEnvironment | Fault | None) -> str:
+    if isinstance(part, DataverseEnvironment):
+        name = part.display_name
+        if part.unique_name and part.unique_name != part.display_name:
+            name = f"{name} ({part.unique_name})"
+        return f"{name}, {part.instance_state}" if part.instance_state else name
+    if isinstance(part, Fault):
+        return f"could not be read ({part.code or part.service})"
+    return "none: no Power Platform environment is linked to this environment"
+
+
+def _app_text(assessment: Assessment) -> str:
+    if assessment.app is AppState.INSTALLED and assessment.app_version:
+        return f"installed (version {assessment.app_version})"
+    return assessment.app.value
+
+
+def _link_text(assessment: Assessment, link: DualWriteLink | Fault | None) -> str:
+    if assessment.link is LinkState.LINKED and isinstance(link, DualWriteLink):
+        return f"linked to {link.dataverse_name or link.dataverse_url}"
+    return assessment.link.value
+
+
+class PowerPlatformPane(Pane):
+    TITLE = "Power Platform Integration"
+
+    def compose_body(self) -> ComposeResult:
+        # The warning comes first, as on the LCS page: it is what the person must act on.
+        with Vertical(id="mismatch"):
+            yield Static(MISMATCH_WARNING, id="mismatch-warning", markup=False)
+            with Horizontal(id="mismatch-urls"):
+                with Vertical(classes="mismatch-side"):
+                    yield Label("Power Platform Integration", classes="mismatch-heading")
+                    yield Static("", id="mismatch-integration-url", markup=False)
+                with Vertical(classes="mismatch-side"):
+                    yield Label("Dual-write", classes="mismatch-heading")
+                    yield Static("", id="mismatch-dual-write-url", markup=False)
+            yield Static("", id="mismatch-remedies", markup=False)
+        yield Fields("ppi", _ROWS, id="ppi-fields")
+        yield Static("", id="ppi-hint", markup=False)
+        yield FaultBox(id="ppi-faults")
+        with Vertical(id="ppi-actions"):
+            for _action, name, label in BUTTONS:
+                with Horizontal(classes="ppi-action"):
+                    yield Button(label, id=name, action=f"screen.{name}", compact=True, disabled=True)
+                    yield Static("", id=f"{name}-reason", classes="ppi-action-reason", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#mismatch").display = False
+        self.query_one("#mismatch").border_title = "Linking mismatch"
+        self.query_one("#ppi-faults").display = False
+        self.query_one("#ppi-hint").display = False
+
+    def show(self, snapshot: PowerPlatformSnapshot, assessment: Assessment, read_at: str = "") -> None:
+        fields = self.query_one("#ppi-fields", Fields)
+        dataverse = snapshot.dataverse
+        fields.set("dataverse", _dataverse_text(dataverse))
+        if isinstance(dataverse, DataverseEnvironment):
+            fields.set("url", dataverse.instance_url)
+            fields.set("environment-id", dataverse.bap_environment_id)
+            fields.set("org-id", dataverse.organization_id)
+        else:
+            for key in ("url", "environment-id", "org-id"):
+                fields.set(key, "")
+        fields.set("integration", assessment.integration.value)
+        fields.set("app", _app_text(assessment))
+        fields.set("link", _link_text(assessment, snapshot.link))
+        link = snapshot.link
+        linked = isinstance(link, DualWriteLink) and link.linked
+        fields.set("linked", link.dataverse_url if isinstance(link, DualWriteLink) and linked else "")
+
+        hint = self.query_one("#ppi-hint", Static)
+        if assessment.integration is IntegrationState.NOT_SET_UP:
+            explanation = explain(Fault(service="Dataverse", message="", code=NOT_INTEGRATED_CODE))
+            hint.update(f"{explanation.meaning} {explanation.remedy}")
+            hint.display = True
+        else:
+            hint.display = False
+
+        self._show_mismatch(assessment.mismatch)
+        self.query_one("#ppi-faults", FaultBox).show(assessment.faults, "Some sources could not be read:")
+        self._show_actions(assessment)
+        self.content_shown(read_at=read_at)
+
+    def _show_mismatch(self, mismatch: Mismatch | None) -> None:
+        box = self.query_one("#mismatch")
+        box.display = mismatch is not None
+        if mismatch is None:
+            return
+        self.query_one("#mismatch-integration-url", Static).update(
+            mismatch.integration_dataverse_url or "none (not set up)"
+        )
+        self.query_one("#mismatch-dual-write-url", Static).update(mismatch.dual_write_dataverse_url)
+        lines = remedy_lines(mismatch)
+        if mismatch.remedy is Remedy.CONNECT_INTEGRATION:
+            lines.append(connect_steps(mismatch.dual_write_dataverse_url))
+        self.query_one("#mismatch-remedies", Static).update("\n".join(lines))
+
+    def _show_actions(self, assessment: Assessment) -> None:
+        for action, name, _label in BUTTONS:
+            availability = assessment.actions[action]
+            button = self.query_one(f"#{name}", Button)
+            button.disabled = not availability.enabled
+            button.tooltip = availability.reason or None
+            self.query_one(f"#{name}-reason", Static).update(availability.reason)

@@ -1,0 +1,70 @@
+"""The hyperlink to the dual-write administration area, for a person who may have no browser here.
+
+Printed in full (a terminal that cannot follow links still lets it be read), clickable where the
+terminal supports links, copied with c (OSC 52: it reaches the clipboard of the person's own
+machine, also over SSH), and as a QR code for a phone.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from dwtui.domain.linking import AdminLink
+from dwtui.tui.widgets.qr import QrCode
+
+
+def link_text(url: str) -> Text:
+    """The URL as text that a terminal with hyperlinks (OSC 8) can follow."""
+    return Text(url, style=f"link {url}")
+
+
+class AdminLinkScreen(ModalScreen[None]):
+    CSS_PATH = "admin_link.tcss"
+    BINDINGS = [
+        Binding("c", "copy", "Copy", id="dwtui.admin-link.copy", tooltip="Copy the link to your clipboard"),
+        Binding("escape", "close", "Close", id="dwtui.admin-link.close", tooltip="Close"),
+    ]
+
+    def __init__(self, admin: AdminLink, environment_name: str) -> None:
+        super().__init__()
+        self.admin = admin
+        self.environment_name = environment_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="admin-dialog", classes="dialog"):
+            yield Label(f"Dual-write administration: {self.environment_name}", classes="dialog-title")
+            with Horizontal(id="admin-body"):
+                with Vertical(id="admin-text"):
+                    yield Label("Sign in to the finance and operations environment at", classes="hint")
+                    yield Static(link_text(self.admin.url), id="admin-url")
+                    yield Label(f"then go to {self.admin.navigation}", id="admin-navigation", markup=False)
+                    yield Static(
+                        "There you set up the table maps.\n\nc copies the link (to your own clipboard, "
+                        "also over SSH); or scan the QR code with a phone.",
+                        id="admin-how",
+                        markup=False,
+                    )
+                    yield Static(f"Note: {self.admin.note}", id="admin-note", classes="hint", markup=False)
+                    with Horizontal(id="admin-buttons"):
+                        yield Button("Copy (c)", id="admin-copy", compact=True)
+                        yield Button("Close (Esc)", id="admin-close", compact=True)
+                yield QrCode(self.admin.url, id="admin-qr")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.admin.url)
+        self.notify("Copied the link to the clipboard.", title="Dual-write administration")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "admin-copy":
+            self.action_copy()
+        else:
+            self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""The Progress pane and the watching of installs and links (p, w). Start in watch.py."""

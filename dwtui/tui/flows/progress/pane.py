@@ -1,0 +1,278 @@
+"""The Progress pane: the dual-write application install or the link, live, while dwtui watches it.
+
+It draws from what the watcher last said (the record, its log and the service's percent) and the
+app's clock, so elapsed time and "next poll in" tick between polls without asking the service, and
+a fixed clock gives the same picture every run. When nothing runs it says what happened last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Label, ProgressBar, Static
+
+from dwtui.domain.errors import Explanation
+from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink
+from dwtui.domain.models import Fault
+from dwtui.domain.operations import (
+    OPERATION_TITLES,
+    TYPICAL_INSTALL_SECONDS,
+    OperationKind,
+    OperationRecord,
+    OperationStatus,
+    estimate_progress,
+    format_duration,
+)
+
+TITLES = OPERATION_TITLES
+TYPICAL = {OperationKind.INSTALL: TYPICAL_INSTALL_SECONDS, OperationKind.LINK: TYPICAL_LINK_SECONDS}
+RETRY_KEYS = {OperationKind.INSTALL: "d", OperationKind.LINK: "l"}
+LOG_LINES = 8
+
+
+@dataclass
+class Outcome:
+    """How the operation ended, as the pane shows it."""
+
+    succeeded: bool
+    text: str
+    fault: Fault | None = None
+    explanation: Explanation | None = None
+
+
+def failure_text(fault: Fault, explanation: Explanation) -> str:
+    lines = [
+        f"Code: {explanation.code}",
+        f"Message: {fault.message}",
+        f"Meaning: {explanation.meaning}",
+        f"Remedy: {explanation.remedy}",
+    ]
+    if explanation.doc:
+        lines.append(f"See: {explanation.doc}")
+    return "\n".join(lines)
+
+
+def stage_text(status: OperationStatus, message: str) -> str:
+    return f"{status.value}: {message}" if message else status.value
+
+
+def headline(kind: OperationKind, outcome: Outcome) -> str:
+    if outcome.succeeded or outcome.explanation is None:
+        return outcome.text
+    return f"Failed: {outcome.explanation.code}. Fix it, then press {RETRY_KEYS[kind]} to try again."
+
+
+class ProgressPane(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes="pane")
+        self.border_title = "Progress"
+        self.clock: Callable[[], float] | None = None
+        self.speed = 1.0
+        self.kind: OperationKind | None = None
+        self.record: OperationRecord | None = None
+        self.percent: float | None = None
+        self.next_poll_at: float | None = None
+        self.watching = False
+        self.note = ""
+        self.outcome: Outcome | None = None
+        self.admin: AdminLink | None = None
+        self._ticker: Timer | None = None
+        self._shown: dict[str, str] = {"#progress-text": "No operation running"}  # what each widget shows
+
+    def compose(self) -> ComposeResult:
+        yield Static("No operation running", id="progress-text", markup=False)
+        with VerticalScroll(id="progress-body"):
+            yield Static("", id="progress-result", markup=False)
+            yield Static("", id="progress-admin")
+            yield Label("", id="progress-stage", markup=False)
+            yield ProgressBar(total=100, show_eta=False, id="progress-bar")
+            yield Label("", id="progress-estimate", markup=False)
+            yield Label("", id="progress-times", markup=False)
+            yield Static("", id="progress-note", markup=False)
+            yield Static("", id="progress-log", markup=False)
+            yield Label("", id="progress-keys", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#progress-body").display = False
+
+    def _now(self) -> float:
+        assert self.clock is not None
+        return self.clock()
+
+    # -- what the app tells it -------------------------------------------------------------------
+
+    def show_idle(self, text: str, *, replace: bool = False) -> None:
+        """Nothing is being watched: a sentence (what happened last, what is being prepared).
+
+        An operation's outcome stays on screen unless `replace` (the person started something new).
+        """
+        if self.watching or (self.record is not None and not replace):
+            return
+        self.clear()
+        self._put("#progress-text", text)
+
+    def begin(self, kind: OperationKind, record: OperationRecord, note: str = "") -> None:
+        """Start showing an operation being watched (new, or picked up after a restart)."""
+        self.kind, self.record = kind, record
+        self.percent = record.percent
+        self.outcome = None
+        self.admin = None
+        self.note = note
+        self.next_poll_at = None
+        self.watching = True
+        self.border_title = f"Progress: {TITLES[kind]}"
+        self._activate(True)
+        self.query_one("#progress-body").display = True
+        if self._ticker is None:
+            self._ticker = self.set_interval(1.0, self.redraw)
+        self.redraw()
+
+    def polled(self, record: OperationRecord, percent: float | None, next_poll_in: float) -> None:
+        self.record, self.percent = record, percent
+        self.next_poll_at = self._now() + next_poll_in
+        self.note = ""
+        self.redraw()
+
+    def changed(self, record: OperationRecord | None) -> None:
+        if record is not None:
+            self.record = record
+        self.redraw()
+
+    def set_note(self, note: str, retry_in: float | None = None) -> None:
+        self.note = note
+        if retry_in is not None:
+            self.next_poll_at = self._now() + retry_in
+        self.redraw()
+
+    def finished(self, record: OperationRecord, outcome: Outcome, admin: AdminLink | None = None) -> None:
+        self.record, self.outcome, self.admin = record, outcome, admin
+        self.percent = record.percent
+        self.note = ""
+        self.stopped()
+
+    def stopped(self, note: str = "") -> None:
+        """The watcher ended: finished, gave up, or the person stopped watching."""
+        self.watching = False
+        self.next_poll_at = None
+        if note:
+            self.note = note
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self.redraw()
+
+    def clear(self) -> None:
+        """Another environment: forget the operation shown."""
+        self.stopped()
+        self.kind = self.record = None
+        self.outcome = None
+        self.admin = None
+        self.note = ""
+        self.border_title = "Progress"
+        self.query_one("#progress-body").display = False
+        self._put("#progress-text", "No operation running")
+        self._activate(False)
+
+    def _activate(self, active: bool) -> None:
+        self.set_class(active, "active")
+        if self.parent is not None:
+            self.parent.set_class(active, "operation")
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        record, kind = self.record, self.kind
+        if record is None or kind is None or self.clock is None:
+            return
+        now = self._now()
+        end = record.finished_at if record.finished_at is not None else now
+        elapsed = max(0.0, end - record.started_at)
+        typical = TYPICAL[kind] / self.speed
+        estimate = estimate_progress(elapsed, self.percent, record.status, typical=typical)
+
+        self._put("#progress-text", self._headline(record))
+        self._put("#progress-stage", stage_text(record.status, record.message), line=True)
+        bar = self.query_one("#progress-bar", ProgressBar)
+        bar.update(progress=round(estimate.fraction * 100, 1))
+        # Once it ended the outcome says it all; a bar stuck at 35% would only mislead.
+        bar.display = self.outcome is None
+        estimate_text = "" if self.outcome is not None else estimate.summary
+        if estimate.overdue and not self.outcome:
+            estimate_text = f"Taking longer than usual: {estimate.summary}"
+        self._put("#progress-estimate", estimate_text, line=True)
+        self.query_one("#progress-estimate", Label).display = bool(estimate_text)
+        self._put("#progress-times", self._times(record, elapsed, now), line=True)
+        self._put("#progress-note", self.note)
+        self.query_one("#progress-note", Static).display = bool(self.note)
+        self._draw_outcome()
+        self._put("#progress-log", self._log(record))
+        keys = "p poll now   w stop watching" if self.watching else ""
+        if self.admin is not None:
+            keys = "c copy the link   a link and QR code"
+        self._put("#progress-keys", keys, line=True)
+
+    def _put(self, selector: str, text: str, *, line: bool = False) -> None:
+        """Update a widget only when its text changed; a one-line label (fixed height in the
+        stylesheet) never needs the screen laid out again. Polls come many times a minute, and a
+        relayout of the whole screen for each one stalls the event loop."""
+        if self._shown.get(selector) == text:
+            return
+        self._shown[selector] = text
+        self.query_one(selector, Static).update(text, layout=not line)
+
+    def _headline(self, record: OperationRecord) -> str:
+        if self.outcome is not None and self.kind is not None:
+            return headline(self.kind, self.outcome)
+        if self.watching:
+            return "Watching; the service does the work." if record.operation_id else "Starting..."
+        return "Not watching (the operation goes on in the service). Press r to watch again."
+
+    def _times(self, record: OperationRecord, elapsed: float, now: float) -> str:
+        parts = [f"elapsed {format_duration(elapsed)}"]
+        if record.last_polled_at is not None:
+            parts.append(f"polled {format_duration(max(0.0, now - record.last_polled_at))} ago")
+        if self.watching and self.next_poll_at is not None:
+            parts.append(f"next in {format_duration(max(0.0, self.next_poll_at - now))}")
+        return ", ".join(parts)
+
+    def _draw_outcome(self) -> None:
+        result = self.query_one("#progress-result", Static)
+        outcome = self.outcome
+        result.set_class(outcome is not None and outcome.succeeded, "succeeded")
+        result.set_class(outcome is not None and not outcome.succeeded, "failed")
+        if outcome is None or self.kind is None:
+            result.display = False
+        elif outcome.fault is not None and outcome.explanation is not None:
+            result.update(failure_text(outcome.fault, outcome.explanation))
+            result.display = True
+        else:
+            result.display = False
+        admin = self.query_one("#progress-admin", Static)
+        admin.display = self.admin is not None
+        if self.admin is not None:
+            url = self.admin.url
+            admin.update(
+                Text.assemble(
+                    "Dual-write administration: ",
+                    (url, f"link {url}"),
+                    f"\nthen {self.admin.navigation}",
+                )
+            )
+
+    def _log(self, record: OperationRecord) -> str:
+        # Times since the start: a log read after a restart makes sense without the wall clock.
+        lines = [
+            f"+{format_duration(max(0.0, entry.at - record.started_at)):<12} "
+            f"{stage_text(entry.status, entry.message)}"
+            for entry in record.log[-LOG_LINES:]
+        ]
+        return "State changes:\n" + "\n".join(lines) if lines else ""
+
+    @property
+    def status(self) -> OperationStatus | None:
+        return self.record.status if self.record is not None else None

@@ -1,0 +1,126 @@
+"""Reset dual-write connection: what it wipes, from which Dataverse to which, and a typed confirmation.
+
+A reset cannot be undone (maps, keys and history are gone), so Enter or y is not enough: the
+person types the environment's name. While table maps run the reset needs Force Reset, so the
+button stays off until Force is ticked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from dwtui.domain.linking import RESET_FORCE_NOTE, ResetPlan
+
+
+@dataclass(frozen=True, slots=True)
+class ResetDecision:
+    force: bool
+
+
+def plan_text(environment_name: str, plan: ResetPlan) -> str:
+    current = f"{plan.current_dataverse_name or '?'}  {plan.current_dataverse_url or ''}".strip()
+    target = f"{plan.target_dataverse_name or '?'}  {plan.target_dataverse_url or ''}".strip()
+    lines = [
+        f"Environment:        {environment_name}",
+        f"Scenario:           {plan.scenario.value}",
+        f"Current Dataverse:  {current}",
+        f"After the reset:    {target}",
+        "",
+        "A reset will:",
+        *(f"  - {item}" for item in plan.wipes),
+        "",
+        plan.afterwards,
+    ]
+    return "\n".join(lines)
+
+
+class ResetScreen(ModalScreen[ResetDecision | None]):
+    """Dismissed with a ResetDecision only after the environment's name was typed; else None."""
+
+    CSS_PATH = "dialog.tcss"
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dwtui.reset.cancel", tooltip="Reset nothing"),
+    ]
+
+    def __init__(self, environment_name: str, plan: ResetPlan, running_maps: tuple[str, ...]) -> None:
+        super().__init__()
+        self.environment_name = environment_name
+        self.plan = plan
+        self.running_maps = running_maps
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reset-dialog", classes="dialog"):
+            yield Label("Reset dual-write connection", classes="dialog-title")
+            with VerticalScroll(id="reset-body"):
+                yield Static(plan_text(self.environment_name, self.plan), id="reset-plan", markup=False)
+            if self.running_maps:
+                yield Static(
+                    f"{RESET_FORCE_NOTE}\nRunning now: {', '.join(self.running_maps)}",
+                    id="reset-maps",
+                    markup=False,
+                )
+            yield Checkbox("Force reset (the running maps are stopped)", id="reset-force", compact=True)
+            yield Label(f"Type the environment name ({self.environment_name}) to confirm:", classes="hint")
+            yield Input(placeholder=self.environment_name, id="reset-name", compact=True)
+            yield Label("", id="reset-refusal", markup=False)
+            with Horizontal(id="reset-buttons"):
+                yield Button("Reset", id="reset-yes", variant="error", compact=True, disabled=True)
+                yield Button("Cancel (Esc)", id="reset-no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#reset-force", Checkbox).display = bool(self.running_maps)
+        self.query_one("#reset-name", Input).focus()
+
+    @property
+    def _force(self) -> bool:
+        return self.query_one("#reset-force", Checkbox).value
+
+    def refusal(self) -> str:
+        """Why the reset cannot go ahead yet, or "" when it can."""
+        typed = self.query_one("#reset-name", Input).value.strip()
+        if typed != self.environment_name:
+            return "The name does not match." if typed else ""
+        if self.running_maps and not self._force:
+            return "Table maps are running: tick Force reset, or stop the maps first."
+        return ""
+
+    def _update(self) -> None:
+        typed = self.query_one("#reset-name", Input).value.strip()
+        refusal = self.refusal()
+        self.query_one("#reset-refusal", Label).update(refusal)
+        self.query_one("#reset-yes", Button).disabled = bool(refusal) or typed != self.environment_name
+
+    @on(Input.Changed, "#reset-name")
+    @on(Checkbox.Changed, "#reset-force")
+    def _changed(self) -> None:
+        self._update()
+
+    @on(Input.Submitted, "#reset-name")
+    def _submitted(self) -> None:
+        self._confirm()
+
+    def _confirm(self) -> None:
+        typed = self.query_one("#reset-name", Input).value.strip()
+        refusal = self.refusal() or ("" if typed == self.environment_name else "The name does not match.")
+        if refusal:
+            self.query_one("#reset-refusal", Label).update(refusal)
+            return
+        self.dismiss(ResetDecision(force=self._force))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "reset-yes":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

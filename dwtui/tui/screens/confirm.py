@@ -1,0 +1,47 @@
+"""The confirmation every one-box change goes through: what will happen, then y / n."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ConfirmChangeScreen(ModalScreen[bool]):
+    """Dismissed with True only for an explicit yes; Escape and n say no."""
+
+    CSS_PATH = "confirm.tcss"
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="dwtui.confirm.yes", tooltip="Make the change"),
+        Binding("n", "answer(False)", "No", id="dwtui.confirm.no", tooltip="Change nothing"),
+        Binding("escape", "answer(False)", "Cancel", id="dwtui.confirm.cancel", tooltip="Change nothing"),
+    ]
+
+    def __init__(self, title: str, body: str, *, yes: str = "Yes") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog", classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            with VerticalScroll(id="confirm-body"):
+                yield Static(self.body, id="confirm-text", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="warning", compact=True)
+                yield Button("No (n)", id="confirm-no", compact=True)
+
+    def on_mount(self) -> None:
+        # No is focused: Enter on an unread dialog must not make the change.
+        self.query_one("#confirm-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,16 @@
+"""Where a component's styles are: a .tcss file beside its module (`pane.py` is styled by `pane.tcss`).
+
+A screen lists, in its CSS_PATH, the stylesheets of the components it shows. They load as user CSS,
+like the app stylesheet (which keeps only layout and theme), so a component's rules take precedence
+over Textual's own widget defaults wherever they are written.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+
+def beside(*components: type[object]) -> list[Path]:
+    """The stylesheet next to the module of each component, in the order given."""
+    return [Path(inspect.getfile(component)).with_suffix(".tcss") for component in components]

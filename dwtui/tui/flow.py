@@ -14,9 +14,11 @@ from textual import on
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from dwtui.domain.assessment import Action
 from dwtui.services.errors import SignInRequired
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.messages import FlowFailed, SignInNeeded
+from dwtui.tui.page_state import PageState, refusal
 
 
 class Flow(Widget):
@@ -29,6 +31,22 @@ class Flow(Widget):
 
     def worker_running(self, name: str) -> bool:
         return any(worker.name == name and not worker.is_finished for worker in self.workers)
+
+    def startable(
+        self, state: PageState | None, action: Action, title: str, *, busy: str = "", worker: str = ""
+    ) -> PageState | None:
+        """The state to start `action` on, or None after telling the person why it cannot start.
+
+        `busy` says that it is under way already (when it is watched, or its `worker` runs).
+        """
+        if busy and worker and self.worker_running(worker):
+            self.notify(busy, title=title)
+            return None
+        why = refusal(state, action, title)
+        if why or state is None:
+            self.notify(why, severity="warning")
+            return None
+        return state
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -19,7 +19,7 @@ from dwtui.services.errors import ServiceError
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
-from dwtui.tui.page_state import PageState, refusal
+from dwtui.tui.page_state import PageState
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
@@ -45,12 +45,12 @@ class InstallFlow(Flow):
 
     def start(self, state: PageState | None, *, under_way: bool) -> None:
         """d: unless an install is under way, read the package and show its terms."""
-        if under_way or self.worker_running("install"):
-            self.notify("The install is under way; the Progress pane follows it.", title=TITLE)
+        busy = "The install is under way; the Progress pane follows it."
+        if under_way:
+            self.notify(busy, title=TITLE)
             return
-        why = refusal(state, Action.SETUP_DUAL_WRITE, TITLE)
-        if why or state is None:
-            self.notify(why, severity="warning")
+        state = self.startable(state, Action.SETUP_DUAL_WRITE, TITLE, busy=busy, worker="install")
+        if state is None:
             return
         self.post_message(ProgressNote("Reading the package and its terms..."))
         self._prepare(state.session, state.environment, state.snapshot)

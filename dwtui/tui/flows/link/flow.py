@@ -19,7 +19,7 @@ from dwtui.domain.operations import OPERATION_TITLES, OperationKind
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
-from dwtui.tui.page_state import PageState, refusal
+from dwtui.tui.page_state import PageState
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
@@ -50,12 +50,12 @@ class LinkFlow(Flow):
 
     def start(self, state: PageState | None, *, under_way: bool) -> None:
         """l: confirm, then request the link."""
-        if under_way or self.worker_running("link"):
-            self.notify("The link is under way; the Progress pane follows it.", title=TITLE)
+        busy = "The link is under way; the Progress pane follows it."
+        if under_way:
+            self.notify(busy, title=TITLE)
             return
-        why = refusal(state, Action.LINK, TITLE)
-        if why or state is None:
-            self.notify(why, severity="warning")
+        state = self.startable(state, Action.LINK, TITLE, busy=busy, worker="link")
+        if state is None:
             return
         session, environment, snapshot = state.session, state.environment, state.snapshot
         body = (

@@ -17,7 +17,7 @@ from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.reset.dialog import ResetDecision, ResetScreen
 from dwtui.tui.messages import ProgressNote, ReadAgain
-from dwtui.tui.page_state import PageState, refusal
+from dwtui.tui.page_state import PageState
 from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
@@ -51,9 +51,8 @@ class ResetFlow(Flow):
 
     def start(self, state: PageState | None) -> None:
         """R: unless the reset is refused, read which maps run, then ask."""
-        why = refusal(state, Action.RESET, TITLE)
-        if why or state is None:
-            self.notify(why, severity="warning")
+        state = self.startable(state, Action.RESET, TITLE)
+        if state is None:
             return
         plan = reset_plan(state.environment, state.snapshot)
         if plan is None or not plan.allowed:

@@ -1,14 +1,13 @@
-"""`dwtui setup` and `dwtui link`: the Dual-write application install and the link, as on the page.
+"""`dwtui link`, and what the commands that change something share (`setup` is in setup.py).
 
-Both start an operation at most once (a running one, from this or another terminal, is reported
-and with --wait followed instead) and, with --wait, follow it to the end. Text goes to stdout; with
+Each starts an operation at most once (a running one, from this or another terminal, is reported
+and with --wait followed instead) and, with --wait, follows it to the end. Text goes to stdout; with
 --json the text moves to stderr and stdout carries one JSON object (README "setup and link --json").
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,12 +37,21 @@ from dwtui.domain.operations import OperationKind, OperationRecord, OperationSta
 
 if TYPE_CHECKING:
     from dwtui.domain.linking import AdminLink
-    from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot
-    from dwtui.services.install import InstallPlan
+    from dwtui.domain.models import Fault, LcsEnvironment
     from dwtui.services.session import Session
 
 JSON_SCHEMA = 1
 F = TypeVar("F", bound=Callable[..., Any])
+COMMANDS = {
+    OperationKind.INSTALL: "setup",
+    OperationKind.LINK: "link",
+    OperationKind.ADD_DATAVERSE: "integrate",
+}
+WHAT = {
+    OperationKind.INSTALL: "the dual-write package install",
+    OperationKind.LINK: "the link",
+    OperationKind.ADD_DATAVERSE: "adding Dataverse",
+}
 
 
 def operation_options(what: str) -> Callable[[F], F]:
@@ -118,7 +126,7 @@ def conclude(
     on_success: Callable[[], None] = lambda: None,
 ) -> int:
     """Without --wait: say how to follow it. With --wait: follow it and end with its outcome."""
-    command = "setup" if record.kind is OperationKind.INSTALL else "link"
+    command = COMMANDS[record.kind]
     if not wait:
         out.say(f"`dwtui {command} --wait` or `dwtui status` follows it.")
         outcome = "started" if started else "running"
@@ -144,7 +152,7 @@ def conclude(
         on_success()
         out.emit(data)
         return EXIT_OK
-    what = "the dual-write application install" if command == "setup" else "the link"
+    what = WHAT[record.kind]
     assert fault is not None  # not interrupted, not succeeded: it failed, was canceled, or we gave up
     if followed.gave_up is not None:
         out.emit(data)
@@ -158,141 +166,6 @@ def conclude(
         out.say(line)
     out.emit(data)
     raise Failure(f"{what} {final.status.value.lower()}: {fault_line(fault)}", EXIT_SERVICE)
-
-
-# -- setup -----------------------------------------------------------------------------------------
-
-
-@cli.command()
-@operation_options("install")
-def setup(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
-    """Install the dual-write application: show its terms, confirm, start (once), and with --wait follow it.
-
-    An install already under way for the environment is reported (and followed with --wait),
-    never started again.
-    """
-    from dwtui.domain.assessment import AppState
-    from dwtui.services.errors import ServiceError
-    from dwtui.services.install import prepare_install, resume_install
-    from dwtui.services.status_json import operation_line
-
-    session, report = signed_in_status(no_interactive)
-    environment, snapshot = report.environment, report.snapshot
-    out = Output(as_json)
-    refuse_read_only(session, environment)
-
-    def go(record: OperationRecord, started: bool, remembered: bool = True) -> int:
-        return conclude(
-            session,
-            environment,
-            record,
-            started=started,
-            wait=wait,
-            out=out,
-            interactive=not no_interactive,
-            remembered=remembered,
-            on_success=lambda: out.say(f"The dual-write application is installed on {environment.name}."),
-        )
-
-    resumed = resume_install(session, session.operations, environment.environment_id)
-    if resumed.record is not None:
-        out.say(f"An install is already under way on {environment.name}; not starting another.")
-        out.say(f"  {operation_line(resumed.record)}")
-        return go(resumed.record, False)
-    if resumed.note:
-        out.say(resumed.note)
-    if report.assessment.app is AppState.INSTALLING:
-        return go(_untracked_install(session, environment, snapshot, out), False, remembered=False)
-    try:
-        plan = prepare_install(session, environment, snapshot)
-    except ServiceError as error:
-        if error.fault.code == "already_installed":
-            version = f" (version {report.assessment.app_version})" if report.assessment.app_version else ""
-            out.say(f"The dual-write application is already installed on {environment.name}{version}.")
-            out.emit(result_json("setup", environment, "already_installed", started=False, record=None))
-            return EXIT_OK
-        if error.fault.code == "already_running":
-            return go(_untracked_install(session, environment, snapshot, out), False, remembered=False)
-        raise
-    _show_terms(plan, out, yes)
-    record, started = _start(session, plan, out)
-    return go(record, started)
-
-
-def _show_terms(plan: InstallPlan, out: Output, yes: bool) -> None:
-    package = plan.listing.package
-    version = f", version {package.version}" if package.version else ""
-    out.say(
-        f"Dual-write application ({package.unique_name}{version}) for {plan.environment.name}, "
-        f"in Dataverse {plan.dataverse.display_name} ({plan.dataverse.instance_url})"
-    )
-    uris = ", ".join(doc.uri for doc in plan.terms) or "none listed"
-    if yes:
-        out.say(f"Terms accepted with --yes: {uris}")
-        return
-    out.say("")
-    out.say("Terms")
-    if plan.notice:
-        out.say(plan.notice)
-    for document in plan.terms:
-        out.say(f"--- {document.uri}")
-        out.say(document.text or f"(could not be read: {document.error}; open the address above)")
-    out.say("")
-    confirm(
-        f"Configure: accept these terms and install the dual-write application on {plan.environment.name}?",
-        yes=yes,
-        what="accept the terms",
-    )
-
-
-def _start(session: Session, plan: InstallPlan, out: Output) -> tuple[OperationRecord, bool]:
-    from dwtui.services.errors import ServiceError
-    from dwtui.services.install import InstallUncertain, settle_claim, start_install
-    from dwtui.services.operations import AlreadyRunning
-
-    store = session.operations
-    try:
-        record = start_install(session, plan, store)
-    except AlreadyRunning as running:
-        out.say("An install was started for this environment a moment ago; following it instead.")
-        return running.record, False
-    except InstallUncertain as uncertain:
-        # The POST may have reached the service: only the package state can tell.
-        settled = settle_claim(session, store, uncertain.record)
-        if settled is None:
-            raise ServiceError(uncertain.cause) from uncertain
-        out.say(uncertain.fault.message)
-        return settled, True
-    out.say(f"Install requested (operation {record.operation_id}); it can take up to 30 minutes.")
-    return record, True
-
-
-def _untracked_install(
-    session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot, out: Output
-) -> OperationRecord:
-    """An install this machine did not start (LCS, another machine): followed by its package state."""
-    from dwtui.domain.assessment import dual_write_package
-    from dwtui.domain.models import DataverseEnvironment
-
-    dataverse = snapshot.dataverse
-    packages = snapshot.packages
-    package = dual_write_package(packages) if isinstance(packages, tuple) else None
-    if not isinstance(dataverse, DataverseEnvironment) or package is None:
-        raise Failure("the dual-write application is being installed; `dwtui status` shows when it ends")
-    out.say(
-        f"The dual-write application is being installed on {environment.name} (started elsewhere); "
-        "not starting another."
-    )
-    return OperationRecord(
-        kind=OperationKind.INSTALL,
-        profile=session.profile.name,
-        lcs_environment_id=environment.environment_id,
-        bap_environment_id=dataverse.bap_environment_id,
-        package=package.unique_name,
-        started_at=time.time(),
-        status=OperationStatus.RUNNING,
-        message="installing",
-    )
 
 
 # -- link ------------------------------------------------------------------------------------------

@@ -23,8 +23,17 @@ if TYPE_CHECKING:
 
 # Without a change, a progress line at least this often (real seconds), so a long wait shows life.
 HEARTBEAT_SECONDS = 30.0
-RESUME_COMMAND = {OperationKind.INSTALL: "dwtui setup --wait", OperationKind.LINK: "dwtui link --wait"}
-WHAT = {OperationKind.INSTALL: "install", OperationKind.LINK: "link"}
+RESUME_COMMAND = {
+    OperationKind.INSTALL: "dwtui setup --wait",
+    OperationKind.LINK: "dwtui link --wait",
+    OperationKind.ADD_DATAVERSE: "dwtui integrate --wait",
+}
+WHAT = {
+    OperationKind.INSTALL: "install",
+    OperationKind.LINK: "link",
+    OperationKind.ADD_DATAVERSE: "adding of Dataverse",
+}
+LABEL = {OperationKind.INSTALL: "setup", OperationKind.LINK: "link", OperationKind.ADD_DATAVERSE: "integrate"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +61,12 @@ class ProgressPrinter:
         self.interactive = interactive
         self.echo = echo or (lambda line: click.echo(line, err=True))
         self.clock = clock
-        self.label = "setup" if record.kind is OperationKind.INSTALL else "link"
+        self.label = LABEL[record.kind]
+        if record.kind is OperationKind.INSTALL and record.plan:
+            # Each package of a plan on lines of its own: "[setup 2/3 msdyn_... 1 min 05 s]".
+            names = [name.lower() for name in record.plan]
+            step = names.index(record.package.lower()) + 1 if record.package.lower() in names else 0
+            self.label = f"setup {step}/{len(record.plan)} {package_title(record.package)}"
         self.finished: Finished | None = None
         self.gave_up: GaveUp | None = None
         self._last_key: tuple[Any, ...] | None = None
@@ -109,6 +123,15 @@ class ProgressPrinter:
             self._say(self._elapsed(), f"note: sign-in did not complete: {error.fault.message}")
 
 
+def package_title(unique_name: str) -> str:
+    from dwtui.domain.packages import PackageProblem, by_name
+
+    try:
+        return by_name(unique_name).title
+    except PackageProblem:
+        return unique_name
+
+
 def _soon(seconds: float) -> str:
     return "under 1 s" if seconds < 0.5 else format_duration(seconds)
 
@@ -126,6 +149,7 @@ def follow(
     `remembered` is False for an operation dwtui did not start (seen only in the package state),
     which has no claim in the store to update.
     """
+    from dwtui.services.add_dataverse import watch_add_dataverse
     from dwtui.services.linking import watch_link
     from dwtui.services.watch import watch
 
@@ -134,6 +158,10 @@ def follow(
     try:
         if record.kind is OperationKind.LINK:
             final = watch_link(
+                session, environment, record, on_event=printer, store=store, speed=speed_of(session)
+            )
+        elif record.kind is OperationKind.ADD_DATAVERSE:
+            final = watch_add_dataverse(
                 session, environment, record, on_event=printer, store=store, speed=speed_of(session)
             )
         else:

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 # TUI and `dwtui status` do not wait for every other command's imports.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "status": ("status",),
-    "setup": ("operations",),
+    "setup": ("setup",),
+    "integrate": ("integrate",),
     "link": ("operations",),
     "reset": ("reset",),
     "onebox": ("onebox", "flight"),

@@ -12,15 +12,14 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from dwtui.domain.models import (
-    ApplicationPackage,
     DataverseEnvironment,
     DualWriteLink,
     Fault,
     IntegrationDetails,
     LcsEnvironment,
-    PackageState,
     PowerPlatformSnapshot,
 )
+from dwtui.domain.packages import APP_CORE, CORE, Installed, PackageStatus, statuses
 
 # The words LCS shows (lcs-setup.md, "Linking mismatch").
 MISMATCH_WARNING = (
@@ -29,13 +28,12 @@ MISMATCH_WARNING = (
 )
 NOT_INTEGRATED_CODE = "0x80048d0b"
 
-# Package unique names that carry the dual-write application. Only DualWriteCoreAnchor is
-# confirmed (d365bap.tools output); the others are matched by name as a fallback.
-DUAL_WRITE_PACKAGE_NAMES = ("DualWriteCoreAnchor", "msdyn_DualWriteAppCoreAnchor")
-
 
 class IntegrationState(StrEnum):
     SET_UP = "set up"
+    # enable-power-platform-integration.md: every LCS-managed environment "will receive an initial
+    # Power Platform environment without Dataverse"; BAP then lists it with no instanceUrl.
+    NO_DATAVERSE = "Power Platform environment without Dataverse"
     NOT_SET_UP = "not set up"
     UNKNOWN = "unknown"
 
@@ -64,6 +62,7 @@ class Remedy(StrEnum):
 
 class Action(StrEnum):
     REFRESH = "refresh"
+    ADD_DATAVERSE = "add_dataverse"
     SETUP_DUAL_WRITE = "setup"
     LINK = "link"
     RESET = "reset"
@@ -90,13 +89,14 @@ class Availability:
 @dataclass(frozen=True, slots=True)
 class Assessment:
     integration: IntegrationState
-    app: AppState
-    app_version: str
+    app: AppState  # the dual-write application: the core solution and the Application Core
+    app_version: str  # the Application Core's installed version
     link: LinkState
     dataverse_url: str  # the Dataverse Power Platform Integration names, "" when none
     mismatch: Mismatch | None
     faults: tuple[Fault, ...]
     actions: dict[Action, Availability]
+    packages: tuple[PackageStatus, ...] = ()  # every dual-write package; () when not read
 
 
 def normalise_url(url: str) -> str:
@@ -115,23 +115,11 @@ def same_url(a: str, b: str) -> bool:
     return bool(a) and bool(b) and normalise_url(a) == normalise_url(b)
 
 
-def dual_write_package(packages: tuple[ApplicationPackage, ...]) -> ApplicationPackage | None:
-    for name in DUAL_WRITE_PACKAGE_NAMES:
-        for package in packages:
-            if package.unique_name.lower() == name.lower():
-                return package
-    for package in packages:
-        if (
-            "dual-write" in package.application_name.lower()
-            or "dual write" in package.application_name.lower()
-        ):
-            return package
-    return None
-
-
 def _integration_state(snapshot: PowerPlatformSnapshot) -> IntegrationState:
     dataverse = snapshot.dataverse
     if isinstance(dataverse, DataverseEnvironment):
+        if not dataverse.instance_url:
+            return IntegrationState.NO_DATAVERSE
         if isinstance(snapshot.integration, Fault) and snapshot.integration.code == NOT_INTEGRATED_CODE:
             return IntegrationState.NOT_SET_UP
         return IntegrationState.SET_UP
@@ -140,25 +128,32 @@ def _integration_state(snapshot: PowerPlatformSnapshot) -> IntegrationState:
     return IntegrationState.UNKNOWN
 
 
-def _app_state(snapshot: PowerPlatformSnapshot, installing: bool) -> tuple[AppState, str]:
+def package_statuses(snapshot: PowerPlatformSnapshot) -> tuple[PackageStatus, ...]:
+    return statuses(snapshot.packages) if isinstance(snapshot.packages, tuple) else ()
+
+
+def _app_state(
+    snapshot: PowerPlatformSnapshot, packages: tuple[PackageStatus, ...], installing: bool
+) -> tuple[AppState, str]:
+    """The dual-write application is the core solution plus the Application Core (TPL, SEP)."""
     if installing:
         return AppState.INSTALLING, ""
-    packages = snapshot.packages
-    if packages is None:
+    if snapshot.packages is None:
         return AppState.NOT_INSTALLED, ""
-    if isinstance(packages, Fault):
+    if isinstance(snapshot.packages, Fault):
         return AppState.UNKNOWN, ""
-    package = dual_write_package(packages)
-    if package is None:
-        return AppState.NOT_INSTALLED, ""
-    state = {
-        PackageState.INSTALLED: AppState.INSTALLED,
-        PackageState.INSTALL_FAILED: AppState.FAILED,
-        PackageState.INSTALLING: AppState.INSTALLING,
-        PackageState.NOT_INSTALLED: AppState.NOT_INSTALLED,
-    }.get(package.state, AppState.UNKNOWN)
-    # The listing carries the version on offer whatever the state; only an installed one is a fact.
-    return state, package.version if state is AppState.INSTALLED else ""
+    parts = [status for status in packages if status.package.key in (CORE, APP_CORE)]
+    states = {status.state for status in parts}
+    version = next((s.version for s in parts if s.package.key == APP_CORE), "")
+    if Installed.INSTALLING in states:
+        return AppState.INSTALLING, ""
+    if Installed.FAILED in states:
+        return AppState.FAILED, ""
+    if states == {Installed.INSTALLED}:
+        return AppState.INSTALLED, version
+    if Installed.UNKNOWN in states:
+        return AppState.UNKNOWN, ""
+    return AppState.NOT_INSTALLED, ""
 
 
 def _link_state(link: DualWriteLink | Fault | None, linking: bool) -> LinkState:
@@ -223,7 +218,8 @@ def assess(
 ) -> Assessment:
     """Decide what the Power Platform Integration pane says and which actions it offers."""
     integration = _integration_state(snapshot)
-    app, version = _app_state(snapshot, installing)
+    packages = package_statuses(snapshot)
+    app, version = _app_state(snapshot, packages, installing)
     link = _link_state(snapshot.link, linking)
     mismatch = find_mismatch(snapshot, integration, environment)
     dataverse_url = (
@@ -238,10 +234,22 @@ def assess(
             return Availability(False, readonly_reason)
         return Availability(enabled, "" if enabled else reason)
 
+    # Besides the dual-write application, `d` adds the optional packages (Finance, Notes, ...).
+    missing = any(
+        status.state in (Installed.NOT_INSTALLED, Installed.FAILED) for status in packages
+    )
     actions = {
         Action.REFRESH: Availability(True),
+        Action.ADD_DATAVERSE: gated(
+            integration is IntegrationState.NO_DATAVERSE,
+            "the Power Platform environment already has Dataverse"
+            if integration is IntegrationState.SET_UP
+            else "only for a Power Platform environment without Dataverse",
+        ),
         Action.SETUP_DUAL_WRITE: gated(
-            integration is IntegrationState.SET_UP and app in (AppState.NOT_INSTALLED, AppState.FAILED),
+            integration is IntegrationState.SET_UP
+            and app is not AppState.INSTALLING
+            and (app in (AppState.NOT_INSTALLED, AppState.FAILED) or missing),
             _setup_reason(integration, app),
         ),
         Action.LINK: gated(
@@ -267,14 +275,17 @@ def assess(
         mismatch=mismatch,
         faults=_faults(snapshot),
         actions=actions,
+        packages=packages,
     )
 
 
 def _setup_reason(integration: IntegrationState, app: AppState) -> str:
+    if integration is IntegrationState.NO_DATAVERSE:
+        return "the Power Platform environment has no Dataverse yet: add Dataverse first (P)"
     if integration is not IntegrationState.SET_UP:
         return "Power Platform Integration must be set up first"
     if app is AppState.INSTALLED:
-        return "the dual-write application is already installed"
+        return "the dual-write application and every dual-write package are installed"
     if app is AppState.INSTALLING:
         return "the dual-write application is being installed"
     return "the dual-write application state is unknown; refresh first"

@@ -250,6 +250,30 @@ _CATALOGUE: tuple[_Entry, ...] = (
 )
 
 
+# When a service's code is not in the catalogue: what its failures mean and the documented way on.
+_BY_SERVICE: dict[str, tuple[str, str, str]] = {
+    # The LCS procedure, step 6: "If the setup failed, then a related error message is displayed.
+    # You must fix any errors before moving to the next step"; the separated-packages transition
+    # guide: "You must first install any dependencies" (dual-write/separated-solutions-transition-
+    # guidance.md). The package's history is in the admin center (power-platform/admin/manage-apps).
+    "Power Platform API": (
+        "The Power Platform API could not install the package; its message says why.",
+        "Fix what the message names (often a package it depends on, or a solution conflict in "
+        "Dataverse); the package's install history is in the Power Platform admin center > the "
+        "environment > Resources > Dynamics 365 apps. Then press d (or run dwtui setup) to install "
+        "it again: the packages already installed are skipped.",
+        "https://learn.microsoft.com/power-platform/admin/manage-apps",
+    ),
+    "BAP admin API": (
+        "The Power Platform admin API refused or failed the request; its message says why.",
+        "If Dataverse cannot be added to this Power Platform environment, use Setup in LCS (Environment "
+        "details > Power Platform Integration), which connects the environment with a new Dataverse.",
+        "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/power-platform/"
+        "environment-lifecycle-connect-finops-new-dv",
+    ),
+}
+
+
 def _http_family(code: str) -> str:
     match = re.fullmatch(r"HTTP (\d)(\d\d)", code)
     if match and match.group(1) == "5":
@@ -270,6 +294,10 @@ def explain(fault: Fault) -> Explanation:
                 not entry.pattern or re.search(entry.pattern, fault.message, re.IGNORECASE)
             ):
                 return Explanation(fault.code or code, entry.meaning, entry.remedy, entry.doc)
+    by_service = _BY_SERVICE.get(fault.service)
+    if by_service is not None and fault.code not in ("timeout", "network", "tls", "malformed"):
+        meaning, remedy, doc = by_service
+        return Explanation(fault.code or "error", meaning, remedy, doc)
     return Explanation(
         fault.code or "error", fault.message, "Try again; if it persists, see the Activity pane."
     )

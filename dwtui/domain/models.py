@@ -67,6 +67,8 @@ class DataverseEnvironment:
     linked_fo_environment_id: str = ""  # linkedAppMetadata.id (the LCS environment id)
     linked_fo_url: str = ""  # linkedAppMetadata.url
     linked_app_type: str = ""  # linkedAppMetadata.type: Linked | Internal
+    cluster_uri_suffix: str = ""  # properties.cluster.uriSuffix, e.g. eu-il107.gateway.prod.island
+    provisioning_state: str = ""  # properties.provisioningState, e.g. LinkedDatabaseProvisioning
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,15 +20,20 @@ TYPICAL_INSTALL_SECONDS = 30 * 60.0
 
 
 class OperationKind(StrEnum):
-    INSTALL = "install"
-    LINK = "link"  # issue 4
+    INSTALL = "install"  # a dual-write package (one per record; `plan` names the others)
+    LINK = "link"
+    ADD_DATAVERSE = "add-dataverse"  # BAP provisionInstance on a Power Platform environment
 
 
 # Each operation under the name of the LCS page's button that starts it.
 OPERATION_TITLES: dict[OperationKind, str] = {
     OperationKind.INSTALL: "Dual-write application",
     OperationKind.LINK: "Link to Power Platform environment",
+    OperationKind.ADD_DATAVERSE: "Add Dataverse",
 }
+# [I] No source gives a typical duration for adding Dataverse; New-AdminPowerAppCdsDatabase waits
+# up to 300 s by default (Microsoft.PowerApps.Administration.PowerShell), so minutes, not an hour.
+TYPICAL_ADD_DATAVERSE_SECONDS = 10 * 60.0
 
 
 class OperationStatus(StrEnum):
@@ -81,11 +86,13 @@ class PackageListing:
 
 @dataclass(frozen=True, slots=True)
 class InstallStarted:
-    """The answer to POST …/applicationPackages/{uniqueName}/install."""
+    """The answer to POST …/applicationPackages/{uniqueName}/install: 200 with a body (the Power
+    Platform API tutorial) or 202 with an Operation-Location header (the terraform provider)."""
 
-    operation_id: str  # lastOperation.operationId
+    operation_id: str  # lastOperation.operationId, or the last segment of Operation-Location
     terms_uris: tuple[str, ...]  # termsOfServiceBlobUris
     state: str  # lastOperation.state, e.g. InstallRequested
+    operation_url: str = ""  # Operation-Location, when the service gave one on its own origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +151,8 @@ class OperationRecord:
     claimant_pid: int = 0
     claimant_host: str = ""
     log: tuple[StageEntry, ...] = ()
+    operation_url: str = ""  # where to poll, when the service named it (Operation-Location, Location)
+    plan: tuple[str, ...] = ()  # installs: every package of the plan, in order, this one included
 
     @property
     def starting(self) -> bool:
@@ -152,6 +161,13 @@ class OperationRecord:
     @property
     def finished(self) -> bool:
         return self.finished_at is not None
+
+    def rest_of_plan(self) -> tuple[str, ...]:
+        """The packages of the plan after this one."""
+        names = [name.lower() for name in self.plan]
+        if self.package.lower() not in names:
+            return ()
+        return self.plan[names.index(self.package.lower()) + 1 :]
 
     def observed(
         self, at: float, status: OperationStatus, message: str, percent: float | None
@@ -195,6 +211,8 @@ def record_to_json(record: OperationRecord) -> dict[str, Any]:
         "claimant_pid": record.claimant_pid,
         "claimant_host": record.claimant_host,
         "log": [{"at": e.at, "status": e.status.value, "message": e.message} for e in record.log],
+        "operation_url": record.operation_url,
+        "plan": list(record.plan),
     }
 
 
@@ -230,6 +248,8 @@ def record_from_json(data: Any) -> OperationRecord | None:
                 for e in data.get("log", [])
                 if isinstance(e, dict)
             ),
+            operation_url=str(data.get("operation_url", "")),
+            plan=tuple(str(name) for name in data.get("plan", ()) if isinstance(name, str)),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -1,30 +1,66 @@
-"""BAP admin API: Power Platform environments with their Dataverse org and F&O link.
+"""BAP admin API: Power Platform environments with their Dataverse org and F&O link, and adding Dataverse.
 
-`properties.linkedEnvironmentMetadata` is the Dataverse org; `properties.linkedAppMetadata`
-(present only when Power Platform Integration is set up) names the F&O environment.
+`properties.linkedEnvironmentMetadata` is the Dataverse org (null when the environment has none);
+`properties.linkedAppMetadata` {id, type, url} names the F&O environment Power Platform Integration
+links (read as the terraform provider for Power Platform and d365bap.tools read it, both with
+api-version 2023-06-01: microsoft/terraform-provider-power-platform, internal/constants/constants.go
+BAP_API_VERSION and internal/services/environment/dto.go LinkedAppMetadataDto; d365collaborative/
+d365bap.tools, functions/Get-BapEnvironment.ps1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from dwtui.domain.assessment import same_url
-from dwtui.domain.models import DataverseEnvironment, LcsEnvironment
-from dwtui.services.http import HttpPolicy
+from dwtui.domain.models import DataverseEnvironment, Fault, LcsEnvironment
+from dwtui.domain.operations import OperationState, OperationStatus
+from dwtui.services.errors import ServiceError
+from dwtui.services.http import HttpPolicy, parse_retry_after
 from dwtui.services.shapes import (
     expect_dict,
     malformed,
     odata_values,
     optional_dict,
     text,
+    within_service,
 )
 
 SERVICE = "BAP admin API"
-API_VERSION = "2020-10-01"
+API_VERSION = "2023-06-01"
+# The terraform provider's AddDataverseToEnvironment calls provisionInstance with BAP_2021_API_VERSION.
+PROVISION_API_VERSION = "2021-04-01"
 HEADERS = {"Accept": "application/json"}
 MAX_PAGES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DataverseRequest:
+    """The body of provisionInstance: base language (an LCID), currency code and templates.
+
+    As New-AdminPowerAppCdsDatabase (Microsoft.PowerApps.Administration.PowerShell) and the
+    terraform provider's createLinkEnvironmentMetadataDto send it.
+    """
+
+    language: int = 1033
+    currency: str = "USD"
+    templates: tuple[str, ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "baseLanguage": self.language,
+            "currency": {"code": self.currency},
+            "templates": list(self.templates),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleStarted:
+    location: str  # the lifecycle operation to poll
+    retry_after: float | None
 
 
 def _normal_id(value: str) -> str:
@@ -62,6 +98,73 @@ class BapClient:
         )
         return parse_environment(body, url)
 
+    def add_dataverse(self, bap_id: str, request: DataverseRequest) -> LifecycleStarted:
+        """POST …/environments/{id}/provisionInstance; 202 with a Location to follow. Never retried.
+
+        Source: TF internal/services/environment/api_environment.go AddDataverseToEnvironment (202
+        only, the Location header, Retry-After) and New-AdminPowerAppCdsDatabase (200 or 202).
+        The path is not under /scopes/admin.
+        """
+        url = (
+            f"{self.base_url}/providers/Microsoft.BusinessAppPlatform/environments/"
+            f"{quote(bap_id, safe='')}/provisionInstance"
+        )
+        response = self.http.request(
+            SERVICE,
+            "POST",
+            url,
+            token=self.token(),
+            json=request.body(),
+            params={"api-version": PROVISION_API_VERSION},
+            headers=HEADERS,
+            idempotent=False,
+        )
+        location = response.headers.get("Location", "").strip()
+        if not location:
+            raise malformed(SERVICE, "adding Dataverse was accepted but names no Location to follow", url)
+        if not within_service(location, self.base_url, regional=True):
+            # TF's mock puts the operation on a regional host (europe.api.bap.microsoft.com): a host
+            # under the BAP host is followed; any other is not given our token.
+            raise ServiceError(
+                Fault(
+                    SERVICE,
+                    "adding Dataverse was accepted, but its progress is on another host; follow it in the "
+                    "Power Platform admin center",
+                    "foreign_location",
+                    url=url,
+                )
+            )
+        return LifecycleStarted(location, parse_retry_after(response.headers.get("Retry-After")))
+
+    def lifecycle(self, location: str, *, timeout: float | None = None) -> OperationState:
+        """GET the lifecycle operation: an environment while it is added (TF), or an operation {state}.
+
+        TF reads `properties.provisioningState`: LinkedDatabaseProvisioning goes on, Succeeded is
+        done, anything else failed; its generic lifecycle poll (internal/api/lifecycle.go) reads
+        `state.id` instead. Both are understood; 409 means "ask again" in both.
+        """
+        if not within_service(location, self.base_url, regional=True):
+            raise ServiceError(
+                Fault(SERVICE, "refusing to follow a Location on another host", "foreign_location")
+            )
+        params = None if "api-version=" in urlsplit(location).query else {"api-version": API_VERSION}
+        response = self.http.request(
+            SERVICE,
+            "GET",
+            location,
+            token=self.token(),
+            params=params,
+            headers=HEADERS,
+            idempotent=False,
+            timeout=timeout,
+        )
+        if response.status_code == 202 and not response.content.strip():
+            return OperationState(OperationStatus.RUNNING, "Accepted", "adding Dataverse")
+        body = expect_dict(
+            SERVICE, response.json() if response.content.strip() else None, "the operation", location
+        )
+        return parse_lifecycle(body, location)
+
     def for_fo_environment(self, env: LcsEnvironment) -> DataverseEnvironment | None:
         """The Power Platform environment Power Platform Integration links to `env`, if any.
 
@@ -92,6 +195,7 @@ def parse_environment(item: Any, url: str = "") -> DataverseEnvironment:
     def field(source: Any, key: str) -> str:
         return text(SERVICE, source.get(key), key, url).strip()
 
+    cluster = optional_dict(SERVICE, properties.get("cluster"), "cluster", url)
     return DataverseEnvironment(
         bap_environment_id=name,
         display_name=field(properties, "displayName"),
@@ -105,4 +209,34 @@ def parse_environment(item: Any, url: str = "") -> DataverseEnvironment:
         linked_fo_environment_id=field(app, "id"),
         linked_fo_url=field(app, "url"),
         linked_app_type=field(app, "type"),
+        cluster_uri_suffix=field(cluster, "uriSuffix"),
+        provisioning_state=field(properties, "provisioningState"),
+    )
+
+
+_LIFECYCLE_RUNNING = {"linkeddatabaseprovisioning", "notstarted", "running", "accepted", "provisioning"}
+
+
+def parse_lifecycle(body: Mapping[str, Any], url: str = "") -> OperationState:
+    properties = optional_dict(SERVICE, body.get("properties"), "properties", url)
+    state = text(SERVICE, properties.get("provisioningState"), "provisioningState", url).strip()
+    if not state:
+        state = text(
+            SERVICE, optional_dict(SERVICE, body.get("state"), "state", url).get("id"), "state.id", url
+        )
+        state = state.strip()
+    if not state:
+        raise malformed(SERVICE, "the operation says neither provisioningState nor state.id", url)
+    if state.lower() == "succeeded":
+        return OperationState(OperationStatus.SUCCEEDED, state, "Dataverse added")
+    if state.lower() in _LIFECYCLE_RUNNING:
+        return OperationState(OperationStatus.RUNNING, state, "adding Dataverse")
+    error = optional_dict(SERVICE, body.get("error"), "error", url)
+    return OperationState(
+        OperationStatus.FAILED,
+        state,
+        "adding Dataverse failed",
+        error_code=text(SERVICE, error.get("code"), "error.code", url).strip() or state,
+        error_message=text(SERVICE, error.get("message"), "error.message", url).strip()
+        or f"provisioning state {state}",
     )

@@ -196,9 +196,14 @@ class LinkStatusSource:
         self.gateway = gateway
 
     def operation(
-        self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+        self,
+        bap_environment_id: str,
+        operation_id: str,
+        *,
+        timeout: float | None = None,
+        operation_url: str = "",
     ) -> OperationState:
-        del bap_environment_id
+        del bap_environment_id, operation_url
         cid, request_id = split_link_operation_id(operation_id)
         return self.gateway.link_status(cid, request_id, timeout=timeout)
 

@@ -171,6 +171,8 @@ class OperationStore:
         environment_id: str,
         bap_environment_id: str,
         package: str,
+        *,
+        plan: tuple[str, ...] = (),
     ) -> OperationRecord:
         """Claim the slot before the POST; AlreadyRunning when another run holds it."""
         with self._locked():
@@ -191,18 +193,22 @@ class OperationStore:
                 claimant_pid=self.pid,
                 claimant_host=self.host,
                 log=with_stage((), now, OperationStatus.NOT_STARTED, "starting"),
+                plan=plan,
             )
             self._write([*records, record])
             return record
 
-    def attach(self, claim_id: str, operation_id: str, *, message: str = "") -> OperationRecord:
-        """The POST answered: from now on the operation can be followed by id."""
+    def attach(
+        self, claim_id: str, operation_id: str, *, message: str = "", operation_url: str = ""
+    ) -> OperationRecord:
+        """The POST answered: from now on the operation can be followed by id (or at its URL)."""
         now = self.clock()
         return self._change(
             claim_id,
             lambda r: replace(
                 r,
                 operation_id=operation_id,
+                operation_url=operation_url or r.operation_url,
                 message=message or r.message,
                 log=with_stage(r.log, now, r.status, message or r.message),
             ),

@@ -1,5 +1,12 @@
 """Power Platform API: the application packages of an environment, their install, and its operation.
 
+Sources: the Power Platform API tutorial "Install an application package in an environment"
+(MicrosoftDocs/power-platform, power-platform/admin/programmability-tutorial-install-application-
+environment.md; PP-TUT below), the REST reference (learn.microsoft.com/rest/api/power-platform/
+appmanagement/applications/install-application-package: answers 200 or 202), and the terraform
+provider (microsoft/terraform-provider-power-platform @57ba091, internal/services/application/
+api_application.go and dto.go; TF below), which expects 202 and follows Operation-Location.
+
 The install POST is never retried (it is not idempotent: a retry could start a second install),
 and an operation poll is tried once: the watcher (services/watch.py) owns the polling rhythm, so
 a transient fault there becomes a visible note and the next scheduled poll, not a hidden backoff.
@@ -10,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -32,10 +39,11 @@ from dwtui.services.shapes import (
     odata_values,
     optional_dict,
     text,
+    within_service,
 )
 
 SERVICE = "Power Platform API"
-API_VERSION = "2022-03-01-preview"
+API_VERSION = "2022-03-01-preview"  # PP-TUT, TF and d365bap.tools all call this version
 HEADERS = {"Accept": "application/json"}
 MAX_PAGES = 100
 MAX_TERMS_BYTES = 512 * 1024
@@ -80,15 +88,21 @@ class PowerPlatformClient:
     def install(
         self, bap_environment_id: str, package: PackageListing | ApplicationPackage
     ) -> InstallStarted:
-        """POST …/applicationPackages/{uniqueName}/install, the package object as body. Never retried."""
+        """POST …/applicationPackages/{uniqueName}/install. Never retried.
+
+        The body is the list item, as PP-TUT sends it (TF sends none; the reference also allows a
+        `payloadValue`). The answer is 200 with `lastOperation.operationId` (PP-TUT) or 202 with an
+        empty body and an `Operation-Location` header (TF): both are followed.
+        """
         listing = package if isinstance(package, PackageListing) else PackageListing(package)
         unique_name = listing.package.unique_name
         url = (
             f"{self._environment_url(bap_environment_id)}/applicationPackages/"
             f"{quote(unique_name, safe='')}/install"
         )
-        answer = self.http.post_json(
+        response = self.http.request(
             SERVICE,
+            "POST",
             url,
             token=self.token(),
             json=listing.body or _minimal_body(listing.package),
@@ -96,24 +110,43 @@ class PowerPlatformClient:
             headers=HEADERS,
             idempotent=False,
         )
-        return parse_install(answer, url)
+        body = _json_of(response, "the install answer") if response.content.strip() else None
+        return parse_install(
+            body, url, operation_location=response.headers.get("Operation-Location", ""), base=self.base_url
+        )
 
     def operation(
-        self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+        self,
+        bap_environment_id: str,
+        operation_id: str,
+        *,
+        timeout: float | None = None,
+        operation_url: str = "",
     ) -> OperationState:
-        """GET …/operations/{operationId}, tried once (the caller decides when to ask again)."""
-        url = f"{self._environment_url(bap_environment_id)}/operations/{quote(operation_id, safe='')}"
+        """GET the operation, tried once (the caller decides when to ask again).
+
+        At `operation_url` when the install answer named one on this service (TF polls the
+        Operation-Location it was given, with its own query); otherwise at the documented
+        …/operations/{operationId} (PP-TUT).
+        """
+        params: dict[str, str] | None = {"api-version": API_VERSION}
+        if operation_url and within_service(operation_url, self.base_url):
+            url = operation_url
+            if "api-version=" in urlsplit(operation_url).query:
+                params = None
+        else:
+            url = f"{self._environment_url(bap_environment_id)}/operations/{quote(operation_id, safe='')}"
         response = self.http.request(
             SERVICE,
             "GET",
             url,
             token=self.token(),
-            params={"api-version": API_VERSION},
+            params=params,
             headers=HEADERS,
             idempotent=False,
             timeout=timeout,
         )
-        return parse_operation(_json_of(response), url)
+        return parse_operation(_json_of(response, "the operation status"), url)
 
     def terms(self, uri: str) -> str:
         """A terms document as readable text.
@@ -135,12 +168,12 @@ class PowerPlatformClient:
         return readable_terms(content, response.headers.get("Content-Type", ""))
 
 
-def _json_of(response: httpx.Response) -> Any:
+def _json_of(response: httpx.Response, what: str) -> Any:
     url = redact_url(str(response.request.url))
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as error:
-        raise malformed(SERVICE, "the operation status was not valid JSON", url) from error
+        raise malformed(SERVICE, f"{what} was not valid JSON", url) from error
 
 
 def _minimal_body(package: ApplicationPackage) -> dict[str, Any]:
@@ -170,16 +203,40 @@ def parse_listing(item: Any, url: str = "") -> PackageListing:
     )
 
 
-def parse_install(answer: Any, url: str = "") -> InstallStarted:
-    body = expect_dict(SERVICE, answer, "the install answer", url)
+def parse_install(
+    answer: Any, url: str = "", *, operation_location: str = "", base: str = ""
+) -> InstallStarted:
+    """The install answer: `lastOperation.operationId` in the body, or an Operation-Location header.
+
+    An Operation-Location on another host than the Power Platform API is never followed (our token
+    would travel with it): its operation id is kept, and the documented operations/{id} path polled.
+    """
+    body = optional_dict(SERVICE, answer, "the install answer", url)
     last = optional_dict(SERVICE, body.get("lastOperation"), "lastOperation", url)
     operation_id = text(SERVICE, last.get("operationId"), "lastOperation.operationId", url).strip()
-    if not operation_id:
-        raise malformed(SERVICE, "the install answer has no lastOperation.operationId to follow", url)
+    location = operation_location.strip()
+    followable = bool(location) and bool(base) and within_service(location, base)
+    if not operation_id and location:
+        # TF's mock: …/environments/{env}/operations/{operationId}?api-version=…
+        segments = [part for part in urlsplit(location).path.split("/") if part]
+        if len(segments) >= 2 and segments[-2].lower() == "operations":
+            operation_id = segments[-1]
+    if not operation_id and not followable:
+        if location:
+            raise malformed(
+                SERVICE,
+                f"the install answer points to another host to follow it ({redact_url(location)}); "
+                "dwtui does not send its token there",
+                url,
+            )
+        raise malformed(
+            SERVICE, "the install answer has neither lastOperation.operationId nor Operation-Location", url
+        )
     return InstallStarted(
-        operation_id=operation_id,
+        operation_id=operation_id or location,
         terms_uris=_uris(body.get("termsOfServiceBlobUris"), url),
         state=text(SERVICE, last.get("state"), "lastOperation.state", url).strip(),
+        operation_url=location if followable else "",
     )
 
 
@@ -194,6 +251,9 @@ def _percent(value: Any) -> float | None:
 
 
 def parse_operation(answer: Any, url: str = "") -> OperationState:
+    """GET operations/{id}: `status` (PP-TUT: NotStarted, Running, Succeeded, Failed, Canceled) and,
+    on failure, `error` as TF's dto declares it: {errorName, errorCode (int), message, type,
+    statusCode, source}. The code shown is errorName, with errorCode beside it."""
     body = expect_dict(SERVICE, answer, "the operation status", url)
     raw_status = text(SERVICE, body.get("status"), "status", url).strip()
     if not raw_status:
@@ -201,12 +261,18 @@ def parse_operation(answer: Any, url: str = "") -> OperationState:
     error = body.get("error")
     code = message = ""
     if isinstance(error, Mapping):
-        code = text(SERVICE, error.get("code"), "error.code", url).strip()
+        name = text(SERVICE, error.get("errorName"), "error.errorName", url).strip()
+        number = text(SERVICE, error.get("errorCode"), "error.errorCode", url).strip()
+        # [I] {code, message} is the Power Platform API's general error shape, not shown for operations.
+        legacy = text(SERVICE, error.get("code"), "error.code", url).strip()
+        code = name or number or legacy
         message = text(SERVICE, error.get("message"), "error.message", url).strip()
+        if name and number:
+            message = f"{message} (error code {number})".strip()
     elif error not in (None, ""):
         message = _flatten_error(error)
-    # Microsoft documents no percent; "percentComplete" is what the simulator sends (inferred).
-    percent = _percent(body.get("percentComplete", body.get("percent")))
+    # [I] No source documents a percent; percentComplete is read when a service sends one.
+    percent = _percent(body.get("percentComplete"))
     return OperationState(
         status=parse_status(raw_status),
         raw_status=raw_status,
@@ -222,10 +288,12 @@ def parse_state(value: str) -> PackageState:
 
 
 def _flatten_error(value: Any) -> str:
+    """`errorDetails` of a list item, {errorCode, errorName, message, source, statusCode, type} in the
+    TF catalogue fixture (tenant_application_packages/Validate_Read/get_tenant_applications.json)."""
     if value is None or value == "":
         return ""
     if isinstance(value, Mapping):
-        code = str(value.get("code") or value.get("errorCode") or "").strip()
+        code = str(value.get("errorName") or value.get("errorCode") or value.get("code") or "").strip()
         message = str(value.get("message") or value.get("errorMessage") or "").strip()
         if code or message:
             return f"{code}: {message}" if code and message else code or message

@@ -112,7 +112,8 @@ class Session:
         )
         integration = None
         packages = None
-        if isinstance(dataverse, DataverseEnvironment):
+        # A Power Platform environment without Dataverse (no instanceUrl) has nothing to ask.
+        if isinstance(dataverse, DataverseEnvironment) and dataverse.instance_url:
             integration = _attempt(lambda: self.dataverse(dataverse.instance_url).integration_details())
             packages = _attempt(lambda: self.ppapi.packages(dataverse.bap_environment_id))
         link: DualWriteLink | Fault | None

@@ -116,6 +116,26 @@ def same_origin(a: str, b: str) -> bool:
     return (left.scheme, left.host, left.port) == (right.scheme, right.host, right.port)
 
 
+def within_service(url: str, base_url: str, *, regional: bool = False) -> bool:
+    """Whether `url` is an address of the service at `base_url`: https, the same host and port (or,
+    with `regional`, a host under it such as europe.api.bap.microsoft.com), under its base path.
+
+    A URL a service hands back (Operation-Location, Location) is followed with our bearer token
+    only when it passes this check: a token must never travel to another host.
+    """
+    try:
+        target, base = httpx.URL(url), httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    if target.scheme != "https" or base.scheme != "https" or target.port != base.port:
+        return False
+    host, base_host = target.host.lower(), base.host.lower()
+    if host != base_host and not (regional and host.endswith("." + base_host)):
+        return False
+    prefix = base.path.rstrip("/")
+    return target.path == prefix or target.path.startswith(prefix + "/")
+
+
 def next_link(service: str, body: Mapping[str, Any], origin: str, url: str = "") -> str | None:
     """An OData/ARM paging link (`nextLink` or `@odata.nextLink`), refused when it leaves the origin."""
     link = body.get("nextLink") or body.get("@odata.nextLink")

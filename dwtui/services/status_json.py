@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from dwtui.domain.assessment import LinkState
+from dwtui.domain.assessment import Action, IntegrationState, LinkState
 from dwtui.domain.errors import explain
 from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import (
@@ -22,12 +22,14 @@ from dwtui.domain.models import (
     SignedIn,
 )
 from dwtui.domain.operations import (
+    TYPICAL_ADD_DATAVERSE_SECONDS,
     TYPICAL_INSTALL_SECONDS,
     OperationKind,
     OperationRecord,
     estimate_progress,
     format_duration,
 )
+from dwtui.domain.packages import PackageStatus
 from dwtui.services.operations import OperationStore, same_environment
 from dwtui.services.session import StatusReport
 
@@ -103,6 +105,8 @@ class OperationsView:
     link: OperationRecord | None = None
     last_install: OperationRecord | None = None  # the newest finished one
     last_link: OperationRecord | None = None
+    add_dataverse: OperationRecord | None = None
+    last_add_dataverse: OperationRecord | None = None
 
 
 def read_operations(store: OperationStore, environment_id: str) -> OperationsView:
@@ -110,7 +114,7 @@ def read_operations(store: OperationStore, environment_id: str) -> OperationsVie
     running: dict[OperationKind, OperationRecord | None] = {}
     finished: dict[OperationKind, OperationRecord | None] = {}
     records = store.records()
-    for kind in (OperationKind.INSTALL, OperationKind.LINK):
+    for kind in OperationKind:
         mine = [
             r for r in records if r.kind is kind and same_environment(r.lcs_environment_id, environment_id)
         ]
@@ -122,6 +126,8 @@ def read_operations(store: OperationStore, environment_id: str) -> OperationsVie
         running[OperationKind.LINK],
         finished[OperationKind.INSTALL],
         finished[OperationKind.LINK],
+        running[OperationKind.ADD_DATAVERSE],
+        finished[OperationKind.ADD_DATAVERSE],
     )
 
 
@@ -143,6 +149,21 @@ def operation_to_json(record: OperationRecord | None) -> dict[str, Any] | None:
         "environment_id": record.lcs_environment_id,
         "dataverse_environment_id": record.bap_environment_id,
         "profile": record.profile,
+        "package": record.package if record.kind is OperationKind.INSTALL else "",
+        "plan": list(record.plan),
+    }
+
+
+def package_to_json(status: PackageStatus) -> dict[str, Any]:
+    return {
+        "key": status.package.key,
+        "unique_name": status.package.unique_name,
+        "title": status.package.title,
+        "application": status.package.application,
+        "requires": list(status.package.requires),
+        "state": status.state.value,
+        "version": status.version,
+        "error": status.error,
     }
 
 
@@ -174,7 +195,11 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
             "dataverse": _dataverse(snapshot.dataverse),
             "details": _integration_details(snapshot.integration),
         },
-        "dual_write_application": {"state": assessment.app.value, "version": assessment.app_version},
+        "dual_write_application": {
+            "state": assessment.app.value,
+            "version": assessment.app_version,
+            "packages": [package_to_json(status) for status in assessment.packages],
+        },
         "link": {
             "state": assessment.link.value,
             "dataverse_url": link.dataverse_url if link else "",
@@ -201,12 +226,15 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
             "link": operation_to_json(seen.link),
             "last_install": operation_to_json(seen.last_install),
             "last_link": operation_to_json(seen.last_link),
+            "add_dataverse": operation_to_json(seen.add_dataverse),
+            "last_add_dataverse": operation_to_json(seen.last_add_dataverse),
         },
         "admin_link": admin_link_to_json(report_admin_link(report)),
     }
 
 
 ACTION_LABELS = {
+    "add_dataverse": "Add Dataverse (P)",
     "setup": "Dual-write application (d)",
     "link": "Link to Power Platform environment (l)",
     "reset": "Reset dual-write connection (R)",
@@ -217,7 +245,10 @@ ACTION_LABELS = {
 def operation_line(record: OperationRecord, now: float | None = None) -> str:
     """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`."""
     elapsed = max(0.0, (now if now is not None else time.time()) - record.started_at)
-    typical = TYPICAL_LINK_SECONDS if record.kind is OperationKind.LINK else TYPICAL_INSTALL_SECONDS
+    typical = {
+        OperationKind.LINK: TYPICAL_LINK_SECONDS,
+        OperationKind.ADD_DATAVERSE: TYPICAL_ADD_DATAVERSE_SECONDS,
+    }.get(record.kind, TYPICAL_INSTALL_SECONDS)
     estimate = estimate_progress(elapsed, record.percent, record.status, typical=typical)
     stage = f"{record.status.value}: {record.message}" if record.message else record.status.value
     ident = f"operation {record.operation_id}" if record.operation_id else "being started"
@@ -254,6 +285,9 @@ def report_to_text(
         row("Dataverse environment id", dataverse.bap_environment_id)
     version = f" (version {assessment.app_version})" if assessment.app_version else ""
     row("Dual-write application", assessment.app.value + version)
+    for status in assessment.packages:
+        installed = f" {status.version}" if status.version else ""
+        lines.append(f"    {status.package.title + ' ':.<42} {status.state.value}{installed}")
     link = snapshot.link
     linked_to = ""
     if isinstance(link, DualWriteLink) and link.linked:
@@ -273,8 +307,9 @@ def report_to_text(
     running = [
         (title, record, command)
         for title, record, command in (
-            ("Dual-write application install", seen.install, "dwtui setup --wait"),
+            ("Dual-write package install", seen.install, "dwtui setup --wait"),
             ("Link to Power Platform environment", seen.link, "dwtui link --wait"),
+            ("Add Dataverse", seen.add_dataverse, "dwtui integrate --wait"),
         )
         if record is not None
     ]
@@ -286,6 +321,8 @@ def report_to_text(
     lines += ["", "Actions"]
     for action, availability in assessment.actions.items():
         label = ACTION_LABELS.get(action.value)
+        if action is Action.ADD_DATAVERSE and assessment.integration is not IntegrationState.NO_DATAVERSE:
+            continue  # a step only environments without Dataverse need
         if label:
             row(label, "available" if availability.enabled else f"unavailable: {availability.reason}")
     if assessment.faults:

@@ -24,6 +24,7 @@ from dwtui.domain.operations import (
     OperationStatus,
     estimate_progress,
     fault_delay,
+    format_duration,
     poll_delay,
 )
 from dwtui.domain.watch_events import (
@@ -46,6 +47,11 @@ MAX_PERSISTENT_STREAK = 3  # 4xx other than 401/408/429: an id the service does 
 _WAIT_SLICE = 0.25  # how often a wait looks at cancelled()
 _TRANSIENT_CODES = frozenset({"timeout", "network", "malformed"})
 _TRANSIENT_STATUSES = frozenset({401, 408, 429})
+# An install followed by its package state (its POST's answer was lost): the list may say "None"
+# for a while after the POST [I: no source shows the list during an install]. Only after this many
+# typical durations without a change is it taken as "no install is running".
+PACKAGE_PATIENCE = 1.5
+NOT_SHOWN_YET = "the package list does not show the install yet"
 
 
 
@@ -54,7 +60,12 @@ class OperationSource(Protocol):
     """What the watcher polls: the Power Platform API for installs, the gateway for links."""
 
     def operation(
-        self, bap_environment_id: str, operation_id: str, *, timeout: float | None = None
+        self,
+        bap_environment_id: str,
+        operation_id: str,
+        *,
+        timeout: float | None = None,
+        operation_url: str = "",
     ) -> OperationState: ...
 
     def packages(self, bap_environment_id: str) -> tuple[ApplicationPackage, ...]: ...
@@ -93,9 +104,8 @@ def _state_from_package(client: OperationSource, record: OperationRecord) -> Ope
             ),
             PackageState.INSTALLING: OperationState(OperationStatus.RUNNING, "Installing", "installing"),
             # Followed because it was installing: back to "None" means nothing runs any more.
-            PackageState.NOT_INSTALLED: OperationState(
-                OperationStatus.CANCELED, "None", "the package is not installed and no install is running"
-            ),
+            # "None" right after the POST does not mean canceled: watch() decides after a while.
+            PackageState.NOT_INSTALLED: OperationState(OperationStatus.RUNNING, "None", NOT_SHOWN_YET),
         }.get(
             package.state, OperationState(OperationStatus.UNKNOWN, package.state.value, package.state.value)
         )
@@ -108,8 +118,24 @@ def poll_once(
     client: OperationSource, record: OperationRecord, timeout: float | None = None
 ) -> OperationState:
     if record.operation_id:
-        return client.operation(record.bap_environment_id, record.operation_id, timeout=timeout)
+        return client.operation(
+            record.bap_environment_id,
+            record.operation_id,
+            timeout=timeout,
+            operation_url=record.operation_url,
+        )
     return _state_from_package(client, record)
+
+
+def gave_up_on_package(
+    state: OperationState, record: OperationRecord, elapsed: float, typical: float
+) -> bool:
+    """An id-less install whose package list has said "None" for longer than patience allows."""
+    return (
+        not record.operation_id
+        and state.raw_status == "None"
+        and elapsed > PACKAGE_PATIENCE * typical
+    )
 
 
 class _Waiter:
@@ -197,6 +223,13 @@ def watch(
             waiter.wait(retry_in)
             continue
         transient = persistent = 0
+        if gave_up_on_package(state, record, elapsed * speed, typical):
+            state = OperationState(
+                OperationStatus.CANCELED,
+                "None",
+                f"the package list has shown no install for {format_duration(elapsed)}: the request was "
+                "probably never taken; start the install again",
+            )
         now = clock()
         old = record.status
         record = record.observed(now, state.status, state.message, state.percent)

@@ -58,7 +58,7 @@ def _org(world: World, request: Request) -> tuple[PowerPlatformRecord, Caller]:
     version = request.path_params["version"]
     with world.lock:
         org = world.org_by_unique_name(unique_name)
-    if org is None:
+    if org is None or not org.has_dataverse:
         raise _fail(404, DOES_NOT_EXIST, f"Organization '{unique_name}' does not exist.")
     instance_path = f"/dataverse/{org.unique_name}"
     caller = require_token(

@@ -106,8 +106,24 @@ def _unauthorized(
     return JSONResponse(error_body(code, message), status_code=401, headers={"WWW-Authenticate": challenge})
 
 
-def require_api_version(request: Request, error_body: ErrorBody) -> str:
+def require_api_version(request: Request, error_body: ErrorBody, allowed: tuple[str, ...] = ()) -> str:
+    """The api-version of the request; a 400 when it is missing, or not one of `allowed` (if given).
+
+    [I] The refusal's code and words follow Azure Resource Manager's (InvalidApiVersionParameter);
+    the Power Platform services' own answer to an unknown version is not documented.
+    """
     version = request.query_params.get("api-version", "")
+    if version and allowed and version not in allowed:
+        raise Reply(
+            JSONResponse(
+                error_body(
+                    "InvalidApiVersionParameter",
+                    f"The api-version '{version}' is invalid. The supported versions are "
+                    f"'{', '.join(allowed)}'.",
+                ),
+                status_code=400,
+            )
+        )
     if not version:
         raise Reply(
             JSONResponse(

@@ -1,9 +1,15 @@
 """Power Platform API: installing an application package, its operation, and the terms documents.
 
-The install and operations shapes follow the documented tutorial (real-apis.md 2.2). What the
-documentation leaves open is inferred [I] and marked so: the package state while installing, the
-per-stage status messages and percent, the refusals of a second install, and the terms URIs on
-the list items.
+The shapes follow the public sources: the install answers 200 with `lastOperation.operationId`
+(the Power Platform API tutorial, programmability-tutorial-install-application-environment.md) or,
+when the world asks for it, 202 with an empty body and an Operation-Location header (what the
+terraform provider for Power Platform expects: internal/services/application/api_application.go);
+the operation's `error` is {errorName, errorCode, message, type, statusCode, source} (its dto.go);
+a list item's `errorDetails` is {errorCode, errorName, message, source, statusCode, type} (its
+captured catalogue). The package list knows only None, Installed and InstallFailed (d365bap.tools
+Get-BapEnvironmentD365App). What no source shows is inferred [I] and marked so: the stage
+messages, when an install is refused, the failure's error values, and the World's switches for an
+"Installing" list state, a percentComplete and terms URIs on list items.
 """
 
 from __future__ import annotations
@@ -17,29 +23,31 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from dwtui.sim import ids
+from dwtui.sim.catalogue import missing_dependencies
 from dwtui.sim.guard import Reply, nested_error
 from dwtui.sim.world import Operation, PackageRecord, PowerPlatformRecord, World
 
 KIND = "install"
-# [I] The list's state while an install runs (documented: None, Installed, InstallFailed).
-INSTALLING_STATE = "Installing"
+FAILS_AT = 0.35  # where in the run a failing install fails, as a fraction of the duration
 
-DW9003 = {
-    "CRM": "Failed to connect to CRM. Ensure that the service principal has the correct permissions "
-    "to access CRM.",
-    "AX": "Failed to connect to AX. Ensure that the service principal has the correct permissions "
-    "to access AX.",
+# [I] A failure as the operation reports it: the shape is TF's dto; these values are made up.
+DEFAULT_FAILURE: dict[str, Any] = {
+    "errorName": "SolutionImportFailed",
+    "errorCode": -2147188707,
+    "message": "The import of solution msdyn_DualWriteAppCoreMaps failed: a component it depends on "
+    "is missing from the environment.",
+    "type": "PackageDeploymentException",
+    "statusCode": 500,
+    "source": "Dataverse",
 }
-FAILS_AT = 0.35  # where in the run the DW9003 scenarios fail, as a fraction of the duration
 
-# (until fraction, statusMessage, reports a percent) [I]: the tutorial shows statusMessage null
-# before the start; the stage names are the solutions the Dual-write Application Core installs.
+# (until fraction, statusMessage, reports a percent when the world asks for it) [I]: the tutorial
+# shows statusMessage null before the start; the rest is the simulator's own.
 STAGES: tuple[tuple[float, str | None, bool], ...] = (
     (0.02, None, False),  # NotStarted
-    (0.12, "Validating prerequisites", False),
-    (0.45, "Installing Dual-write core solution", True),
-    (0.75, "Installing Dual-write application core", True),
-    (0.95, "Applying maps", False),
+    (0.12, "Validating the package", False),
+    (0.80, "Importing solutions", True),
+    (0.95, "Updating solution components", False),
     (1.0, "Finalizing", True),
 )
 TERMS_PREFIX = "/termsblob"
@@ -80,21 +88,17 @@ def terms_uris(world: World, package: PackageRecord) -> list[str]:
 
 
 def list_extras(world: World, package: PackageRecord) -> dict[str, Any]:
-    """Fields the list item carries beyond the documented ones (call under world.lock)."""
-    # [I] The documented list items carry no terms URIs (only the install answer does); the
-    # simulator lists them so that the terms can be shown before Configure.
-    return {"termsOfServiceBlobUris": terms_uris(world, package)}
+    """Fields a list item carries beyond the documented ones (call under world.lock)."""
+    # [I] Documented list items carry no terms URIs (only the install answer does, PP-TUT): only a
+    # world that asks for it lists them, so that a terms document can be read before Configure.
+    return {"termsOfServiceBlobUris": terms_uris(world, package)} if world.list_terms else {}
 
 
-def _install_operation(world: World, bap_id: str, package: str) -> Operation | None:
+def _install_operation(world: World, bap_id: str) -> Operation | None:
+    """The install running in this environment, whichever package (call under world.lock)."""
     for operation in world.operations.values():
         detail = operation.detail
-        if (
-            operation.kind == KIND
-            and detail.get("bap_id") == bap_id
-            and detail.get("package") == package
-            and not detail.get("settled")
-        ):
+        if operation.kind == KIND and detail.get("bap_id") == bap_id and not detail.get("settled"):
             return operation
     return None
 
@@ -103,6 +107,18 @@ def _ended(operation: Operation, now: float) -> bool:
     # A failing install stops where its check fails, not at the end of the full duration.
     failed_early = operation.outcome == "Failed" and operation.fraction(now) >= FAILS_AT
     return operation.done(now) or failed_early
+
+
+def _list_error(error: dict[str, Any]) -> dict[str, Any]:
+    """An operation error as a list item's errorDetails (errorCode is text there, in TF's catalogue)."""
+    return {
+        "errorCode": str(error.get("errorCode", "")),
+        "errorName": error.get("errorName", ""),
+        "message": error.get("message", ""),
+        "source": error.get("source", ""),
+        "statusCode": error.get("statusCode", 0),
+        "type": error.get("type", ""),
+    }
 
 
 def settle(world: World) -> None:
@@ -117,10 +133,10 @@ def settle(world: World) -> None:
         if package is None:
             continue
         if operation.outcome == "Succeeded":
-            package.state, package.error = "Installed", ""
+            package.state, package.error = "Installed", None
         else:
             package.state = "InstallFailed"
-            package.error = f"DW9003: {operation.detail['error']}"
+            package.error = _list_error(operation.detail["error"])
 
 
 def _find_package(org: PowerPlatformRecord, segment: str) -> PackageRecord | None:
@@ -139,7 +155,7 @@ def _refuse(status: int, code: str, message: str) -> Reply:
 async def read_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
-        return {}  # one d365bap.tools cmdlet sends no body at all
+        return {}  # the terraform provider sends no body at all
     try:
         body = json.loads(raw)
     except ValueError:
@@ -149,8 +165,17 @@ async def read_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def start(world: World, org: PowerPlatformRecord, segment: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Accept an install (call under world.lock); the documented answer with lastOperation."""
+def operation_location(world: World, org: PowerPlatformRecord, operation_id: str) -> str:
+    return (
+        f"{world.base_url}/ppapi/appmanagement/environments/{org.bap_id}/operations/{operation_id}"
+        "?api-version=2022-03-01-preview"
+    )
+
+
+def start(
+    world: World, org: PowerPlatformRecord, segment: str, body: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str]:
+    """Accept an install (call under world.lock): (the body, the Operation-Location or "")."""
     settle(world)
     package = _find_package(org, segment)
     if package is None:
@@ -160,68 +185,90 @@ def start(world: World, org: PowerPlatformRecord, segment: str, body: dict[str, 
     named = str(body.get("uniqueName") or package.unique_name)
     if named.lower() != package.unique_name.lower():
         raise _refuse(400, "PackageMismatch", f"The body names '{named}', the path '{segment}'.")
-    # [I] How the real service refuses a second install is undocumented.
-    if _install_operation(world, org.bap_id, package.unique_name) is not None:
-        raise _refuse(409, "InstallInProgress", f"An install of '{package.unique_name}' is already running.")
+    # [I] How the real service refuses a second install, or one whose dependencies are missing, is
+    # undocumented ("You must first install any dependencies": separated-solutions transition guide).
+    if _install_operation(world, org.bap_id) is not None:
+        raise _refuse(409, "InstallInProgress", "An application package install is already running.")
     if package.state == "Installed":
         raise _refuse(409, "PackageAlreadyInstalled", f"'{package.unique_name}' is already installed.")
+    missing = missing_dependencies(org.packages, package.unique_name)
+    if missing:
+        raise _refuse(
+            400,
+            "DependencyNotInstalled",
+            f"'{package.unique_name}' needs {', '.join(missing)} installed first.",
+        )
     operation_id = ids.derived_guid("install-operation", str(world.next_number("install-operation")))
-    failure = world.install_failure
+    failure = world.install_failures.get(package.unique_name.lower())
     operation = Operation(
         operation_id=operation_id,
         kind=KIND,
         started=world.now(),
         duration=world.scaled(world.install_seconds),
-        outcome="Failed" if failure else "Succeeded",
+        outcome="Failed" if failure is not None else "Succeeded",
         detail={
             "bap_id": org.bap_id,
             "package": package.unique_name,
             "created": world.wall(),
-            "error": DW9003[failure] if failure else "",
+            "error": failure or {},
         },
     )
     world.operations[operation_id] = operation
-    package.state, package.error = INSTALLING_STATE, ""
+    package.error = None
+    if world.list_installing_state:
+        package.state = "Installing"
+    elif package.state == "InstallFailed":
+        package.state = "None"
+    if world.install_answer == "202":
+        return None, operation_location(world, org, operation_id)
     created = _iso(world.wall())
-    return {
+    answer = {
         "id": ids.derived_guid("instance-package", package.unique_name, operation_id),
         "packageId": package.package_id,
         "applicationId": package.application_id,
         "applicationName": package.application_name,
+        "applicationDescription": "",
+        "singlePageApplicationUrl": "",
+        "publisherName": "Microsoft Dynamics 365",
+        "publisherId": "7ea093b9-252b-4557-a8ae-ad4c1932a412",
         "packageUniqueName": package.unique_name,
         "packageVersion": package.version,
+        "localizedDescription": package.localized_name,
+        "localizedName": package.localized_name,
+        "learnMoreUrl": "http://go.microsoft.com/fwlink/?LinkID=773454",
         "termsOfServiceBlobUris": terms_uris(world, package),
         "applicationVisibility": "All",
-        "customHandleUpgrade": False,
         "lastOperation": {
             "state": "InstallRequested",
             "createdOn": created,
-            "modifiedOn": created,
+            "modifiedOn": None,
             "errorDetails": None,
             "statusMessage": None,
             "instancePackageId": ids.derived_guid("instance-package", package.unique_name),
             "operationId": operation_id,
         },
+        "customHandleUpgrade": False,
     }
+    return answer, ""
 
 
 def operation_json(world: World, operation: Operation) -> dict[str, Any]:
-    """GET operations/{id}: the documented fields, plus percentComplete in some stages [I]."""
+    """GET operations/{id}: the documented fields; percentComplete only when the world asks [I]."""
     now = world.now()
     fraction = operation.fraction(now)
     failed = operation.outcome == "Failed"
-    error: dict[str, str] | None = None
+    error: dict[str, Any] | None = None
     percent: int | None = None
     if failed and fraction >= FAILS_AT:
-        status, message = "Failed", "Installing Dual-write core solution failed"
-        error = {"code": "DW9003", "message": str(operation.detail["error"])}
+        status, message = "Failed", ""
+        error = dict(operation.detail["error"])
     elif not failed and operation.done(now):
-        status, message = "Succeeded", "Dual-write core solution installed"
+        status, message = "Succeeded", ""
     else:
         stage = next((s for s in STAGES if fraction < s[0]), STAGES[-1])
         status = "NotStarted" if stage[1] is None else "Running"
         message = stage[1] or ""
-        percent = int(fraction * 100) if stage[2] else None
+        percent = int(fraction * 100) if stage[2] and world.report_percent else None
     started = float(operation.detail["created"])
     body: dict[str, Any] = {
         "operationId": operation.operation_id,

@@ -1,4 +1,9 @@
-"""Power Platform API: the application packages of an environment, their install and its operation."""
+"""Power Platform API: the application packages of an environment, their install and its operation.
+
+A list item has the fields of the tutorial's schema (programmability-tutorial-install-application-
+environment.md) and of the terraform provider's captured list (internal/services/application/tests/
+datasource/environment_application_packages/Validate_Read/get_applications.json).
+"""
 
 from __future__ import annotations
 
@@ -13,27 +18,20 @@ from dwtui.sim.guard import Reply, nested_error, request_base, require_api_versi
 from dwtui.sim.world import PackageRecord, PowerPlatformRecord, World
 
 
-def _error_details(error: str) -> dict[str, str] | None:
-    if not error:
-        return None
-    code, found, message = error.partition(": ")
-    return {"code": code, "message": message} if found and " " not in code else {"message": error}
-
-
 def package_json(package: PackageRecord) -> dict[str, Any]:
     return {
         "id": package.package_id,
         "uniqueName": package.unique_name,
         "version": package.version,
-        "localizedName": package.application_name,
-        "localizedDescription": f"{package.application_name} for Dynamics 365.",
+        "localizedDescription": None,
+        "localizedName": package.localized_name or package.application_name,
         "applicationId": package.application_id,
         "applicationName": package.application_name,
-        "applicationDescription": f"{package.application_name} for Dynamics 365.",
+        "applicationDescription": None,
         "singlePageApplicationUrl": None,
         "publisherName": "Microsoft Dynamics 365",
-        "publisherId": "d2f6a7b1-3c4e-4f5a-8b9c-0d1e2f3a4b5c",
-        "learnMoreUrl": "https://go.microsoft.com/fwlink/?linkid=2144013",
+        "publisherId": "7ea093b9-252b-4557-a8ae-ad4c1932a412",
+        "learnMoreUrl": "http://go.microsoft.com/fwlink/?LinkID=773454",
         "crmMinversion": "9.2",
         "crmMaxVersion": None,
         "customHandleUpgrade": False,
@@ -43,10 +41,10 @@ def package_json(package: PackageRecord) -> dict[str, Any]:
         "state": package.state,
         "catalogVisibility": "None",
         "applicationVisibility": "All",
-        "errorDetails": _error_details(package.error),
-        "startDateUtc": None,
-        "endDateUtc": None,
-        "supportedCountries": [],
+        "errorDetails": package.error,
+        "startDateUtc": "2020-01-01T00:00:00Z",
+        "endDateUtc": "2050-01-01T00:00:00Z",
+        "supportedCountries": ["US", "CA", "GB", "DE"],
     }
 
 
@@ -59,7 +57,8 @@ def routes(world: World) -> list[Route]:
             ids.POWER_PLATFORM_API_APP_ID,
         ]
         require_token(request, world, audiences, nested_error)
-        require_api_version(request, nested_error)
+        # PP-TUT, the terraform provider and d365bap.tools all use this one version.
+        require_api_version(request, nested_error, allowed=("2022-03-01-preview",))
 
     def environment(request: Request) -> PowerPlatformRecord:
         """Call under world.lock."""
@@ -70,6 +69,14 @@ def routes(world: World) -> list[Route]:
                 JSONResponse(
                     nested_error("EnvironmentNotFound", f"The environment '{wanted}' could not be found."),
                     status_code=404,
+                )
+            )
+        if not record.has_dataverse:
+            # [I] The tutorial only says the environment must have Dataverse; this refusal is ours.
+            raise Reply(
+                JSONResponse(
+                    nested_error("DataverseNotFound", f"The environment '{wanted}' has no Dataverse."),
+                    status_code=400,
                 )
             )
         return record
@@ -89,7 +96,9 @@ def routes(world: World) -> list[Route]:
         body = await installing.read_body(request)
         with world.lock:
             record = environment(request)
-            answer = installing.start(world, record, request.path_params["package"], body)
+            answer, location = installing.start(world, record, request.path_params["package"], body)
+        if answer is None:
+            return Response(status_code=202, headers={"Operation-Location": location})
         return JSONResponse(answer)
 
     async def operation(request: Request) -> Response:

@@ -1,26 +1,26 @@
-"""Scenarios: the base world every scenario shares, and what each one changes about contoso-uat.
-
-Later issues register more (dw9003-crm, flaky, maps-running, ...) with `@scenario(...)`.
-"""
+"""Scenarios: the base world every scenario shares, and what each one changes about contoso-uat."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dwtui.sim import ids
+from dwtui.sim import catalogue, ids
 from dwtui.sim.chaos import Chaos
 from dwtui.sim.directory import new_directory
+from dwtui.sim.installing import DEFAULT_FAILURE
 from dwtui.sim.world import (
     ConnectionSetRecord,
     LcsEnvironmentRecord,
     LcsThrottle,
-    PackageRecord,
     PowerPlatformRecord,
     World,
 )
 
-DUAL_WRITE_PACKAGE = "DualWriteCoreAnchor"
+# What Power Platform Integration's default template installs, and what the dual-write
+# application adds (the Application Core).
+INTEGRATED = catalogue.STANDARD_TEMPLATE
+APPLICATION = (*catalogue.STANDARD_TEMPLATE, catalogue.APP_CORE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,46 +90,23 @@ DEV = LcsEnvironmentRecord(
 )
 
 
-def _packages(dual_write_state: str) -> dict[str, PackageRecord]:
-    packages = [
-        PackageRecord(
-            unique_name=DUAL_WRITE_PACKAGE,
-            application_name="Dual-write core solution",
-            version="1.0.24091.2",
-            package_id="7523d261-f1be-46e7-8e68-f3de16eeabbb",
-            application_id="4d41b7c3-0fd2-4a5c-9e8b-61a4c1f0a2d7",
-            state=dual_write_state,
-        ),
-        PackageRecord(
-            unique_name="msdyn_FinanceAndOperationsVirtualEntityAnchor",
-            application_name="Finance and Operations Virtual Entity",
-            version="1.0.0.41",
-            package_id="f0c3b8a2-6d1e-4b7a-9c5f-2e8d1a0b3c4e",
-            application_id="c6e2a9d4-8b3f-4e1a-a7d5-9f0b2c4e6a81",
-            state="Installed",
-        ),
-        PackageRecord(
-            unique_name="msdyn_PowerAppsChecker",
-            application_name="Power Apps Checker",
-            version="2.0.0.12",
-            package_id="2b9e4d7a-1c3f-4a6b-8d2e-5f7a9c1b3d5e",
-            application_id="8a1d3f5b-7c9e-4b2a-b4d6-0e2f4a6c8e13",
-            state="None",
-        ),
-    ]
-    return {p.unique_name: p for p in packages}
-
-
-def _org(world: World, unique_name: str, display_name: str, sku: str, dual_write_state: str = "None") -> None:
+def _org(
+    world: World,
+    unique_name: str,
+    display_name: str,
+    sku: str,
+    installed: tuple[str, ...] = INTEGRATED,
+) -> PowerPlatformRecord:
     record = PowerPlatformRecord(
         bap_id=ids.derived_guid("bap", unique_name),
         display_name=display_name,
         unique_name=unique_name,
         organization_id=ids.derived_guid("org", unique_name),
         sku=sku,
-        packages=_packages(dual_write_state),
+        packages=catalogue.package_records(installed),
     )
     world.power_platform[record.bap_id] = record
+    return record
 
 
 def _link(world: World, lcs: LcsEnvironmentRecord, unique_name: str) -> None:
@@ -154,32 +131,37 @@ def _base(world: World) -> None:
     for record in (UAT, PROD, DEV):
         copy = replace(record)
         world.lcs_environments[copy.environment_id] = copy
-    _org(world, "contosodefault", "Contoso (default)", "Default")
-    _org(world, "contosoprod", "contoso-prod", "Production", dual_write_state="Installed")
+    _org(world, "contosodefault", "Contoso (default)", "Default", installed=())
+    _org(world, "contosoprod", "contoso-prod", "Production", installed=APPLICATION)
     _integrate(world, PROD, "contosoprod")
     _link(world, PROD, "contosoprod")
     _org(world, "contosodev", "contoso-dev", "Sandbox")
     _integrate(world, DEV, "contosodev")
 
 
-def _uat_integrated(world: World, dual_write_state: str = "None") -> None:
-    _org(world, "contosouat", "contoso-uat", "Sandbox", dual_write_state=dual_write_state)
+def _uat_integrated(world: World, installed: tuple[str, ...] = INTEGRATED) -> PowerPlatformRecord:
+    org = _org(world, "contosouat", "contoso-uat", "Sandbox", installed=installed)
     _integrate(world, UAT, "contosouat")
+    return org
 
 
-@scenario("happy", "Power Platform Integration set up; dual-write application not installed; not linked")
+@scenario(
+    "happy",
+    "Power Platform Integration set up (dual-write core solution installed); the dual-write application "
+    "(Application Core) and the other dual-write packages not installed; not linked",
+)
 def _happy(world: World) -> None:
     _uat_integrated(world)
 
 
-@scenario("installed", "dual-write application installed; not linked")
+@scenario("installed", "dual-write application (core and Application Core) installed; not linked")
 def _installed(world: World) -> None:
-    _uat_integrated(world, "Installed")
+    _uat_integrated(world, APPLICATION)
 
 
 @scenario("linked", "dual-write installed and linked to the Dataverse Power Platform Integration names")
 def _linked(world: World) -> None:
-    _uat_integrated(world, "Installed")
+    _uat_integrated(world, APPLICATION)
     _link(world, UAT, "contosouat")
 
 
@@ -188,10 +170,32 @@ def _not_integrated(world: World) -> None:
     _org(world, "contosouatdv", "contoso-uat-dv", "Sandbox")
 
 
+def _without_dataverse(world: World) -> PowerPlatformRecord:
+    org = _org(world, "contosouat", "contoso-uat", "Sandbox", installed=())
+    org.has_dataverse = False
+    org.packages = {}
+    _integrate(world, UAT, "contosouat")
+    return org
+
+
+@scenario(
+    "no-dataverse",
+    "LCS gave contoso-uat a Power Platform environment without Dataverse; adding Dataverse (P) succeeds",
+)
+def _no_dataverse(world: World) -> None:
+    _without_dataverse(world)
+
+
+@scenario("add-dataverse-fails", "like no-dataverse, but adding Dataverse fails")
+def _add_dataverse_fails(world: World) -> None:
+    _without_dataverse(world)
+    world.add_dataverse_failure = "LinkedDatabaseProvisioningFailed"
+
+
 @scenario("mismatch", "Power Platform Integration names contoso-uat; dual-write is linked to contoso-uat-old")
 def _mismatch(world: World) -> None:
-    _uat_integrated(world, "Installed")
-    _org(world, "contosouatold", "contoso-uat-old", "Sandbox", dual_write_state="Installed")
+    _uat_integrated(world, APPLICATION)
+    _org(world, "contosouatold", "contoso-uat-old", "Sandbox", installed=APPLICATION)
     _link(world, UAT, "contosouatold")
     _set_maps(world, UAT, running=False)
 
@@ -214,26 +218,54 @@ def _maps_running(world: World) -> None:
 
 @scenario("link-dw9003-crm", "dual-write installed; linking fails with DW9003 (cannot connect to CRM)")
 def _link_dw9003_crm(world: World) -> None:
-    _uat_integrated(world, "Installed")
+    _uat_integrated(world, APPLICATION)
     world.link_failure = "CRM"
 
 
 @scenario("link-dw9003-ax", "dual-write installed; linking fails with DW9003 (cannot connect to AX)")
 def _link_dw9003_ax(world: World) -> None:
-    _uat_integrated(world, "Installed")
+    _uat_integrated(world, APPLICATION)
     world.link_failure = "AX"
 
 
-@scenario("dw9003-crm", "like happy; installing the dual-write application fails with DW9003 (CRM)")
-def _dw9003_crm(world: World) -> None:
+@scenario("install-failed", "like happy; installing the Dual-write Application Core fails")
+def _install_failed(world: World) -> None:
     _uat_integrated(world)
-    world.install_failure = "CRM"
+    world.install_failures[catalogue.APP_CORE.lower()] = dict(DEFAULT_FAILURE)
 
 
-@scenario("dw9003-ax", "like happy; installing the dual-write application fails with DW9003 (AX)")
-def _dw9003_ax(world: World) -> None:
+@scenario(
+    "dependency-failed",
+    "like happy; the Application Core installs, Dual-write Finance fails, so what needs it (Notes) "
+    "is never requested",
+)
+def _dependency_failed(world: World) -> None:
     _uat_integrated(world)
-    world.install_failure = "AX"
+    world.install_failures[catalogue.FINANCE.lower()] = dict(
+        DEFAULT_FAILURE, message="The import of solution msdyn_Dynamics365FinanceExtendedMaps failed."
+    )
+
+
+@scenario(
+    "install-202",
+    "like happy; the install answers 202 with an Operation-Location header, as the terraform provider "
+    "expects",
+)
+def _install_202(world: World) -> None:
+    _uat_integrated(world)
+    world.install_answer = "202"
+
+
+@scenario(
+    "progress-reported",
+    "like happy; [I] the package list says Installing during an install and the operation reports a "
+    "percentComplete, neither of which any source shows",
+)
+def _progress_reported(world: World) -> None:
+    _uat_integrated(world)
+    world.list_installing_state = True
+    world.report_percent = True
+    world.list_terms = True
 
 
 @scenario("flaky", "like happy; about a third of operation polls fail (5xx, resets) or answer slowly")

@@ -49,7 +49,8 @@ class PackageRecord:
     package_id: str
     application_id: str
     state: str = "None"  # None | Installed | InstallFailed
-    error: str = ""
+    error: dict[str, Any] | None = None  # errorDetails, as the list shows it after a failure
+    localized_name: str = ""
 
 
 @dataclass
@@ -65,6 +66,10 @@ class PowerPlatformRecord:
     version: str = "9.2.24101.00190"
     linked_lcs_id: str = ""  # linkedAppMetadata.id: set when Power Platform Integration links it
     packages: dict[str, PackageRecord] = field(default_factory=dict)
+    # LCS gives every environment a Power Platform environment, at first without Dataverse
+    # (enable-power-platform-integration.md); BAP then lists no linkedEnvironmentMetadata.
+    has_dataverse: bool = True
+    cluster: str = "us-il103.gateway.prod.island"  # properties.cluster.uriSuffix
 
 
 @dataclass
@@ -203,9 +208,21 @@ class World:
         # it ("CRM" or "AX" for the two documented DW9003 messages; "" links fine).
         self.link_seconds = 240.0
         self.link_failure = ""
-        # Installing (issue 3): simulated seconds an install takes, and which side's DW9003 ends it.
+        # Installing: simulated seconds one package's install takes, and the packages (unique name,
+        # lower case) whose install fails, with the error the operation then carries.
         self.install_seconds = 30 * 60.0
-        self.install_failure = ""  # "CRM" | "AX" | ""
+        self.install_failures: dict[str, dict[str, Any]] = {}
+        # How the install POST answers: "200" with a body (the Power Platform API tutorial) or
+        # "202" with an empty body and an Operation-Location header (the terraform provider).
+        self.install_answer = "200"
+        # [I] Undocumented service behaviour, off unless a scenario asks for it: a list state
+        # "Installing" during an install, a percentComplete in the operation, terms on list items.
+        self.list_installing_state = False
+        self.report_percent = False
+        self.list_terms = False
+        # Adding Dataverse (BAP provisionInstance): simulated seconds it takes, and whether it fails.
+        self.add_dataverse_seconds = 5 * 60.0
+        self.add_dataverse_failure = ""
         self.chaos: Chaos | None = None  # random faults (the flaky scenario)
         self.device_codes: dict[str, DeviceCodeRecord] = {}
         self.operations: dict[str, Operation] = {}

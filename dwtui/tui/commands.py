@@ -43,11 +43,19 @@ COMMANDS: tuple[Command, ...] = (
         "environments", "e", "Environments", "Environments", "Choose another environment of the LCS project"
     ),
     Command(
+        "add_dataverse",
+        "P",
+        "Add Dataverse",
+        "Add Dataverse",
+        "Add Dataverse to the Power Platform environment linked to this environment (it has none yet)",
+    ),
+    Command(
         "setup",
         "d",
         "Dual-write app",
         "Dual-write application",
-        "Install the dual-write application (terms, Configure, OK) and watch its progress",
+        "Install the dual-write application and the dual-write packages you choose (terms, Configure, "
+        "OK) and watch their progress",
     ),
     Command(
         "link",

@@ -99,10 +99,18 @@ class WatchStarted(Message):
 class OperationFinished(Message):
     """A watched install or link ended, and the Progress pane shows how; its flow tells the person."""
 
-    def __init__(self, kind: OperationKind, succeeded: bool, text: str, details: str = "") -> None:
+    def __init__(
+        self,
+        kind: OperationKind,
+        succeeded: bool,
+        text: str,
+        details: str = "",
+        record: OperationRecord | None = None,
+    ) -> None:
         super().__init__()
         self.kind = kind
         self.succeeded = succeeded
+        self.record = record  # the operation as it ended
         self.text = text  # one line: what happened
         self.details = details  # the failure's code, meaning and remedy
 

@@ -19,6 +19,7 @@ from dwtui.domain.assessment import (
 )
 from dwtui.domain.errors import explain
 from dwtui.domain.models import DataverseEnvironment, DualWriteLink, Fault, PowerPlatformSnapshot
+from dwtui.domain.packages import Installed, PackageStatus
 from dwtui.tui.environment_details.connect_steps import connect_steps
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.pane import FaultBox, Pane
@@ -36,6 +37,7 @@ _ROWS = (
 
 # The buttons of the LCS page, in its order, with the action each one runs.
 BUTTONS: tuple[tuple[Action, str, str], ...] = (
+    (Action.ADD_DATAVERSE, "add_dataverse", "Add Dataverse"),
     (Action.SETUP_DUAL_WRITE, "setup", "Dual-write application"),
     (Action.LINK, "link", "Link to Power Platform environment"),
     (Action.RESET, "reset", "Reset dual-write connection"),
@@ -61,8 +63,28 @@ def remedy_lines(mismatch: Mismatch) -> list[str]:
     ]
 
 
+NO_DATAVERSE_HINT = (
+    "LCS gave this environment a Power Platform environment without Dataverse. Dual-write needs "
+    "Dataverse: press P to add it (or use Setup in LCS's Power Platform Integration section)."
+)
+
+
+def packages_text(packages: tuple[PackageStatus, ...]) -> str:
+    """Every dual-write package with its state and installed version, the core's included."""
+    if not packages:
+        return ""
+    marks = {Installed.INSTALLED: "[x]", Installed.FAILED: "[-]", Installed.INSTALLING: "[~]"}
+    lines = ["Dual-write packages:"]
+    for status in packages:
+        state = f"{status.state.value} {status.version}".strip()
+        lines.append(f"{marks.get(status.state, '[ ]')} {status.package.title}: {state}")
+    return "\n".join(lines)
+
+
 def _dataverse_text(part: DataverseEnvironment | Fault | None) -> str:
     if isinstance(part, DataverseEnvironment):
+        if not part.instance_url:
+            return f"none yet: Power Platform environment {part.display_name} has no Dataverse"
         name = part.display_name
         if part.unique_name and part.unique_name != part.display_name:
             name = f"{name} ({part.unique_name})"
@@ -104,9 +126,10 @@ class PowerPlatformPane(Pane):
         yield FaultBox(id="ppi-faults")
         with Vertical(id="ppi-actions"):
             for _action, name, label in BUTTONS:
-                with Horizontal(classes="ppi-action"):
+                with Horizontal(classes="ppi-action", id=f"{name}-row"):
                     yield Button(label, id=name, action=f"screen.{name}", compact=True, disabled=True)
                     yield Static("", id=f"{name}-reason", classes="ppi-action-reason", markup=False)
+        yield Static("", id="ppi-packages", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -134,7 +157,10 @@ class PowerPlatformPane(Pane):
         fields.set("linked", link.dataverse_url if isinstance(link, DualWriteLink) and linked else "")
 
         hint = self.query_one("#ppi-hint", Static)
-        if assessment.integration is IntegrationState.NOT_SET_UP:
+        if assessment.integration is IntegrationState.NO_DATAVERSE:
+            hint.update(NO_DATAVERSE_HINT)
+            hint.display = True
+        elif assessment.integration is IntegrationState.NOT_SET_UP:
             explanation = explain(Fault(service="Dataverse", message="", code=NOT_INTEGRATED_CODE))
             hint.update(f"{explanation.meaning} {explanation.remedy}")
             hint.display = True
@@ -144,6 +170,9 @@ class PowerPlatformPane(Pane):
         self._show_mismatch(assessment.mismatch)
         self.query_one("#ppi-faults", FaultBox).show(assessment.faults, "Some sources could not be read:")
         self._show_actions(assessment)
+        packages = self.query_one("#ppi-packages", Static)
+        packages.update(packages_text(assessment.packages))
+        packages.display = bool(assessment.packages)
         self.content_shown(read_at=read_at)
 
     def _show_mismatch(self, mismatch: Mismatch | None) -> None:
@@ -161,6 +190,9 @@ class PowerPlatformPane(Pane):
         self.query_one("#mismatch-remedies", Static).update("\n".join(lines))
 
     def _show_actions(self, assessment: Assessment) -> None:
+        # Add Dataverse is a step only some environments need: its row shows only for them.
+        needed = assessment.integration is IntegrationState.NO_DATAVERSE
+        self.query_one("#add_dataverse-row").display = needed
         for action, name, _label in BUTTONS:
             availability = assessment.actions[action]
             button = self.query_one(f"#{name}", Button)

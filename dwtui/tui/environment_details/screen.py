@@ -37,6 +37,7 @@ from dwtui.tui.environment_details.reading import (
     PowerPlatformRead,
     ReadFailed,
 )
+from dwtui.tui.flows.dataverse.flow import AddDataverseFlow
 from dwtui.tui.flows.install.flow import InstallFlow
 from dwtui.tui.flows.link.flow import LinkFlow
 from dwtui.tui.flows.progress.pane import ProgressPane
@@ -111,6 +112,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.install = InstallFlow()
         self.link = LinkFlow()
         self.reset = ResetFlow()
+        self.add_dataverse = AddDataverseFlow()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class EnvironmentDetailsScreen(Screen[None]):
             yield self._progress
             yield ActivityPane(id="activity-pane", show_timings=self.show_timings)
         yield Footer()
-        yield from (self.reader, self.operations, self.install, self.link, self.reset)
+        yield from (self.reader, self.operations, self.install, self.link, self.reset, self.add_dataverse)
 
     @property
     def environment_pane(self) -> EnvironmentPane:
@@ -360,8 +362,10 @@ class EnvironmentDetailsScreen(Screen[None]):
         self._read_again()
         if message.kind is OperationKind.LINK:
             self.link.finished(message)
+        elif message.kind is OperationKind.ADD_DATAVERSE:
+            self.add_dataverse.finished(message)
         else:
-            self.install.finished(message)
+            self.install.finished(message, self._state)
 
     @on(ProgressNote)
     def _progress_note(self, message: ProgressNote) -> None:
@@ -404,6 +408,8 @@ class EnvironmentDetailsScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("setup", "link", "reset"):
             return self.assessment is not None
+        if action == "add_dataverse":  # in the footer only where it applies: the footer is short
+            return self.assessment is not None and self.assessment.actions[Action.ADD_DATAVERSE].enabled
         if action in ("poll_now", "stop_watching"):
             return self.operations.active
         if action in ("admin_link", "copy_link"):
@@ -411,6 +417,10 @@ class EnvironmentDetailsScreen(Screen[None]):
         if action == "onebox":
             return self.assessment is not None and self.assessment.actions[Action.ONEBOX].enabled
         return True
+
+    def action_add_dataverse(self) -> None:
+        under_way = self.operations.watching(OperationKind.ADD_DATAVERSE)
+        self.add_dataverse.start(self._state, under_way=under_way)
 
     def action_setup(self) -> None:
         self.install.start(self._state, under_way=self.operations.watching(OperationKind.INSTALL))

@@ -1,8 +1,9 @@
-"""Dual-write application (key d): read the package and its terms, Configure, OK, then install.
+"""Dual-write application (key d): choose the packages, review their terms, Configure, OK, install.
 
-The terms come first (TermsScreen), then one more confirmation; the install is claimed in the
-operation store before the POST, so pressing d twice, or in two terminals, never starts a second
-one. Once posted, the page's OperationWatch follows it in the Progress pane.
+The packages and their terms come first (TermsScreen), then one more confirmation for the whole
+plan. Each package is claimed in the operation store before its POST, so pressing d twice, or in two
+terminals, never starts a second install; once posted, the page's OperationWatch follows it in the
+Progress pane, and when it succeeded this flow requests the plan's next package.
 """
 
 from __future__ import annotations
@@ -24,24 +25,25 @@ from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
-    from dwtui.services.install import InstallPlan
+    from dwtui.domain.operations import OperationRecord
+    from dwtui.services.install import InstallPlan, PreparedChoice
     from dwtui.services.session import Session
 
 TITLE = OPERATION_TITLES[OperationKind.INSTALL]
 
 
 class InstallPrepared(Message):
-    """The package was read again and its terms fetched: show the terms."""
+    """The packages were read again and their terms fetched: show the choice and the terms."""
 
-    def __init__(self, session: Session, plan: InstallPlan) -> None:
+    def __init__(self, session: Session, prepared: PreparedChoice) -> None:
         super().__init__()
         self.session = session
-        self.plan = plan
+        self.prepared = prepared
 
 
 class InstallFlow(Flow):
-    WORKER_TITLES = {"prepare-install": TITLE, "install": TITLE}
-    READ_AGAIN_AFTER = frozenset({"install"})
+    WORKER_TITLES = {"prepare-install": TITLE, "install": TITLE, "install-next": TITLE}
+    READ_AGAIN_AFTER = frozenset({"install", "install-next"})
 
     def start(self, state: PageState | None, *, under_way: bool) -> None:
         """d: unless an install is under way, read the package and show its terms."""
@@ -52,44 +54,57 @@ class InstallFlow(Flow):
         state = self.startable(state, Action.SETUP_DUAL_WRITE, TITLE, busy=busy, worker="install")
         if state is None:
             return
-        self.post_message(ProgressNote("Reading the package and its terms..."))
+        self.post_message(ProgressNote("Reading the packages and their terms..."))
         self._prepare(state.session, state.environment, state.snapshot)
 
-    def finished(self, outcome: OperationFinished) -> None:
-        """The watched install ended: say how."""
+    def finished(self, outcome: OperationFinished, state: PageState | None) -> None:
+        """The watched install ended: say how, and once it succeeded go on with the plan."""
         outcome.notify_person(self.notify)
+        record = outcome.record
+        if outcome.succeeded and record is not None and record.rest_of_plan() and state is not None:
+            self.post_message(ProgressNote("Requesting the next package of the plan..."))
+            self._install_next(state.session, state.environment, record)
 
-    @service_worker("prepare-install", "Reading the package and its terms")
+    @service_worker("prepare-install", "Reading the packages and their terms")
     def _prepare(
         self, session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot
     ) -> None:
-        from dwtui.services.install import prepare_install
+        from dwtui.services.install import prepare_choice, read_packages
 
-        self.post_message(InstallPrepared(session, prepare_install(session, environment, snapshot)))
+        choice = read_packages(session, environment, snapshot)
+        self.post_message(InstallPrepared(session, prepare_choice(session, choice)))
 
     @on(InstallPrepared)
     def _prepared(self, message: InstallPrepared) -> None:
-        session, plan = message.session, message.plan
+        session, prepared = message.session, message.prepared
         self.post_message(ProgressNote("No operation running"))
 
-        def configured(yes: bool | None) -> None:
-            if not yes:
+        def configured(keys: tuple[str, ...] | None) -> None:
+            if not keys:
                 return
-            package = plan.listing.package
-            body = (
-                f"Install {package.application_name or package.unique_name} "
-                f"into {plan.dataverse.display_name} ({plan.dataverse.instance_url}) for "
-                f"{plan.environment.name}?\n\nIt typically takes 30 minutes or less; dwtui watches it, "
-                "and you may quit and come back: the install goes on."
+            try:
+                plan = prepared.plan(keys)
+            except ServiceError as error:
+                self.notify(error.fault.message, title=TITLE, severity="warning")
+                return
+            steps = "\n".join(
+                f"  {number}. {step.package.title} ({step.unique_name})"
+                for number, step in enumerate(plan.steps, start=1)
             )
-            self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="OK"), confirmed)
+            body = (
+                f"Install into {plan.dataverse.display_name} ({plan.dataverse.instance_url}) for "
+                f"{plan.environment.name}, one after the other:\n{steps}\n\nEach typically takes 30 "
+                "minutes or less; dwtui watches them, and you may quit and come back: an install goes on, "
+                "and the rest of the plan follows when dwtui is open again."
+            )
+            self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="OK"), lambda yes: confirmed(yes, plan))
 
-        def confirmed(yes: bool | None) -> None:
+        def confirmed(yes: bool | None, plan: InstallPlan) -> None:
             if yes:
                 self.post_message(ProgressNote("Starting the install..."))
                 self._install(session, plan)
 
-        self.app.push_screen(TermsScreen(plan), configured)
+        self.app.push_screen(TermsScreen(prepared), configured)
 
     @service_worker("install", "Starting the dual-write application install")
     def _install(self, session: Session, plan: InstallPlan) -> None:
@@ -111,3 +126,18 @@ class InstallFlow(Flow):
             self.post_message(OperationStarted(settled, uncertain.fault.message))
             return
         self.post_message(OperationStarted(record))
+
+    @service_worker("install-next", "Requesting the next package of the plan")
+    def _install_next(self, session: Session, environment: LcsEnvironment, finished: OperationRecord) -> None:
+        from dwtui.services.install import continue_plan
+        from dwtui.services.operations import AlreadyRunning
+
+        try:
+            record = continue_plan(session, environment, finished, session.operations)
+        except AlreadyRunning as running:
+            self.post_message(
+                OperationStarted(running.record, "An install was already under way; watching it.")
+            )
+            return
+        if record is not None:
+            self.post_message(OperationStarted(record))

@@ -1,20 +1,37 @@
-"""The terms of the dual-write application package, before anything is installed: Configure or Cancel."""
+"""Dual-write application (d): choose the packages, review their terms, then Configure or Cancel.
+
+The dual-write core solution and the Dual-write Application Core are always in the plan when missing;
+the optional packages (Finance, Notes, ...) are ticked by the person, and ticking one ticks what it
+needs (unticking a package unticks what needs it). Installed packages show their version and cannot
+be ticked. Below, the terms of every package of the plan, or the notice that the service lists none
+before the install.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 from dwtui.domain.operations import TermsDocument
+from dwtui.domain.packages import (
+    APPLICATION_KEYS,
+    CATALOGUE,
+    Installed,
+    PackageStatus,
+    dependents,
+    with_dependencies,
+)
 
 if TYPE_CHECKING:
-    from dwtui.services.install import InstallPlan
+    from dwtui.services.install import PreparedChoice
 
 
 def document_title(document: TermsDocument) -> str:
@@ -33,8 +50,19 @@ def document_text(document: TermsDocument) -> str:
     return document.text or "(the document is empty)"
 
 
-class TermsScreen(ModalScreen[bool]):
-    """Dismissed with True for Configure; Escape and Cancel say no."""
+def _label(status: PackageStatus, required: bool) -> str:
+    title = f"{status.package.title:<42}"
+    if status.state is Installed.INSTALLED:
+        return f"{title} installed {status.version}".rstrip()
+    if status.state is Installed.FAILED:
+        return f"{title} failed before: install again"
+    if status.state is not Installed.NOT_INSTALLED:
+        return f"{title} {status.state.value}"
+    return f"{title} {'required' if required else 'optional'}"
+
+
+class TermsScreen(ModalScreen[tuple[str, ...] | None]):
+    """Dismissed with the chosen package keys for Configure; Escape and Cancel give None."""
 
     CSS_PATH = "terms.tcss"
 
@@ -42,33 +70,44 @@ class TermsScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel", id="dwtui.terms.cancel", tooltip="Install nothing"),
     ]
 
-    def __init__(self, plan: InstallPlan) -> None:
+    def __init__(self, prepared: PreparedChoice) -> None:
         super().__init__()
-        self.plan = plan
+        self.prepared = prepared
+        statuses = {status.package.key: status for status in prepared.choice.statuses}
+        self._choosable = set(prepared.steps)
+        # What is missing of the dual-write application is always part of the plan.
+        self._required = {key for key in APPLICATION_KEYS if key in self._choosable}
+        self._statuses = statuses
+        self._chosen: set[str] = set(self._required)
 
     def compose(self) -> ComposeResult:
-        package = self.plan.listing.package
-        dataverse = self.plan.dataverse
+        choice = self.prepared.choice
+        dataverse = choice.dataverse
         with Vertical(id="terms-dialog", classes="dialog"):
-            yield Label("Dual-write application: review the terms", classes="dialog-title")
+            yield Label("Dual-write application: the packages and their terms", classes="dialog-title")
             yield Static(
-                f"{package.application_name or package.unique_name} {package.version}".strip()
-                + f"\ninto {dataverse.display_name} ({dataverse.instance_url}), for "
-                f"{self.plan.environment.name}",
+                f"Into {dataverse.display_name} ({dataverse.instance_url}), for {choice.environment.name}. "
+                "Space ticks a package; what it needs is ticked with it.",
                 id="terms-package",
                 markup=False,
             )
-            with VerticalScroll(id="terms-body"):
-                if self.plan.notice or not self.plan.terms:
-                    yield Static(self.plan.notice, id="terms-notice", markup=False)
-                for index, document in enumerate(self.plan.terms):
-                    yield Label(document_title(document), classes="terms-heading", markup=False)
-                    yield Static(
-                        document_text(document),
-                        id=f"terms-document-{index}",
-                        classes="terms-text",
-                        markup=False,
+            options = []
+            for package in CATALOGUE:
+                status = self._statuses[package.key]
+                required = package.key in self._required
+                options.append(
+                    Selection(
+                        _label(status, required),
+                        package.key,
+                        package.key in self._chosen,
+                        id=f"package-{package.key}",
+                        disabled=required or package.key not in self._choosable,
                     )
+                )
+            yield SelectionList[str](*options, id="terms-packages", compact=True)
+            yield Static("", id="terms-plan", markup=False)
+            with VerticalScroll(id="terms-body"):
+                yield Static("", id="terms-text", markup=False)
             yield Static(
                 "Configure accepts these terms; dwtui then asks once more before it installs.",
                 classes="hint",
@@ -78,12 +117,52 @@ class TermsScreen(ModalScreen[bool]):
                 yield Button("Cancel (Esc)", id="terms-cancel", compact=True)
 
     def on_mount(self) -> None:
-        # The terms come first: arrow keys scroll them; Tab reaches the buttons.
+        self._show_plan()
+        # The terms come first: arrow keys scroll them; Tab reaches the list and the buttons.
         self.query_one("#terms-body", VerticalScroll).focus()
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        return tuple(package.key for package in CATALOGUE if package.key in self._chosen)
+
+    @on(SelectionList.SelectedChanged, "#terms-packages")
+    def _ticked(self, event: SelectionList.SelectedChanged[str]) -> None:
+        selection = event.selection_list
+        now = set(selection.selected) | self._required
+        added, removed = now - self._chosen, self._chosen - now
+        for key in added:
+            now |= {need for need in with_dependencies((key,)) if need in self._choosable}
+        for key in removed:
+            now -= dependents(key)
+        now |= self._required
+        if now != self._chosen:
+            self._chosen = now
+            with selection.prevent(SelectionList.SelectedChanged):
+                for key in self._choosable:
+                    if key in now:
+                        selection.select(key)
+                    else:
+                        selection.deselect(key)
+        self._show_plan()
+
+    def _show_plan(self) -> None:
+        steps = [self.prepared.steps[key] for key in self.chosen if key in self.prepared.steps]
+        plan = ", ".join(f"{number}. {step.package.title}" for number, step in enumerate(steps, start=1))
+        self.query_one("#terms-plan", Static).update(f"Plan: {plan or 'nothing to install'}")
+        parts = []
+        for step in steps:
+            parts.append(f"{step.package.title} ({step.unique_name})")
+            if step.notice or not step.terms:
+                parts.append(step.notice)
+            for document in step.terms:
+                parts.append(f"-- {document_title(document)}\n{document_text(document)}")
+            parts.append("")
+        self.query_one("#terms-text", Static).update("\n".join(parts).strip())
+        self.query_one("#terms-configure", Button).disabled = not steps
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "terms-configure")
+        self.action_answer(event.button.id == "terms-configure")
 
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.dismiss(self.chosen if yes and self.chosen else None)

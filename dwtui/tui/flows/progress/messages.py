@@ -54,9 +54,11 @@ class OperationsResumed(Message):
         install: Resumed,
         link: OperationRecord | None,
         last_link: OperationRecord | None,
+        add_dataverse: OperationRecord | None = None,
     ) -> None:
         super().__init__()
         self.environment_id = environment_id
         self.install = install
         self.link = link
         self.last_link = last_link
+        self.add_dataverse = add_dataverse

@@ -21,6 +21,7 @@ from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink
 from dwtui.domain.models import Fault
 from dwtui.domain.operations import (
     OPERATION_TITLES,
+    TYPICAL_ADD_DATAVERSE_SECONDS,
     TYPICAL_INSTALL_SECONDS,
     OperationKind,
     OperationRecord,
@@ -30,8 +31,12 @@ from dwtui.domain.operations import (
 )
 
 TITLES = OPERATION_TITLES
-TYPICAL = {OperationKind.INSTALL: TYPICAL_INSTALL_SECONDS, OperationKind.LINK: TYPICAL_LINK_SECONDS}
-RETRY_KEYS = {OperationKind.INSTALL: "d", OperationKind.LINK: "l"}
+TYPICAL = {
+    OperationKind.INSTALL: TYPICAL_INSTALL_SECONDS,
+    OperationKind.LINK: TYPICAL_LINK_SECONDS,
+    OperationKind.ADD_DATAVERSE: TYPICAL_ADD_DATAVERSE_SECONDS,
+}
+RETRY_KEYS = {OperationKind.INSTALL: "d", OperationKind.LINK: "l", OperationKind.ADD_DATAVERSE: "P"}
 LOG_LINES = 8
 
 
@@ -55,6 +60,34 @@ def failure_text(fault: Fault, explanation: Explanation) -> str:
     if explanation.doc:
         lines.append(f"See: {explanation.doc}")
     return "\n".join(lines)
+
+
+def plan_text(record: OperationRecord, outcome: Outcome | None) -> str:
+    """An install plan, a line a package: done, this one (and how it stands), then those to come."""
+    from dwtui.domain.packages import PackageProblem, by_name
+
+    if record.kind is not OperationKind.INSTALL or len(record.plan) < 2:
+        return ""
+    names = [name.lower() for name in record.plan]
+    current = names.index(record.package.lower()) if record.package.lower() in names else -1
+    lines = []
+    for index, name in enumerate(record.plan):
+        try:
+            title = by_name(name).title
+        except PackageProblem:
+            title = name
+        if index < current:
+            mark, state = "[x]", "installed"
+        elif index == current:
+            if outcome is None:
+                mark, state = "[~]", record.status.value
+            else:
+                mark, state = ("[x]", "installed") if outcome.succeeded else ("[-]", "failed")
+        else:
+            failed = outcome is not None and not outcome.succeeded
+            mark, state = "[ ]", "not requested" if failed else "waiting"
+        lines.append(f"{mark} {index + 1}. {title}: {state}")
+    return "Plan:\n" + "\n".join(lines)
 
 
 def stage_text(status: OperationStatus, message: str) -> str:
@@ -89,6 +122,7 @@ class ProgressPane(Vertical):
         with VerticalScroll(id="progress-body"):
             yield Static("", id="progress-result", markup=False)
             yield Static("", id="progress-admin")
+            yield Static("", id="progress-plan", markup=False)
             yield Label("", id="progress-stage", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="progress-bar")
             yield Label("", id="progress-estimate", markup=False)
@@ -196,6 +230,9 @@ class ProgressPane(Vertical):
         estimate = estimate_progress(elapsed, self.percent, record.status, typical=typical)
 
         self._put("#progress-text", self._headline(record))
+        plan = plan_text(record, self.outcome)
+        self._put("#progress-plan", plan)
+        self.query_one("#progress-plan", Static).display = bool(plan)
         self._put("#progress-stage", stage_text(record.status, record.message), line=True)
         bar = self.query_one("#progress-bar", ProgressBar)
         bar.update(progress=round(estimate.fraction * 100, 1))

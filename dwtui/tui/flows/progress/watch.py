@@ -150,6 +150,8 @@ class OperationWatch(Flow):
             self.pane.show_idle(f"Dual-write application: {install.note}. Press r to look again.")
         if message.link is not None:
             self.follow(message.link, "following the link started earlier")
+        if message.add_dataverse is not None:
+            self.follow(message.add_dataverse, "following the Dataverse being added")
         if self._watchers or install.started_elsewhere:
             return
         lasts = [r for r in (install.last, message.last_link) if r is not None and r.finished]
@@ -202,7 +204,11 @@ class OperationWatch(Flow):
         details = ""
         if succeeded:
             text = "Succeeded: the dual-write application is installed. Next: Link (l)."
-            if kind is OperationKind.LINK:
+            if kind is OperationKind.INSTALL and event.record.rest_of_plan():
+                text = f"Succeeded: {event.record.package} is installed; the plan goes on."
+            elif kind is OperationKind.ADD_DATAVERSE:
+                text = "Succeeded: Dataverse was added. Next: Dual-write application (d)."
+            elif kind is OperationKind.LINK:
                 environment = self._state.environment if self._state is not None else None
                 admin = admin_link(environment.fo_url) if environment else None
                 text = "Succeeded: linked. The dual-write administration area is ready (a, c)."
@@ -216,7 +222,7 @@ class OperationWatch(Flow):
         self.pane.finished(event.record, Outcome(succeeded, text, event.fault, event.explanation), admin)
         self.refresh_bindings()
         # The flow that started it says how it ended (and the link flow shows the hyperlink).
-        self.post_message(OperationFinished(kind, succeeded, text, details))
+        self.post_message(OperationFinished(kind, succeeded, text, details, event.record))
 
     @on(WatchEnded)
     def _watch_ended(self, message: WatchEnded) -> None:
@@ -243,12 +249,25 @@ class OperationWatch(Flow):
             self.post_message(Watched(kind, watch_id, event))
 
         def run() -> None:
+            from dwtui.services.add_dataverse import watch_add_dataverse
             from dwtui.services.linking import watch_link
             from dwtui.services.watch import watch
 
             worker = get_current_worker()
             try:
-                if kind is OperationKind.LINK:
+                if kind is OperationKind.ADD_DATAVERSE:
+                    watch_add_dataverse(
+                        session,
+                        environment,
+                        record,
+                        on_event=report,
+                        store=session.operations,
+                        cancelled=lambda: worker.is_cancelled,
+                        poll_now=poll_now,
+                        speed=speed_of(session),
+                        clock=self.clock,
+                    )
+                elif kind is OperationKind.LINK:
                     watch_link(
                         session,
                         environment,
@@ -285,14 +304,21 @@ class OperationWatch(Flow):
 
     def _resume(self, session: Session, environment: LcsEnvironment) -> None:
         def run() -> None:
-            from dwtui.services.install import resume_install
+            from dwtui.services.add_dataverse import resume_add_dataverse
+            from dwtui.services.install import Resumed, continue_plan, resume_install
             from dwtui.services.linking import active_link
 
             store = session.operations
             install = resume_install(session, store, environment.environment_id)
+            if install.unfinished is not None:
+                # The person confirmed the whole plan; its next package was not requested yet.
+                following = continue_plan(session, environment, install.unfinished, store)
+                if following is not None:
+                    install = Resumed(following, "going on with the packages of the plan", install.last)
             link = active_link(session, environment, store) if session.gateway is not None else None
             last_link = store.last(environment.environment_id, OperationKind.LINK)
-            self.post_message(OperationsResumed(environment.environment_id, install, link, last_link))
+            adding = resume_add_dataverse(session, store, environment.environment_id)
+            self.post_message(OperationsResumed(environment.environment_id, install, link, last_link, adding))
 
         self.run_worker(
             run,

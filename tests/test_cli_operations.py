@@ -77,21 +77,72 @@ def test_setup_wait_installs_and_reports_progress_on_stderr() -> None:
     assert data["operation"]["operation_id"]
     assert data["error"] is None
     progress = [line for line in done.stderr.splitlines() if line.startswith("[setup ")]
-    assert any("Running: Installing Dual-write core solution" in line for line in progress), progress
+    assert any("Running: Importing solutions" in line for line in progress), progress
+    # The plan's one package, on lines of its own.
+    assert all(line.startswith("[setup 1/1 Dual-write Application Core ") for line in progress), progress
     assert any("next poll in" in line for line in progress)
     assert "Traceback" not in done.stderr
 
 
-def test_setup_dw9003_crm_fails_with_code_meaning_and_remedy(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli([*FAST, "--scenario", "dw9003-crm", "setup", "--wait", "--yes"], capsys)
+def test_setup_failure_shows_the_operations_code_meaning_and_remedy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli([*FAST, "--scenario", "install-failed", "setup", "--wait", "--yes"], capsys)
     assert code == EXIT_SERVICE
-    assert "[DW9003]" in out
-    assert "Failed to connect to CRM" in out
-    assert "What it means: Dual-write could not reach Dataverse" in out
-    assert "Remedy: Set up the dual-write application users in Dataverse" in out
+    assert "[SolutionImportFailed]" in out  # errorName, the operation error's code
+    assert "msdyn_DualWriteAppCoreMaps failed" in out and "(error code -2147188707)" in out
+    assert "What it means: The Power Platform API could not install the package" in out
+    assert "Remedy: Fix what the message names" in out
     last = err.strip().splitlines()[-1]
-    assert last.startswith("dwtui: the dual-write application install failed: Power Platform API [DW9003]")
+    assert last.startswith(
+        "dwtui: the install of Dual-write Application Core failed: Power Platform API [SolutionImportFailed]"
+    )
     assert "Traceback" not in err
+
+
+def test_setup_with_packages_installs_the_plan_in_order_and_stops_at_a_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        [
+            *FAST,
+            "--scenario",
+            "dependency-failed",
+            "setup",
+            "--package",
+            "notes",
+            "--wait",
+            "--yes",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == EXIT_SERVICE
+    data = json_out(out)
+    assert data["outcome"] == "failed"
+    assert [(p["unique_name"], p["outcome"]) for p in data["packages"]] == [
+        ("msdyn_DualWriteAppCoreAnchor", "succeeded"),
+        ("msdyn_Dynamics365FinanceExtendedAnchor", "failed"),
+    ]
+    assert data["operation"]["plan"] == [
+        "msdyn_DualWriteAppCoreAnchor",
+        "msdyn_Dynamics365FinanceExtendedAnchor",
+        "msdyn_Dynamics365NotesAnchor",
+    ]
+    assert data["error"]["code"] == "SolutionImportFailed"
+    assert "1. Dual-write Application Core" in err and "3. Dual-write Notes" in err
+    assert "Not requested, as they need it or come after it: msdyn_Dynamics365NotesAnchor" in err
+    steps = {line.split("] ")[0] for line in err.splitlines() if line.startswith("[setup ")}
+    assert any(step.startswith("[setup 1/3 Dual-write Application Core") for step in steps)
+    assert any(step.startswith("[setup 2/3 Dual-write Finance") for step in steps)
+    assert not any("3/3" in step for step in steps)
+
+
+def test_setup_names_an_unknown_package_and_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*FAST, "setup", "--package", "payroll", "--yes"], capsys)
+    assert code == EXIT_CONFIG
+    assert "no dual-write package is called 'payroll'" in err
+    assert "finance, hr-common, hr, supply-chain, notes, asset-management, party-gab" in err
 
 
 def test_setup_without_yes_and_without_a_terminal_exits_2_and_installs_nothing(
@@ -100,8 +151,11 @@ def test_setup_without_yes_and_without_a_terminal_exits_2_and_installs_nothing(
     sim, config = slow_install_sim(sim_factory, tmp_path)
     code, out, err = run_cli(["--config", str(config), "setup"], capsys)
     assert code == EXIT_CONFIG
-    assert "MICROSOFT SOFTWARE LICENSE TERMS" in out  # the terms were shown on stdout
-    assert "Dual-write privacy notice" in out
+    # The plan, then the terms: the documented list names none before the install, so the notice
+    # with the package's link is shown instead.
+    assert "1. Dual-write Application Core (msdyn_DualWriteAppCoreAnchor" in out
+    assert "did not list the terms of this package before the install" in out
+    assert "http://go.microsoft.com/fwlink/?LinkID=773454" in out
     assert err.strip().splitlines()[-1].startswith("dwtui: ")
     assert "use --yes to accept the terms" in err
     assert install_posts(sim.requests()) == []
@@ -124,7 +178,7 @@ def test_setup_asks_in_a_terminal_and_a_no_changes_nothing(
 
     code, out, err = run_cli(["--config", str(config), "setup"], capsys, stdin="y\n")
     assert code == 0, err
-    assert "Install requested (operation" in out
+    assert "Install of Dual-write Application Core requested (operation" in out
     assert len(install_posts(sim.requests())) == 1
 
 
@@ -324,7 +378,14 @@ def test_status_shows_the_hyperlink_once_linked(capsys: pytest.CaptureFixture[st
         "note": data["admin_link"]["note"],
     }
     assert data["admin_link"]["note"].startswith("inferred")
-    assert data["operations"] == {"install": None, "link": None, "last_install": None, "last_link": None}
+    assert data["operations"] == {
+        "install": None,
+        "link": None,
+        "last_install": None,
+        "last_link": None,
+        "add_dataverse": None,
+        "last_add_dataverse": None,
+    }
 
 
 def test_the_readme_documents_every_json_key(capsys: pytest.CaptureFixture[str]) -> None:

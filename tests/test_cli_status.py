@@ -78,6 +78,9 @@ def demo_json(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]
     return data
 
 
+PACKAGE_KEYS = {"key", "unique_name", "title", "application", "requires", "state", "version", "error"}
+
+
 def test_demo_status_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
     data = demo_json(capsys)
     assert set(data) == TOP_KEYS
@@ -88,8 +91,18 @@ def test_demo_status_json_has_the_documented_keys(capsys: pytest.CaptureFixture[
     assert data["integration"]["state"] == "set up"
     assert set(data["integration"]["dataverse"]) == DATAVERSE_KEYS
     assert data["integration"]["dataverse"]["url"].startswith("https://127.0.0.1:")
-    assert set(data["dual_write_application"]) == {"state", "version"}
+    assert set(data["dual_write_application"]) == {"state", "version", "packages"}
     assert data["dual_write_application"]["state"] == "not installed"
+    packages = {p["unique_name"]: p for p in data["dual_write_application"]["packages"]}
+    assert set(packages["DualWriteCoreAnchor"]) == PACKAGE_KEYS
+    # The core is installed with Power Platform Integration, and has its version; the application
+    # core is what the Dual-write application button installs.
+    assert (
+        packages["DualWriteCoreAnchor"]["state"] == "installed" and packages["DualWriteCoreAnchor"]["version"]
+    )
+    assert packages["msdyn_DualWriteAppCoreAnchor"]["state"] == "not installed"
+    assert packages["msdyn_Dynamics365NotesAnchor"]["requires"] == ["app-core", "finance"]
+    assert data["link"]["request_unverified"] is True and data["link"]["gateway_configured"] is True
     assert data["link"]["state"] == "not linked"
     assert data["mismatch"] is None
     assert data["faults"] == []

@@ -27,6 +27,7 @@ from dwtui.domain.models import (
     PackageState,
     PowerPlatformSnapshot,
 )
+from dwtui.domain.packages import Installed
 
 UAT = LcsEnvironment(
     environment_id="a" * 32,
@@ -61,9 +62,16 @@ NOT_INTEGRATED = Fault(service="Dataverse", message="not integrated", code="0x80
 
 
 def package(state: PackageState) -> tuple[ApplicationPackage, ...]:
+    """An integrated environment's list: the core solution installed (the Power Platform Integration
+    template does that), the Dual-write Application Core in `state`."""
     return (
         ApplicationPackage("msdyn_Other", "Something else", "1.0", PackageState.INSTALLED),
-        ApplicationPackage("DualWriteCoreAnchor", "Dual-write core solution", "1.0.24.0", state),
+        ApplicationPackage(
+            "DualWriteCoreAnchor", "Dual-write core solution", "1.0.20.0", PackageState.INSTALLED
+        ),
+        ApplicationPackage(
+            "msdyn_DualWriteAppCoreAnchor", "Dual-write Application Core Solutions", "1.0.24.0", state
+        ),
     )
 
 
@@ -101,6 +109,74 @@ def test_installed_offers_link_and_reports_version() -> None:
     assert result.app_version == "1.0.24.0"
     assert result.actions[Action.LINK].enabled
     assert not result.actions[Action.SETUP_DUAL_WRITE].enabled
+
+
+def test_core_installed_by_the_integration_is_not_the_dual_write_application() -> None:
+    """Issue 9's first failure: DualWriteCoreAnchor alone (what Power Platform Integration's Standard
+    template installs) is not the dual-write application; Configure must be offered."""
+    listed = (
+        ApplicationPackage(
+            "DualWriteCoreAnchor", "Dual-write core solution", "1.0.20.0", PackageState.INSTALLED
+        ),
+        ApplicationPackage(
+            "msdyn_DualWriteAppCoreAnchor",
+            "Dual-write Application Core",
+            "1.0.24.0",
+            PackageState.NOT_INSTALLED,
+        ),
+    )
+    result = assess(UAT, snapshot(packages=listed), read_only=False)
+    assert result.app is AppState.NOT_INSTALLED
+    assert result.actions[Action.SETUP_DUAL_WRITE].enabled
+    assert not result.actions[Action.LINK].enabled
+    states = {status.package.unique_name: status.state for status in result.packages}
+    assert states["DualWriteCoreAnchor"] is Installed.INSTALLED
+    assert states["msdyn_DualWriteAppCoreAnchor"] is Installed.NOT_INSTALLED
+    assert states["msdyn_Dynamics365FinanceExtendedAnchor"] is Installed.NOT_LISTED
+
+
+def test_unique_names_are_compared_without_case() -> None:
+    # The PPI article writes MsDyn_DualWriteAppCoreAnchor, the catalogue msdyn_DualWriteAppCoreAnchor.
+    listed = (
+        ApplicationPackage("dualwritecoreanchor", "core", "1", PackageState.INSTALLED),
+        ApplicationPackage("MsDyn_DualWriteAppCoreAnchor", "app core", "2", PackageState.INSTALLED),
+    )
+    result = assess(UAT, snapshot(packages=listed), read_only=False)
+    assert result.app is AppState.INSTALLED
+    assert result.app_version == "2"
+
+
+def test_optional_packages_keep_the_dual_write_application_button_available() -> None:
+    listed = (
+        *package(PackageState.INSTALLED),
+        ApplicationPackage(
+            "msdyn_Dynamics365FinanceExtendedAnchor", "Finance", "3", PackageState.NOT_INSTALLED
+        ),
+    )
+    result = assess(UAT, snapshot(packages=listed), read_only=False)
+    assert result.app is AppState.INSTALLED
+    assert result.actions[Action.SETUP_DUAL_WRITE].enabled  # to add Finance
+    assert result.actions[Action.LINK].enabled
+
+
+def test_environment_without_dataverse_offers_add_dataverse_and_nothing_else() -> None:
+    """Issue 9's third failure: a linked Power Platform environment without Dataverse is not "set up"."""
+    no_dataverse = DataverseEnvironment(
+        bap_environment_id="pp",
+        display_name="contoso-uat",
+        instance_url="",
+        linked_fo_environment_id=UAT.environment_id,
+    )
+    result = assess(UAT, snapshot(dataverse=no_dataverse, integration=None, packages=None), read_only=False)
+    assert result.integration is IntegrationState.NO_DATAVERSE
+    assert result.actions[Action.ADD_DATAVERSE].enabled
+    assert not result.actions[Action.SETUP_DUAL_WRITE].enabled
+    assert "add Dataverse first" in result.actions[Action.SETUP_DUAL_WRITE].reason
+    assert not assess(UAT, snapshot(), read_only=False).actions[Action.ADD_DATAVERSE].enabled
+    read_only = assess(
+        PROD, snapshot(dataverse=no_dataverse, integration=None, packages=None), read_only=True
+    )
+    assert not read_only.actions[Action.ADD_DATAVERSE].enabled
 
 
 def test_failed_install_offers_retry() -> None:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from dwtui.domain.operations import OperationKind, OperationStatus
+from dwtui.domain.operations import TYPICAL_INSTALL_SECONDS, OperationKind, OperationStatus
 from dwtui.services.activity import ActivityLog
 from dwtui.services.http import HttpPolicy
 from dwtui.services.install import InstallUncertain, resume_install, settle_claim, start_install
 from dwtui.services.operations import OperationStore
-from dwtui.services.watch import Finished, watch
+from dwtui.services.watch import NOT_SHOWN_YET, PACKAGE_PATIENCE, Finished, watch
 from dwtui.sim.server import SimServer
 from tests.conftest import SimFactory
 from tests.install_support import Recorder, app_session, install_posts, plan_for
@@ -109,9 +109,9 @@ def test_claim_whose_post_answer_was_lost_is_followed_by_package_state(
         "sim",
         plan.environment.environment_id,
         plan.dataverse.bap_environment_id,
-        plan.listing.package.unique_name,
+        plan.steps[0].unique_name,
     )
-    session.ppapi.install(plan.dataverse.bap_environment_id, plan.listing)
+    session.ppapi.install(plan.dataverse.bap_environment_id, plan.steps[0].listing)
 
     store = OperationStore(path)
     resumed = resume_install(session, store, plan.environment.environment_id)
@@ -137,9 +137,16 @@ def test_stale_claim_that_never_posted_is_released_without_posting(
         "sim",
         plan.environment.environment_id,
         plan.dataverse.bap_environment_id,
-        plan.listing.package.unique_name,
+        plan.steps[0].unique_name,
     )
-    store = OperationStore(path)
+    # Soon after the claim a list that says "None" proves nothing (the service may not show an
+    # install at once): the claim is followed by its package state, never posted again.
+    soon = resume_install(session, OperationStore(path), plan.environment.environment_id)
+    assert soon.record is not None and soon.record.message == NOT_SHOWN_YET
+    assert install_posts(sim) == []
+    # Long after it, the list still says "None": the POST never took effect, and the slot is freed.
+    later = time.time() + PACKAGE_PATIENCE * TYPICAL_INSTALL_SECONDS + 1.0  # a real session: no speed
+    store = OperationStore(path, clock=lambda: later)
     resumed = resume_install(session, store, plan.environment.environment_id)
     assert resumed.record is None and "nothing is installing" in resumed.note
     assert store.active(None, plan.environment.environment_id, OperationKind.INSTALL) is None
@@ -160,7 +167,7 @@ def test_live_claimant_means_started_elsewhere(sim_factory: SimFactory, tmp_path
         "sim",
         plan.environment.environment_id,
         plan.dataverse.bap_environment_id,
-        plan.listing.package.unique_name,
+        plan.steps[0].unique_name,
     )
     resumed = resume_install(session, OperationStore(path), plan.environment.environment_id)
     session.close()
@@ -181,9 +188,14 @@ def test_install_post_without_answer_is_uncertain_and_settled_from_package_state
         start_install(session, plan, store)
     record = uncertain.value.record
     assert uncertain.value.fault.code == "install_uncertain"
-    # The POST is never retried, and the claim stays until the package state settles it.
+    # The POST is never retried, and the claim stays until the package state settles it: right
+    # after, "None" in the list proves nothing; long after, it shows the POST never took effect.
     assert store.active(None, plan.environment.environment_id, OperationKind.INSTALL) == record
-    assert settle_claim(session, store, record) is None
+    followed = settle_claim(session, store, record)
+    assert followed is not None and not followed.finished and followed.message == NOT_SHOWN_YET
+    later = time.time() + PACKAGE_PATIENCE * TYPICAL_INSTALL_SECONDS + 1.0  # a real session: no speed
+    late_store = OperationStore(store.path, clock=lambda: later)
+    assert settle_claim(session, late_store, record) is None
     assert store.active(None, plan.environment.environment_id, OperationKind.INSTALL) is None
     posts = [r for r in sim.requests() if r["method"] == "POST" and r["path"].endswith("/install")]
     assert len(posts) == 1

@@ -24,7 +24,7 @@ from tests.install_support import Recorder, app_session, install_posts, plan_for
 
 SPEED = 600.0
 INSTALL_SECONDS = 600.0  # 1 real second at SPEED
-DW_PACKAGE = "DualWriteCoreAnchor"
+APP_CORE = "msdyn_DualWriteAppCoreAnchor"
 
 
 def started_sim(
@@ -57,23 +57,22 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
     sim = started_sim(sim_factory)
     session = app_session(sim)
     plan = plan_for(session)
-    # The terms are read before Configure, from the URIs the (simulated) list carries.
-    assert len(plan.terms) == 2 and not plan.notice
-    assert "MICROSOFT SOFTWARE LICENSE TERMS" in plan.terms[0].text and "<" not in plan.terms[0].text
-    assert "privacy notice" in plan.terms[1].text
-    # The terms links are pre-signed storage links: no bearer token goes there, and their
-    # signature is not written to the Activity pane.
-    terms_requests = [r for r in sim.requests() if r["path"].startswith("/termsblob/")]
-    assert len(terms_requests) == 2 and {r["auth"] for r in terms_requests} == {"none"}
-    shown = [e.url for e in session.activity.entries() if "/termsblob/" in e.url]
-    assert shown and all("simulated-signature" not in url for url in shown)
+    # The dual-write application is what is missing of it: the Application Core (the core solution
+    # is installed with Power Platform Integration).
+    assert plan.names == (APP_CORE,)
+    [step] = plan.steps
+    # The documented list carries no terms (PP-TUT: they come with the install answer), so Configure
+    # shows the notice with the package's learn-more link instead.
+    assert step.terms == () and "http://go.microsoft.com/fwlink/?LinkID=773454" in step.notice
     record = start_install(session, plan, store)
     assert record.operation_id and store.active("sim", record.lcs_environment_id, record.kind) == record
-    # The change is in the audit trail: what, where, by whom, with the operation id.
+    # The change is in the audit trail: what, where, by whom, with the operation id and the terms
+    # URIs the install answered with (their signatures redacted).
     changes_made = [e for e in session.activity.entries() if e.kind == "change"]
     assert len(changes_made) == 1
-    assert "Dual-write application install" in changes_made[0].summary
+    assert f"Dual-write package install ({APP_CORE})" in changes_made[0].summary
     assert record.operation_id in changes_made[0].summary and "by " in changes_made[0].detail
+    assert "/termsblob/" in changes_made[0].summary and "simulated-signature" not in changes_made[0].summary
 
     recorder = Recorder()
     final = watch(session.ppapi, record, on_event=recorder, store=store, speed=sim.speed)
@@ -84,11 +83,11 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
     assert changes[-1][1] is OperationStatus.SUCCEEDED
     assert OperationStatus.RUNNING in [new for _, new in changes]
     messages = [entry.message for entry in final.log]
-    assert "Installing Dual-write core solution" in messages and "Applying maps" in messages
+    assert "Importing solutions" in messages
     # The log holds state changes only, never one entry per poll.
     assert len(final.log) < len(recorder.of(Polled))
-    percents = [e.percent for e in recorder.of(Polled) if e.percent is not None]
-    assert percents and percents == sorted(percents)
+    # No source documents a percent and the simulator gives none by default: only estimates.
+    assert all(e.percent is None and not e.estimate.from_service for e in recorder.of(Polled))
     assert all(0.0 <= e.estimate.fraction <= 1.0 for e in recorder.of(Polled))
 
     assert store.active("sim", record.lcs_environment_id, record.kind) is None
@@ -97,38 +96,93 @@ def test_success_terms_stages_and_one_install(sim_factory: SimFactory, store: Op
     assert final.last_polled_at == recorder.of(StateChanged)[-1].at
     assert len(install_posts(sim)) == 1
     package = {p.unique_name: p for p in session.ppapi.packages(plan.dataverse.bap_environment_id)}
-    assert package[DW_PACKAGE].state is PackageState.INSTALLED
+    assert package[APP_CORE].state is PackageState.INSTALLED
     with pytest.raises(ServiceError) as again:
         plan_for(session)
     assert again.value.fault.code == "already_installed"
     session.close()
 
 
-@pytest.mark.parametrize(
-    ("scenario", "side", "remedy_word"),
-    [("dw9003-crm", "CRM", "Dataverse"), ("dw9003-ax", "AX", "Microsoft Entra ID applications")],
-)
-def test_dw9003_failures_carry_code_message_and_remedy(
-    sim_factory: SimFactory, store: OperationStore, scenario: str, side: str, remedy_word: str
+def test_terms_on_the_list_and_a_percent_are_shown_when_a_service_gives_them(
+    sim_factory: SimFactory, store: OperationStore
 ) -> None:
-    sim = started_sim(sim_factory, scenario)
+    """[I] Neither is documented; where a list carries terms URIs they are read before Configure
+    (without a token), and a percentComplete is shown as the service's own."""
+    sim = started_sim(sim_factory, "progress-reported")
+    session = app_session(sim)
+    plan = plan_for(session)
+    [step] = plan.steps
+    assert len(step.terms) == 2 and not step.notice
+    assert "MICROSOFT SOFTWARE LICENSE TERMS" in step.terms[0].text and "<" not in step.terms[0].text
+    assert "privacy notice" in step.terms[1].text
+    terms_requests = [r for r in sim.requests() if r["path"].startswith("/termsblob/")]
+    assert len(terms_requests) == 2 and {r["auth"] for r in terms_requests} == {"none"}
+    shown = [e.url for e in session.activity.entries() if "/termsblob/" in e.url]
+    assert shown and all("simulated-signature" not in url for url in shown)
+    record = start_install(session, plan, store)
+    recorder = Recorder()
+    watch(session.ppapi, record, on_event=recorder, store=store, speed=sim.speed)
+    percents = [e.percent for e in recorder.of(Polled) if e.percent is not None]
+    assert percents and percents == sorted(percents)
+    assert any(e.estimate.from_service for e in recorder.of(Polled))
+    session.close()
+
+
+def test_an_install_answered_202_with_operation_location_is_followed(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    """Issue 9's second failure: the terraform provider's answer shape (202, empty body, the
+    operation in Operation-Location) used to end in "malformed" while the install ran on."""
+    sim = started_sim(sim_factory, "install-202")
+    session = app_session(sim)
+    record = start_install(session, plan_for(session), store)
+    assert record.operation_id and record.operation_url.startswith(sim.power_platform_api_url)
+    recorder = Recorder()
+    final = watch(session.ppapi, record, on_event=recorder, store=store, speed=sim.speed)
+    assert final.status is OperationStatus.SUCCEEDED
+    polls = [r for r in sim.requests() if "/operations/" in r["path"]]
+    assert polls and all(record.operation_id in r["path"] for r in polls)
+    assert len(install_posts(sim)) == 1
+    session.close()
+
+
+def test_an_operation_location_on_another_host_is_never_followed() -> None:
+    from dwtui.services.ppapi import parse_install
+
+    base = "https://api.powerplatform.com"
+    # Same host: followed as given.
+    here = f"{base}/appmanagement/environments/e/operations/op-1?api-version=2022-03-01-preview"
+    started = parse_install(None, operation_location=here, base=base)
+    assert (started.operation_id, started.operation_url) == ("op-1", here)
+    # Another host: the token stays home; the id is kept and the documented path is polled.
+    elsewhere = "https://evil.example/appmanagement/environments/e/operations/op-2"
+    started = parse_install(None, operation_location=elsewhere, base=base)
+    assert (started.operation_id, started.operation_url) == ("op-2", "")
+    with pytest.raises(ServiceError) as refused:
+        parse_install(None, operation_location="https://evil.example/somewhere", base=base)
+    assert refused.value.fault.code == "malformed" and "another host" in refused.value.fault.message
+
+
+def test_a_failed_install_carries_the_operations_error_and_can_be_retried(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = started_sim(sim_factory, "install-failed")
     _, finished = run_install(sim, store)
     assert finished.status is OperationStatus.FAILED
-    assert finished.fault is not None and finished.fault.code == "DW9003"
-    assert finished.fault.message == (
-        f"Failed to connect to {side}. Ensure that the service principal has the correct permissions "
-        f"to access {side}."
-    )
+    # TF's dto: {errorName, errorCode, message, type, statusCode, source}; errorName is the code.
+    assert finished.fault is not None and finished.fault.code == "SolutionImportFailed"
+    assert finished.fault.message.startswith("The import of solution msdyn_DualWriteAppCoreMaps failed")
+    assert "(error code -2147188707)" in finished.fault.message
     assert finished.explanation is not None
-    assert remedy_word in finished.explanation.remedy
-    assert "requirements-and-prerequisites" in finished.explanation.doc
+    assert "install it again" in finished.explanation.remedy
+    assert "manage-apps" in finished.explanation.doc
     record = finished.record
-    assert (record.error_code, record.status) == ("DW9003", OperationStatus.FAILED)
-    assert store.last(record.lcs_environment_id, record.kind) is not None
-    # A failed install can be retried: the package is InstallFailed, and the slot is free again.
+    assert (record.error_code, record.status) == ("SolutionImportFailed", OperationStatus.FAILED)
+    # A failed install can be retried: the package is InstallFailed (with errorDetails), the slot free.
     session = app_session(sim)
     retry_plan = plan_for(session)
-    assert retry_plan.listing.package.state is PackageState.INSTALL_FAILED
+    assert retry_plan.steps[0].listing.package.state is PackageState.INSTALL_FAILED
+    assert "SolutionImportFailed" in retry_plan.steps[0].listing.package.error
     assert store.active("sim", record.lcs_environment_id, record.kind) is None
     session.close()
 

@@ -218,10 +218,15 @@ def test_ppapi_packages(rig: Rig) -> None:
     assert uat is not None
     packages = rig.ppapi().packages(uat.bap_environment_id)
     by_name = {p.unique_name: p for p in packages}
-    anchor = by_name["DualWriteCoreAnchor"]
-    assert anchor.state is PackageState.NOT_INSTALLED and anchor.version and anchor.package_id
-    assert anchor.application_name == "Dual-write core solution"
-    assert by_name["msdyn_FinanceAndOperationsVirtualEntityAnchor"].state is PackageState.INSTALLED
+    # Power Platform Integration's template installed the core; the application core is not yet.
+    core = by_name["DualWriteCoreAnchor"]
+    assert core.state is PackageState.INSTALLED and core.version and core.package_id
+    assert core.application_name == "Dual-write core solution"
+    application = by_name["msdyn_DualWriteAppCoreAnchor"]
+    assert application.state is PackageState.NOT_INSTALLED
+    assert application.application_name == "Dual-write Application Core Solutions"
+    assert by_name["MicrosoftOperationsVEAnchor"].state is PackageState.INSTALLED
+    assert by_name["msdyn_Dynamics365FinanceExtendedAnchor"].state is PackageState.NOT_INSTALLED
 
 
 # -- dual-write gateway ---------------------------------------------------------------------------
@@ -246,8 +251,8 @@ def test_gateway_not_linked_and_bad_url(rig: Rig) -> None:
 # -- every scenario, every client -----------------------------------------------------------------
 
 EXPECTED = {
-    # scenario: (BAP names a Dataverse for uat, its integration answers, dual-write package state,
-    #            linked Dataverse unique name or None)
+    # scenario: (BAP names a Dataverse for uat, its integration answers, the Dual-write Application
+    #            Core's state, linked Dataverse unique name or None)
     "happy": ("contosouat", True, PackageState.NOT_INSTALLED, None),
     "installed": ("contosouat", True, PackageState.INSTALLED, None),
     "linked": ("contosouat", True, PackageState.INSTALLED, "contosouat"),
@@ -270,7 +275,8 @@ def test_each_client_in_each_scenario(scenario_rig: tuple[str, Rig]) -> None:
         details = rig.dataverse(dataverse_name).integration_details()
         assert details.fo_environment_id == uat.environment_id and integrated
         packages = {p.unique_name: p for p in rig.ppapi().packages(dataverse.bap_environment_id)}
-        assert packages["DualWriteCoreAnchor"].state is package_state
+        assert packages["DualWriteCoreAnchor"].state is PackageState.INSTALLED
+        assert packages["msdyn_DualWriteAppCoreAnchor"].state is package_state
     link = rig.gateway().link(uat.fo_url)
     if linked_to is None:
         assert link.linked is False and link.dataverse_url == ""

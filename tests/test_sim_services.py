@@ -176,10 +176,14 @@ def test_power_platform_side_of_each_scenario(sim_factory: SimFactory, scenario:
                 params={"api-version": "2022-03-01-preview"},
                 headers=bearer(sim.mint_token(PPAPI_SCOPE)),
             ).json()["value"]
-            [dual_write] = [p for p in packages if p["uniqueName"] == "DualWriteCoreAnchor"]
-            assert dual_write["applicationName"] == "Dual-write core solution"
-            assert dual_write["state"] == package_state
-            assert len(packages) >= 3
+            [core] = [p for p in packages if p["uniqueName"] == "DualWriteCoreAnchor"]
+            assert core["applicationName"] == "Dual-write core solution"
+            assert core["state"] == "Installed"  # Power Platform Integration's template installs it
+            [application] = [p for p in packages if p["uniqueName"] == "msdyn_DualWriteAppCoreAnchor"]
+            assert application["applicationName"] == "Dual-write Application Core Solutions"
+            assert application["state"] == package_state
+            assert "termsOfServiceBlobUris" not in application  # the documented list item has none
+            assert len(packages) >= 9
 
         link = gateway_link(sim, client)
         assert link.status_code == 200

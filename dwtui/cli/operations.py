@@ -173,12 +173,21 @@ def conclude(
 
 @cli.command()
 @operation_options("link")
-def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
+@click.option(
+    "--unverified",
+    is_flag=True,
+    help="Ask the dual-write gateway to link even though no public source shows that call (a real "
+    "gateway only; without it the documented way in finance and operations is printed).",
+)
+def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified: bool) -> int:
     """Link to Power Platform environment: confirm, request (once), and with --wait follow it.
 
-    Once linked, prints the hyperlink to the dual-write administration area.
+    Against a real gateway the documented way (the dual-write wizard in finance and operations) is
+    printed unless --unverified asks for the gateway request. Once linked, prints the hyperlink to the
+    dual-write administration area.
     """
     from dwtui.domain.assessment import Action, LinkState
+    from dwtui.domain.gateway import LINK_UNVERIFIED, link_wizard
     from dwtui.domain.linking import admin_link, integration_dataverse
     from dwtui.services.linking import active_link, start_link
     from dwtui.services.operations import AlreadyRunning
@@ -195,7 +204,12 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
     )
 
     def extra(succeeded: bool) -> dict[str, Any]:
-        return {"dataverse": dataverse_json, "admin_link": admin_link_to_json(target) if succeeded else None}
+        return {
+            "dataverse": dataverse_json,
+            "admin_link": admin_link_to_json(target) if succeeded else None,
+            # No public source shows the gateway's link request or its status (README).
+            "unverified": True,
+        }
 
     def go(record: OperationRecord, started: bool) -> int:
         return conclude(
@@ -227,10 +241,31 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool) -> int:
         raise Failure(
             f"cannot link {environment.name}: {availability.reason or 'nothing to link to'}", EXIT_FAILURE
         )
+    wizard = link_wizard(environment.fo_url)
+    if not session.gateway_is_simulator and not unverified and wizard is not None:
+        out.say(f"Link {environment.name} the documented way, in finance and operations:")
+        out.say(f"  {hyperlink(wizard.url)}")
+        for number, step in enumerate(wizard.steps, start=1):
+            out.say(f"  {number}. {step}")
+        out.say(f"  Guide: {wizard.doc}")
+        out.say(f"`dwtui link --unverified` asks the dual-write gateway instead ({LINK_UNVERIFIED}).")
+        out.emit(
+            result_json(
+                "link",
+                environment,
+                "documented_path",
+                started=False,
+                record=None,
+                wizard={"url": wizard.url, "steps": list(wizard.steps), "doc": wizard.doc},
+                **extra(False),
+            )
+        )
+        return EXIT_OK
     out.say(
         f"Link {environment.name} ({environment.fo_url}) to the Dataverse environment "
         f"{dataverse.display_name} ({dataverse.instance_url}). It typically takes less than 5 minutes."
     )
+    out.say(f"The request and its progress are {LINK_UNVERIFIED}.")
     confirm(f"Link {environment.name} to {dataverse.display_name}?", yes=yes, what="link")
     try:
         record = start_link(session, environment, snapshot, store=session.operations)

@@ -23,10 +23,13 @@ def status(as_json: bool, no_interactive: bool) -> int:
     Also an install or link under way (started by any dwtui on this machine), the hyperlink to
     the dual-write administration area once linked, and any linking mismatch.
     """
-    from dwtui.services.status_json import read_operations, report_to_json, report_to_text
+    from dwtui.services.status_json import read_operations, report_to_json, report_to_text, with_operations
 
     session, report = signed_in_status(no_interactive)
     operations = read_operations(session.operations, report.environment.environment_id)
+    environment = report.environment
+    read_only = environment.is_production and not session.profile.allow_production_changes
+    report = with_operations(report, operations, read_only=read_only)
     if as_json:
         click.echo(json.dumps(report_to_json(report, operations), indent=2))
     else:

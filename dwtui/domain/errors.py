@@ -156,6 +156,15 @@ _CATALOGUE: tuple[_Entry, ...] = (
         _DW + "configuration-health-check",
     ),
     _Entry(
+        "not_configured",
+        r"",
+        "No dual-write gateway host is set for this profile, so link state, the linking mismatch and "
+        "reset cannot be read; no documented way computes the host.",
+        "Find the host as Microsoft's Dual-write automations tool does (the Data Integrator page's "
+        "requests to projectmanagementservice...) and set dualwrite_gateway_url in the profile.",
+        "https://github.com/microsoft/Dual-write-automations",
+    ),
+    _Entry(
         "invalid_client",
         r"",
         "Microsoft Entra ID rejected the application's credentials (wrong or expired client secret "

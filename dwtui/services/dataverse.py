@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dwtui.domain.models import IntegrationDetails
 from dwtui.services.http import HttpPolicy
@@ -44,19 +45,27 @@ class DataverseClient:
 
     def integration_details(self) -> IntegrationDetails:
         name = "RetrieveFinanceAndOperationsIntegrationDetails"
-        body = self._get(name, "the integration details")
-        url = f"{self.api_url}/{name}"
-        return IntegrationDetails(
-            fo_url=text(SERVICE, body.get("Url"), "Url", url).strip(),
-            tenant_id=text(SERVICE, body.get("TenantId"), "TenantId", url).strip(),
-            fo_environment_id=text(SERVICE, body.get("Id"), "Id", url).strip(),
-        )
+        return parse_integration_details(self._get(name, "the integration details"), f"{self.api_url}/{name}")
 
     def who_am_i(self) -> WhoAmI:
-        body = self._get("WhoAmI", "the WhoAmI answer")
-        url = f"{self.api_url}/WhoAmI"
-        return WhoAmI(
-            user_id=text(SERVICE, body.get("UserId"), "UserId", url).strip(),
-            business_unit_id=text(SERVICE, body.get("BusinessUnitId"), "BusinessUnitId", url).strip(),
-            organization_id=text(SERVICE, body.get("OrganizationId"), "OrganizationId", url).strip(),
-        )
+        return parse_who_am_i(self._get("WhoAmI", "the WhoAmI answer"), f"{self.api_url}/WhoAmI")
+
+
+def parse_integration_details(answer: Any, url: str = "") -> IntegrationDetails:
+    """enable-power-platform-integration.md: {Url, TenantId, Id}; 0x80048d0b when not integrated."""
+    body = expect_dict(SERVICE, answer, "the integration details", url)
+    return IntegrationDetails(
+        fo_url=text(SERVICE, body.get("Url"), "Url", url).strip(),
+        tenant_id=text(SERVICE, body.get("TenantId"), "TenantId", url).strip(),
+        fo_environment_id=text(SERVICE, body.get("Id"), "Id", url).strip(),
+    )
+
+
+def parse_who_am_i(answer: Any, url: str = "") -> WhoAmI:
+    """use-web-api-functions.md: WhoAmIResponse {BusinessUnitId, UserId, OrganizationId}."""
+    body = expect_dict(SERVICE, answer, "the WhoAmI answer", url)
+    return WhoAmI(
+        user_id=text(SERVICE, body.get("UserId"), "UserId", url).strip(),
+        business_unit_id=text(SERVICE, body.get("BusinessUnitId"), "BusinessUnitId", url).strip(),
+        organization_id=text(SERVICE, body.get("OrganizationId"), "OrganizationId", url).strip(),
+    )

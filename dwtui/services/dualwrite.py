@@ -77,54 +77,13 @@ class DualWriteGateway:
             SERVICE, url, token=self.token(), params={"targetType": "AX", "identifier": identifier},
             headers=HEADERS,
         )
-        items = expect_list(SERVICE, body, "the Environments answer", url)
-        if not items:
+        listed = parse_environments(body, url)
+        if listed is None:
             return DualWriteLink(linked=False)
-        first = expect_dict(SERVICE, items[0], "an item of the Environments answer", url)
-        cid = text(SERVICE, first.get("cid"), "cid", url).strip()
-        if not cid:
-            return DualWriteLink(linked=False)
-        cname = text(SERVICE, first.get("cname"), "cname", url).strip() or cid
-        listed = text(SERVICE, first.get("powerAppsEnvironment"), "powerAppsEnvironment", url).strip()
-        return self._connection_set(cid, cname, listed)
-
-    def _connection_set(self, cid: str, cname: str, listed_power_apps: str) -> DualWriteLink:
-        url = f"{self.base_url}/api/ConnectionSet/{quote(cname, safe='')}"
-        body = expect_dict(
-            SERVICE, self.http.get_json(SERVICE, url, token=self.token(), headers=HEADERS),
-            "the connection set", url,
-        )
-        environments = body.get("environments")
-        if environments is None:
-            members: list[Any] = []
-        elif isinstance(environments, Mapping):
-            members = list(environments.values())
-        else:
-            members = expect_list(SERVICE, environments, "environments", url)
-        dataverse: Mapping[str, Any] = {}
-        fo: Mapping[str, Any] = {}
-        for member in members:
-            environment = expect_dict(SERVICE, member, "an item of environments", url)
-            target = text(SERVICE, environment.get("targetType"), "targetType", url)
-            if _is_dataverse(target) and not dataverse:
-                dataverse = environment
-            elif target.strip().upper() == "AX" and not fo:
-                fo = environment
-
-        def field(source: Mapping[str, Any], key: str) -> str:
-            return text(SERVICE, source.get(key), key, url).strip()
-
-        return DualWriteLink(
-            linked=True,
-            connection_set_id=cid,
-            connection_set_name=cname,
-            dataverse_url=field(dataverse, "directUrl"),
-            dataverse_name=field(dataverse, "environmentDisplayName"),
-            power_apps_environment_id=field(dataverse, "powerAppsEnvironment") or listed_power_apps,
-            fo_url=field(fo, "directUrl"),
-            legal_entities=_legal_entities(body, url),
-        )
-
+        cid, cname, power_apps = listed
+        set_url = f"{self.base_url}/api/ConnectionSet/{quote(cname, safe='')}"
+        answer = self.http.get_json(SERVICE, set_url, token=self.token(), headers=HEADERS)
+        return parse_connection_set(answer, cid, cname, power_apps, set_url)
 
     # -- changes (issue 4) -------------------------------------------------------------------------
 
@@ -282,6 +241,58 @@ def reset_payload(connection_set: Mapping[str, Any], target: DataverseEnvironmen
         "environments": [crm, ax],
         "legalEntities": list(dict.fromkeys(companies)),
     }
+
+
+def parse_environments(body: Any, url: str = "") -> tuple[str, str, str] | None:
+    """The `Environments?targetType=AX&identifier=` answer: (cid, cname, powerAppsEnvironment) of its
+    first item, as DWLibary/DWEnvCalls.cs reads `[0]`; None when nothing is linked."""
+    items = expect_list(SERVICE, body, "the Environments answer", url)
+    if not items:
+        return None
+    first = expect_dict(SERVICE, items[0], "an item of the Environments answer", url)
+    cid = text(SERVICE, first.get("cid"), "cid", url).strip()
+    if not cid:
+        return None
+    cname = text(SERVICE, first.get("cname"), "cname", url).strip() or cid
+    return cid, cname, text(SERVICE, first.get("powerAppsEnvironment"), "powerAppsEnvironment", url).strip()
+
+
+def parse_connection_set(
+    answer: Any, cid: str, cname: str, listed_power_apps: str = "", url: str = ""
+) -> DualWriteLink:
+    """`ConnectionSet/{cname}` (DWLibary/Struct/DWConnectionSet.cs): the CRM/CDS and AX members of
+    `environments` (a dictionary there; a list is read too) and the legal entity mappings."""
+    body = expect_dict(SERVICE, answer, "the connection set", url)
+    environments = body.get("environments")
+    if environments is None:
+        members: list[Any] = []
+    elif isinstance(environments, Mapping):
+        members = list(environments.values())
+    else:
+        members = expect_list(SERVICE, environments, "environments", url)
+    dataverse: Mapping[str, Any] = {}
+    fo: Mapping[str, Any] = {}
+    for member in members:
+        environment = expect_dict(SERVICE, member, "an item of environments", url)
+        target = text(SERVICE, environment.get("targetType"), "targetType", url)
+        if _is_dataverse(target) and not dataverse:
+            dataverse = environment
+        elif target.strip().upper() == "AX" and not fo:
+            fo = environment
+
+    def field(source: Mapping[str, Any], key: str) -> str:
+        return text(SERVICE, source.get(key), key, url).strip()
+
+    return DualWriteLink(
+        linked=True,
+        connection_set_id=cid,
+        connection_set_name=cname,
+        dataverse_url=field(dataverse, "directUrl"),
+        dataverse_name=field(dataverse, "environmentDisplayName"),
+        power_apps_environment_id=field(dataverse, "powerAppsEnvironment") or listed_power_apps,
+        fo_url=field(fo, "directUrl"),
+        legal_entities=_legal_entities(body, url),
+    )
 
 
 def _legal_entities(body: Mapping[str, Any], url: str) -> tuple[LegalEntityMapping, ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from dwtui.domain.assessment import Assessment, assess
+from dwtui.domain.gateway import how_to_find, is_loopback
 from dwtui.domain.models import (
     DataverseEnvironment,
     DualWriteLink,
@@ -94,6 +95,11 @@ class Session:
             else None
         )
 
+    @property
+    def gateway_is_simulator(self) -> bool:
+        """The simulator's gateway (the demo, or a profile on loopback): its link calls are its own."""
+        return self.demo is not None or is_loopback(self.profile.dualwrite_gateway_url)
+
     # -- reading -------------------------------------------------------------------------------
 
     def environments(self) -> list[LcsEnvironment]:
@@ -118,9 +124,10 @@ class Session:
             packages = _attempt(lambda: self.ppapi.packages(dataverse.bap_environment_id))
         link: DualWriteLink | Fault | None
         if self.gateway is None:
+            cluster = dataverse.cluster_uri_suffix if isinstance(dataverse, DataverseEnvironment) else ""
             link = Fault(
                 service="dual-write gateway",
-                message="no dualwrite_gateway_url in the profile, so the link state cannot be read",
+                message=how_to_find(environment.fo_url, cluster),
                 code="not_configured",
             )
         else:

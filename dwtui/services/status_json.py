@@ -7,10 +7,10 @@ rename or remove one without bumping SCHEMA. The text mirrors the main screen, t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from dwtui.domain.assessment import Action, IntegrationState, LinkState
+from dwtui.domain.assessment import Action, IntegrationState, LinkState, assess
 from dwtui.domain.errors import explain
 from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import (
@@ -131,6 +131,22 @@ def read_operations(store: OperationStore, environment_id: str) -> OperationsVie
     )
 
 
+def with_operations(report: StatusReport, operations: OperationsView, *, read_only: bool) -> StatusReport:
+    """The report as the operation store sees it too: an install or link this machine follows is under
+    way even where the service's own lists do not say so (the package list says "None" during an
+    install in every captured answer)."""
+    if operations.install is None and operations.link is None:
+        return report
+    assessment = assess(
+        report.environment,
+        report.snapshot,
+        read_only=read_only,
+        installing=operations.install is not None,
+        linking=operations.link is not None,
+    )
+    return replace(report, assessment=assessment)
+
+
 def operation_to_json(record: OperationRecord | None) -> dict[str, Any] | None:
     """One install or link as dwtui remembers it (nothing secret: ids, states and messages)."""
     if record is None:
@@ -205,6 +221,12 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
             "dataverse_url": link.dataverse_url if link else "",
             "dataverse_name": link.dataverse_name if link else "",
             "connection_set": link.connection_set_name if link else "",
+            "gateway_configured": not (
+                isinstance(snapshot.link, Fault) and snapshot.link.code == "not_configured"
+            ),
+            # The state is read as Microsoft's Dual-write automations tool reads it; creating a link
+            # and following its progress are calls no public source shows.
+            "request_unverified": True,
         },
         "mismatch": None
         if mismatch is None

@@ -80,6 +80,42 @@ def test_terms_modal(snap_compare: SnapCompare, sim_factory: SimFactory) -> None
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_package_plan_with_optional_packages(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+    """The Dual-write application dialog with Notes ticked: Finance is ticked with it, in the plan."""
+    from textual.widgets import SelectionList
+
+    sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = snapshot_app(sim)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        await pilot.press("d")
+        await settle_screen(pilot, TermsScreen)
+        app.screen.query_one("#terms-packages", SelectionList).toggle("notes")
+        await drain(pilot)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_add_dataverse_dialog(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+    from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
+
+    sim = sim_factory("no-dataverse", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = snapshot_app(sim)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        await pilot.press("P")
+        await settle_screen(pilot, AddDataverseScreen)
+        await drain(pilot)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
 def _snapshot_after(
     snap_compare: SnapCompare, sim: SimServer, fraction: float, done: Callable[[DwtuiApp], bool]
 ) -> bool:
@@ -100,7 +136,7 @@ def test_install_progress_mid_way(snap_compare: SnapCompare, sim_factory: SimFac
         pane = progress(app)
         return (
             pane.record is not None
-            and pane.record.message == "Installing Dual-write core solution"
+            and pane.record.message == "Importing solutions"
             and not pane.note
         )
 
@@ -118,7 +154,7 @@ def test_install_success(snap_compare: SnapCompare, sim_factory: SimFactory) -> 
 
 
 def test_install_failure(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
-    sim = sim_factory("dw9003-crm", port=SNAPSHOT_PORT, device_approve_after=0)
+    sim = sim_factory("install-failed", port=SNAPSHOT_PORT, device_approve_after=0)
 
     def failed(app: DwtuiApp) -> bool:
         outcome = progress(app).outcome

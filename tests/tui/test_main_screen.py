@@ -28,10 +28,19 @@ def enabled(app: DwtuiApp, button_id: str) -> bool:
 EXPECTED: dict[str, tuple[str, str, str, bool, bool, bool]] = {
     "happy": ("set up", "not installed", "not linked", True, False, False),
     "throttled": ("set up", "not installed", "not linked", True, False, False),
-    "installed": ("set up", "installed (version", "not linked", False, True, False),
-    "linked": ("set up", "installed (version", "linked to contoso-uat", False, False, False),
+    # Installed: d stays available to add the optional dual-write packages (Finance, Notes, ...).
+    "installed": ("set up", "installed (version", "not linked", True, True, False),
+    "linked": ("set up", "installed (version", "linked to contoso-uat", True, False, False),
     "not-integrated": ("not set up", "not installed", "not linked", False, False, False),
-    "mismatch": ("set up", "installed (version", "linked to contoso-uat-old", False, False, True),
+    "mismatch": ("set up", "installed (version", "linked to contoso-uat-old", True, False, True),
+    "no-dataverse": (
+        "Power Platform environment without Dataverse",
+        "not installed",
+        "not linked",
+        False,
+        False,
+        False,
+    ),
 }
 
 
@@ -53,10 +62,18 @@ async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: 
             link_enabled,
             reset,
         )
-        # A disabled button says why, next to it.
+        # A disabled button says why, next to it; an enabled Link says its request is unverified.
         for button_id in ("setup", "link", "reset"):
             reason = text(app, f"#{button_id}-reason")
-            assert bool(reason) is not enabled(app, button_id)
+            if button_id == "link" and enabled(app, "link"):
+                assert "unverified" in reason
+            else:
+                assert bool(reason) is not enabled(app, button_id)
+        # Add Dataverse is offered only where the Power Platform environment has none.
+        no_dataverse = scenario == "no-dataverse"
+        assert app.query_one("#add_dataverse-row").display is no_dataverse
+        assert enabled(app, "add_dataverse") is no_dataverse
+        assert app.page.check_action("add_dataverse", ()) is no_dataverse
         mismatch_shown = app.query_one("#mismatch").display
         assert mismatch_shown is (scenario == "mismatch")
         if scenario == "mismatch":

@@ -33,7 +33,7 @@ def when_ready(app: DwtuiApp, *keys: str) -> Callable[[Pilot[Any]], Awaitable[No
     return run_before
 
 
-@pytest.mark.parametrize("scenario", ["happy", "mismatch"])
+@pytest.mark.parametrize("scenario", ["happy", "mismatch", "no-dataverse"])
 def test_main_screen(snap_compare: SnapCompare, sim_factory: SimFactory, scenario: str) -> None:
     sim = sim_factory(scenario, port=SNAPSHOT_PORT, device_approve_after=0)
     app = build_app(sim)

@@ -198,4 +198,7 @@ class PowerPlatformPane(Pane):
             button = self.query_one(f"#{name}", Button)
             button.disabled = not availability.enabled
             button.tooltip = availability.reason or None
-            self.query_one(f"#{name}-reason", Static).update(availability.reason)
+            reason = availability.reason
+            if action is Action.LINK and availability.enabled:
+                reason = "the gateway's link request is unverified (no public source shows it)"
+            self.query_one(f"#{name}-reason", Static).update(reason)

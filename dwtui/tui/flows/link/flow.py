@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 from textual.screen import ModalScreen
 
 from dwtui.domain.assessment import Action, LinkState
+from dwtui.domain.gateway import LINK_UNVERIFIED, link_wizard
 from dwtui.domain.linking import AdminLink, admin_link
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OPERATION_TITLES, OperationKind
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
@@ -57,11 +59,24 @@ class LinkFlow(Flow):
         state = self.startable(state, Action.LINK, TITLE, busy=busy, worker="link")
         if state is None:
             return
+        wizard = link_wizard(state.environment.fo_url)
+        if state.session.gateway_is_simulator or wizard is None:
+            self._confirm(state)
+            return
+
+        def chosen(unverified: bool | None) -> None:
+            if unverified:
+                self._confirm(state)
+
+        # A real gateway: the documented way comes first; the unverified request only on request.
+        self.app.push_screen(LinkWizardScreen(wizard, state.environment.name), chosen)
+
+    def _confirm(self, state: PageState) -> None:
         session, environment, snapshot = state.session, state.environment, state.snapshot
         body = (
             f"Link {environment.name} ({environment.fo_url}) to the Dataverse Power Platform Integration "
             f"names:\n{state.assessment.dataverse_url}\n\nIt typically takes less than 5 minutes; dwtui "
-            "watches it."
+            f"watches it.\n\nThe request and its progress are {LINK_UNVERIFIED}."
         )
 
         def confirmed(yes: bool | None) -> None:

@@ -1,0 +1,76 @@
+"""The documented way to link, first: the dual-write wizard in finance and operations (l, on real tenants).
+
+Creating a link through the dual-write gateway is not documented anywhere (dwtui's request is an
+inference), so against a real gateway `l` shows Microsoft's documented path with its URL (printed,
+clickable, copied with c, as a QR code), and sends the unverified request only when the person
+chooses it here.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from dwtui.domain.gateway import LINK_UNVERIFIED, LinkWizard
+from dwtui.tui.flows.link.admin_link import link_text
+from dwtui.tui.widgets.qr import QrCode
+
+
+class LinkWizardScreen(ModalScreen[bool]):
+    """Dismissed with True when the person asks for the unverified gateway request; else False."""
+
+    CSS_PATH = "admin_link.tcss"
+    BINDINGS = [
+        Binding(
+            "c", "copy", "Copy", id="dwtui.link-wizard.copy", tooltip="Copy the address to your clipboard"
+        ),
+        Binding("escape", "close", "Close", id="dwtui.link-wizard.close", tooltip="Close; request nothing"),
+    ]
+
+    def __init__(self, wizard: LinkWizard, environment_name: str) -> None:
+        super().__init__()
+        self.wizard = wizard
+        self.environment_name = environment_name
+
+    def compose(self) -> ComposeResult:
+        steps = "\n".join(f"{number}. {step}" for number, step in enumerate(self.wizard.steps, start=1))
+        with Vertical(id="admin-dialog", classes="dialog"):
+            yield Label(
+                f"Link {self.environment_name}: the documented way", classes="dialog-title", markup=False
+            )
+            with Horizontal(id="admin-body"):
+                with Vertical(id="admin-text"):
+                    yield Label("Microsoft documents linking in finance and operations, at", classes="hint")
+                    yield Static(link_text(self.wizard.url), id="admin-url")
+                    yield Static(steps, id="wizard-steps", markup=False)
+                    yield Static(f"Guide: {self.wizard.doc}", id="admin-how", classes="hint", markup=False)
+                    yield Static(
+                        f"dwtui can also ask the dual-write gateway to link ({LINK_UNVERIFIED}).",
+                        id="admin-note",
+                        classes="hint",
+                        markup=False,
+                    )
+                    with Horizontal(id="admin-buttons"):
+                        yield Button("Copy (c)", id="wizard-copy", compact=True)
+                        yield Button("Close (Esc)", id="wizard-close", compact=True)
+                        yield Button(
+                            "Request it through the gateway...", id="wizard-unverified", compact=True
+                        )
+                yield QrCode(self.wizard.url, id="admin-qr")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.wizard.url)
+        self.notify("Copied the address to the clipboard.", title="Link to Power Platform environment")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "wizard-copy":
+            self.action_copy()
+        else:
+            self.dismiss(event.button.id == "wizard-unverified")
+
+    def action_close(self) -> None:
+        self.dismiss(False)

@@ -82,7 +82,9 @@ _MIN_SCRUB = 6
 _ENCODED_PAIR_KEYS = "|".join(
     re.escape(k) for k in sorted(SECRET_KEYS | {"signature"}, key=len, reverse=True)
 )
-_ENCODED_PAIR = re.compile(rf"(?i)(?<![A-Za-z0-9_])({_ENCODED_PAIR_KEYS})(%3D)((?:(?!%26|%23)[^&#\s\"'<>])*)")
+_ENCODED_PAIR = re.compile(
+    rf"(?i)(?:(?<=%26)|(?<=%3F)|(?<![A-Za-z0-9_%]))({_ENCODED_PAIR_KEYS})(%3D)((?:(?!%26|%23)[^&#\s\"'<>])*)"
+)
 _BEARER_VALUE = re.compile(r"(?i)^\s*(?:bearer|basic|pop)\s+(\S+)")
 
 
@@ -159,11 +161,14 @@ class Redactor:
 
     def headers(self, headers: httpx.Headers) -> dict[str, str]:
         kept: dict[str, str] = {}
-        for name, value in headers.multi_items():
+        for raw_name, raw_value in headers.raw:  # raw: the names as sent, not lower-cased
+            name, value = raw_name.decode(headers.encoding), raw_value.decode(headers.encoding)
             lowered = name.lower()
             if lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_HEADER_WORDS):
-                bearer = _BEARER_VALUE.match(value)
-                self.remember(bearer.group(1) if bearer else value)
+                # A "-key" header may be a mere id (Idempotency-Key): left out, but not hunted for.
+                if lowered in SECRET_HEADERS or any(w in lowered for w in _SECRET_HEADER_WORDS if w != "key"):
+                    bearer = _BEARER_VALUE.match(value)
+                    self.remember(bearer.group(1) if bearer else value)
                 continue
             shown = self.url(value) if "://" in value else self.text(value)
             kept[name] = f"{kept[name]}, {shown}" if name in kept else shown

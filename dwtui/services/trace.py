@@ -155,9 +155,7 @@ class Redactor:
         for key, value in pairs:
             if _normal(key) in FORM_SECRET_KEYS:
                 self.remember(value)
-        return {
-            key: MASK if _normal(key) in FORM_SECRET_KEYS else self.text(value) for key, value in pairs
-        }
+        return {key: MASK if _normal(key) in FORM_SECRET_KEYS else self.text(value) for key, value in pairs}
 
     def headers(self, headers: httpx.Headers) -> dict[str, str]:
         kept: dict[str, str] = {}
@@ -223,7 +221,8 @@ class TraceFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        # Reentrant: a record is made and written under one hold, so lines keep the order of `seq`.
+        self._lock = threading.RLock()
         self._redactor = Redactor()
         self._seq = 0
         self._profiles: set[str] = set()
@@ -242,23 +241,23 @@ class TraceFile:
             if profile.name in self._profiles:
                 return
             self._profiles.add(profile.name)
-        self._write(
-            {
-                "v": TRACE_VERSION,
-                "kind": "profile",
-                "name": profile.name,
-                "tenant_id": profile.tenant_id,
-                "client_id": profile.client_id,
-                "lcs_project_id": profile.lcs_project_id,
-                "environment_id": profile.environment_id,
-                "auth": profile.auth,
-                "authority_url": profile.authority_url,
-                "lcs_api_url": profile.lcs_api_url,
-                "bap_api_url": profile.bap_api_url,
-                "power_platform_api_url": profile.power_platform_api_url,
-                "dualwrite_gateway_url": profile.dualwrite_gateway_url,
-            }
-        )
+            self._write(
+                {
+                    "v": TRACE_VERSION,
+                    "kind": "profile",
+                    "name": profile.name,
+                    "tenant_id": profile.tenant_id,
+                    "client_id": profile.client_id,
+                    "lcs_project_id": profile.lcs_project_id,
+                    "environment_id": profile.environment_id,
+                    "auth": profile.auth,
+                    "authority_url": profile.authority_url,
+                    "lcs_api_url": profile.lcs_api_url,
+                    "bap_api_url": profile.bap_api_url,
+                    "power_platform_api_url": profile.power_platform_api_url,
+                    "dualwrite_gateway_url": profile.dualwrite_gateway_url,
+                }
+            )
 
     def exchange(
         self,
@@ -268,14 +267,15 @@ class TraceFile:
         error: BaseException | None,
         duration_ms: float | None,
     ) -> None:
-        try:
-            record = self._record(service, request, response, error, duration_ms)
-        except Exception as problem:  # a trace must never break the call it records
-            self.failure = redact_text(
-                f"could not record {request.method} {redact_url(str(request.url))}: {problem!r}"
-            )
-            return
-        self._write(record)
+        with self._lock:
+            try:
+                record = self._record(service, request, response, error, duration_ms)
+            except Exception as problem:  # a trace must never break the call it records
+                self.failure = redact_text(
+                    f"could not record {request.method} {redact_url(str(request.url))}: {problem!r}"
+                )
+                return
+            self._write(record)
 
     def _record(
         self,

@@ -148,8 +148,8 @@ class UrlMap:
     def to_replay(self, url: str) -> str | None:
         """The URL at which this server serves a recorded URL, or None for a host never called."""
         for recorded, served in self._pairs:
-            if url.lower().startswith(recorded.lower()) and re.match(_BOUNDARY, url[len(recorded):]):
-                return served + url[len(recorded):]
+            if url.lower().startswith(recorded.lower()) and re.match(_BOUNDARY, url[len(recorded) :]):
+                return served + url[len(recorded) :]
         return None
 
     def rewrite(self, text: str) -> str:

@@ -87,6 +87,14 @@ class LazyGroup(click.Group):
     help="Divide every simulated duration by this (--demo).",
 )
 @click.option("--environment", default="", help="LCS environment id or name (default: the profile's).")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Record every request and answer, secrets removed, as JSON lines in this file "
+    "(replay it with `dwtui sim --replay FILE`).",
+)
 @click.version_option(package_name="dwtui")
 @click.pass_context
 def cli(
@@ -97,14 +105,20 @@ def cli(
     scenario: str,
     speed: float,
     environment: str,
+    trace_path: Path | None,
 ) -> int:
     """dwtui: dual-write setup for Dynamics 365 finance and operations, from a terminal.
 
     Without a command, opens the terminal UI (the LCS Environment details page).
     """
-    runtime = Runtime(config_path, profile_name, demo, scenario, speed, environment.strip())
+    runtime = Runtime(config_path, profile_name, demo, scenario, speed, environment.strip(), trace_path)
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
+    if trace_path is not None:
+        if ctx.invoked_subcommand == "sim":
+            # Opening the trace empties it: `--trace T sim --replay T` would wipe the recording.
+            raise click.UsageError("--trace records dwtui's own calls; `dwtui sim` makes none")
+        runtime.trace()  # a file that cannot be written stops the run here, before any call
     if ctx.invoked_subcommand is None:
         return _run_tui(runtime)
     return EXIT_OK

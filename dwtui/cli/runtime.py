@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dwtui.services.activity import ActivityLog
     from dwtui.services.secrets import SecretStore
     from dwtui.services.session import Session, StatusReport
+    from dwtui.services.trace import TraceFile
     from dwtui.sim.server import SimServer
 
 # Exit codes (documented in README "Exit codes").
@@ -118,6 +119,8 @@ class Runtime:
     scenario: str
     speed: float
     environment: str
+    trace_path: Path | None = None  # --trace: every request and answer, redacted, as JSON lines
+    _trace: TraceFile | None = None
     _sim: SimServer | None = None
     _sessions: list[Session] = field(default_factory=list)
     _demo_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -134,6 +137,14 @@ class Runtime:
             server.start()
             self._sim = server
         return self._sim
+
+    def trace(self) -> TraceFile | None:
+        """The --trace file, opened (and emptied) on first use; None without --trace."""
+        if self.trace_path is not None and self._trace is None:
+            from dwtui.services.trace import TraceFile
+
+            self._trace = TraceFile(self.trace_path)
+        return self._trace
 
     def profiles(self) -> tuple[Path | None, dict[str, Profile], str | None]:
         """(config file, profiles by name, default profile name)."""
@@ -171,7 +182,7 @@ class Runtime:
         if self.demo:
             session = self._demo_session(chosen, secrets, self.activity_log())
         else:
-            session = Session(chosen, secrets=secrets, activity=self.activity_log())
+            session = Session(chosen, secrets=secrets, activity=self.activity_log(), trace=self.trace())
         self._sessions.append(session)
         return session
 
@@ -205,6 +216,7 @@ class Runtime:
                 onebox_application_id=sim.onebox_client_id,
             ),
             operations=OperationStore(folder / "operations.json"),
+            trace=self.trace(),
         )
 
     def demo_onebox_app_id(self) -> str:
@@ -220,6 +232,11 @@ class Runtime:
         if self._demo_dir is not None:
             self._demo_dir.cleanup()
             self._demo_dir = None
+        if self._trace is not None:
+            self._trace.close()
+            if self._trace.failure:
+                click.echo(f"dwtui: the trace is incomplete: {self._trace.failure}", err=True)
+            self._trace = None
 
 
 def _check_files(profile: Profile) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dwtui.cli.root import cli
-from dwtui.cli.runtime import EXIT_OK, SCENARIOS, current_runtime
+from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, SCENARIOS, Failure, current_runtime
 
 
 @cli.command()
@@ -26,9 +26,31 @@ from dwtui.cli.runtime import EXIT_OK, SCENARIOS, current_runtime
     default=None,
     help="Write a config file with a profile named 'sim' pointing at the simulator.",
 )
-def sim(scenario: str | None, speed: float | None, port: int, write_config: Path | None) -> int:
+@click.option(
+    "--replay",
+    "replay_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Serve the answers recorded by `dwtui --trace FILE` instead of a scenario "
+    "(--write-config then writes a profile named 'replay').",
+)
+def sim(
+    scenario: str | None, speed: float | None, port: int, write_config: Path | None, replay_path: Path | None
+) -> int:
     """Run the simulator standalone until Ctrl+C; prints its base URL and CA file."""
     runtime = current_runtime()
+    if replay_path is not None:
+        if scenario is not None:
+            raise click.UsageError(
+                "--scenario and --replay exclude each other: a replay serves what was recorded"
+            )
+        from dwtui.sim.recording import TraceFormatError
+        from dwtui.sim.replay import run_replay
+
+        try:
+            return int(run_replay(replay_path, speed or runtime.speed, port, write_config) or EXIT_OK)
+        except TraceFormatError as error:
+            raise Failure(str(error), EXIT_CONFIG) from error
     from dwtui.sim.server import run_standalone
 
     result = run_standalone(

@@ -2,7 +2,8 @@
 
 Every request goes through one httpx.Client (MSAL uses the same one as its http_client), which
 records method, redacted URL, status and duration of each exchange in the ActivityLog. Headers
-and bodies are never logged: token requests carry secrets in their bodies.
+and bodies are never logged: token requests carry secrets in their bodies. Only `--trace FILE`
+keeps them, through services/trace.py, which takes every secret out first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -22,6 +23,9 @@ from dwtui.domain.models import Fault
 from dwtui.services.activity import ActivityEntry, ActivityLog, redact_text, redact_url
 from dwtui.services.errors import ServiceError
 from dwtui.services.shapes import malformed, service_fault
+
+if TYPE_CHECKING:
+    from dwtui.services.trace import TraceFile
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -110,9 +114,11 @@ class HttpPolicy:
         max_wait: float = 120.0,
         sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
+        trace: TraceFile | None = None,
     ) -> None:
         self.ca_bundle = ca_bundle or None
         self.activity = activity
+        self.trace = trace
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.max_wait = max(0.0, max_wait)
@@ -166,6 +172,9 @@ class HttpPolicy:
     ) -> None:
         url = redact_url(str(request.url))
         service = str(request.extensions.get(_SERVICE_KEY, DIRECT_SERVICE))
+        duration_ms = self._duration_ms(request)
+        if self.trace is not None:
+            self.trace.exchange(service, request, response, error, duration_ms)
         if response is not None:
             summary = f"{request.method} {url} {response.status_code}"
             detail = ""
@@ -181,7 +190,7 @@ class HttpPolicy:
                 method=request.method,
                 url=url,
                 status=response.status_code if response is not None else None,
-                duration_ms=self._duration_ms(request),
+                duration_ms=duration_ms,
                 detail=detail,
             )
         )

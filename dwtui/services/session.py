@@ -39,6 +39,7 @@ from dwtui.services.lcs import LcsClient
 from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import PowerPlatformClient
 from dwtui.services.secrets import SecretStore
+from dwtui.services.trace import TraceFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class Session:
         clock: Callable[[], float] = time.time,
         demo: DemoWorld | None = None,
         operations: OperationStore | None = None,
+        trace: TraceFile | None = None,
     ) -> None:
         self.profile = profile
         self.demo = demo
@@ -80,7 +82,9 @@ class Session:
         self.secrets = secrets
         self.activity = activity
         self.clock = clock
-        self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity)
+        if trace is not None:
+            trace.profile(profile)
+        self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity, trace=trace)
         self.auth = Authenticator(profile, self.http, secrets)
         self.lcs = LcsClient(profile.lcs_api_url, self.http, self.auth.token_getter(profile.lcs_scope))
         self.bap = BapClient(profile.bap_api_url, self.http, self.auth.token_getter(BAP_SCOPE))

@@ -123,7 +123,7 @@ class SimServer:
         self.world.base_url = f"https://127.0.0.1:{self.port}"
         self._tls = make_server_tls()
         config = uvicorn.Config(
-            build_app(self.world),
+            self._build_app(),
             ssl_certfile=str(self._tls.cert_file),
             ssl_keyfile=str(self._tls.key_file),
             log_config=None,
@@ -146,6 +146,10 @@ class SimServer:
             listener.close()
             raise RuntimeError(f"the simulator did not start on 127.0.0.1:{self.port}")
         return self
+
+    def _build_app(self) -> Any:
+        """The ASGI app to serve, built once the base URL is known (the replay server's differs)."""
+        return build_app(self.world)
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
@@ -280,8 +284,11 @@ class SimServer:
             del table["environment_id"]
         return table
 
-    def write_config(self, path: Path, environment: str = "uat") -> None:
-        document = {"default_profile": "sim", "profiles": {"sim": self.profile_table(environment)}}
+    def write_config(self, path: Path, environment: str = "uat", *, profile_name: str = "sim") -> None:
+        document = {
+            "default_profile": profile_name,
+            "profiles": {profile_name: self.profile_table(environment)},
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as handle:

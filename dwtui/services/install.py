@@ -27,6 +27,7 @@ from dwtui.domain.operations import (
     TermsDocument,
     no_terms_notice,
 )
+from dwtui.domain.token_refusals import CONSENT_REQUIRED
 from dwtui.services.changes import record_change
 from dwtui.services.errors import ServiceError
 from dwtui.services.operations import OperationStore
@@ -117,7 +118,10 @@ def _terms(session: Session, uri: str) -> TermsDocument:
 
 def _certainly_not_started(fault: Fault) -> bool:
     # A 4xx answer (throttling included) means the service refused the request; a timeout, a cut
-    # connection or a 5xx may come after the service acted on it.
+    # connection or a 5xx may come after the service acted on it. A token refused for want of
+    # consent means the request was never sent.
+    if fault.code == CONSENT_REQUIRED:
+        return True
     status = fault.http_status
     return status is not None and 400 <= status < 500
 

@@ -28,6 +28,7 @@ from dwtui.domain.models import (
     PowerPlatformSnapshot,
 )
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationState, OperationStatus
+from dwtui.domain.token_refusals import CONSENT_REQUIRED
 from dwtui.services.changes import record_change
 from dwtui.services.dualwrite import SERVICE, DualWriteGateway, reset_payload
 from dwtui.services.errors import ServiceError
@@ -143,8 +144,9 @@ def start_link(
         started = gateway.start_link(environment, dataverse, legal_entities)
     except ServiceError as error:
         fault = error.fault
-        if fault.http_status is not None and fault.http_status < 500:
-            store.release(record.claim_id)  # refused: nothing was started
+        refused = fault.http_status is not None and fault.http_status < 500
+        if refused or fault.code == CONSENT_REQUIRED:
+            store.release(record.claim_id)  # refused, or never sent (no token): nothing was started
         else:
             # No answer, or a server error: the link may or may not be under way. Free the slot
             # and say so; the next refresh shows whether dual-write got linked.

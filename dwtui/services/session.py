@@ -27,6 +27,7 @@ from dwtui.domain.profile import (
     Profile,
     dataverse_scope,
 )
+from dwtui.domain.token_refusals import lcs_refusal
 from dwtui.services.activity import ActivityLog
 from dwtui.services.auth import Authenticator
 from dwtui.services.bap import BapClient
@@ -81,7 +82,7 @@ class Session:
         self.clock = clock
         self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity)
         self.auth = Authenticator(profile, self.http, secrets)
-        self.lcs = LcsClient(profile.lcs_api_url, self.http, self.auth.token_getter(profile.lcs_scope))
+        self.lcs = LcsClient(profile.lcs_api_url, self.http, self._lcs_token())
         self.bap = BapClient(profile.bap_api_url, self.http, self.auth.token_getter(BAP_SCOPE))
         self.ppapi = PowerPlatformClient(
             profile.power_platform_api_url, self.http, self.auth.token_getter(POWER_PLATFORM_SCOPE)
@@ -93,6 +94,19 @@ class Session:
             if profile.dualwrite_gateway_url
             else None
         )
+
+    def _lcs_token(self) -> Callable[[], str]:
+        """The LCS API's token; an application profile gets the refusal instead, before any call."""
+        refusal = lcs_refusal(self.profile)
+        if refusal is None:
+            return self.auth.token_getter(self.profile.lcs_scope)
+
+        def refuse() -> str:
+            # LCS documents delegated tokens only (lcs-aad-app-reg.md): no token is asked for and the
+            # client sends nothing.
+            raise ServiceError(refusal)
+
+        return refuse
 
     # -- reading -------------------------------------------------------------------------------
 

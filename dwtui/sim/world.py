@@ -207,6 +207,9 @@ class World:
         self.install_seconds = 30 * 60.0
         self.install_failure = ""  # "CRM" | "AX" | ""
         self.chaos: Chaos | None = None  # random faults (the flaky scenario)
+        # Resources (a token's audience, e.g. https://api.powerplatform.com) for which no admin has
+        # consented to dwtui's app: a person's token requests for them answer AADSTS65001.
+        self.consent_withheld: set[str] = set()
         self.device_codes: dict[str, DeviceCodeRecord] = {}
         self.operations: dict[str, Operation] = {}
         # Dataverse orgs' business units, roles and users, made on first use (sim.directory).

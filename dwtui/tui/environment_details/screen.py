@@ -449,10 +449,12 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.link.copy_link()
 
     def action_environments(self) -> None:
+        if self.refuse_lcs():
+            return
         if self.session is None or self.signed_in is None:
             self.notify("Sign in first (press r).", severity="warning")
             return
-        if self._picker is not None or self.refuse_lcs():
+        if self._picker is not None:
             return
         current = self.environment.environment_id if self.environment else ""
         from dwtui.tui.environment_details.picker import EnvironmentPickerScreen

@@ -22,6 +22,7 @@ from dwtui.services.activity import ActivityLog
 from dwtui.services.auth import (
     CERTIFICATE_PASSPHRASE,
     Authenticator,
+    fault_from_msal,
     store_client_secret,
     store_secret,
 )
@@ -453,3 +454,16 @@ def test_each_api_without_consent_is_named_in_its_own_source(
     _assert_never_asks_to_sign_in_again(fault)
     # Without a token, the API that needs it got no request at all.
     assert not [r for r in sim.requests() if r["service"] == sim_service]
+
+
+def test_an_msal_error_dict_without_consent_becomes_the_apis_fault_for_any_flow(sim: SimServer) -> None:
+    # The confidential-client and device-code paths hand MSAL's dict to fault_from_msal with the
+    # scope they asked for; without a profile and scope it stays a sign-in fault, as before.
+    answer = {"error": "invalid_grant", "error_codes": [65001], "error_description": "AADSTS65001: ..."}
+    fault = fault_from_msal(answer, app_profile(sim), BAP_SCOPE).fault
+    assert (fault.service, fault.code) == ("BAP admin API", "consent_required")
+    assert f"adminconsent?client_id={sim.confidential_client_id}" in explain(fault).remedy
+    assert fault_from_msal(answer).fault.service == "sign-in"
+    rejected = {"error": "invalid_client", "error_codes": [7000215]}
+    other = fault_from_msal(rejected, app_profile(sim), BAP_SCOPE)
+    assert (other.fault.service, other.fault.code) == ("sign-in", "invalid_client")

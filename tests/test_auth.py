@@ -15,12 +15,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
-from dwtui.domain.models import SignedIn
-from dwtui.domain.profile import BAP_SCOPE, Profile, parse_profile
+from dwtui.domain.errors import explain
+from dwtui.domain.models import Fault, SignedIn
+from dwtui.domain.profile import BAP_SCOPE, DUALWRITE_SCOPE, Profile, parse_profile
 from dwtui.services.activity import ActivityLog
 from dwtui.services.auth import (
     CERTIFICATE_PASSPHRASE,
     Authenticator,
+    fault_from_msal,
     store_client_secret,
     store_secret,
 )
@@ -28,6 +30,7 @@ from dwtui.services.errors import ServiceError, SignInRequired
 from dwtui.services.http import HttpPolicy
 from dwtui.services.secrets import SecretStore
 from dwtui.sim.server import SimServer
+from tests.helpers import make_session
 
 SimFactory = Callable[..., SimServer]
 SERVICE = "dwtui-test"
@@ -361,3 +364,106 @@ def test_a_public_profile_cannot_sign_in_as_an_application(sim: SimServer, rig: 
     with pytest.raises(ServiceError) as caught:
         rig.auth(profile_for(sim)).sign_in_confidential()
     assert caught.value.fault.code == "wrong_auth"
+
+
+# -- consent ----------------------------------------------------------------------------------------
+
+PPAPI_SCOPE = "https://api.powerplatform.com/.default"
+
+
+def _assert_never_asks_to_sign_in_again(fault: Fault) -> None:
+    explanation = explain(fault)
+    for text in (fault.message, explanation.meaning, explanation.remedy):
+        assert "sign in again" not in text.lower()
+        assert "sign-in expired" not in text.lower()
+
+
+def test_a_missing_consent_names_the_api_and_the_admin_consent_remedy(
+    sim_factory: SimFactory, rig: Rig
+) -> None:
+    sim = sim_factory("no-consent-ppapi", device_approve_after=0.0)
+    profile = profile_for(sim)
+    auth = rig.auth(profile)
+    identity = auth.finish_device_flow(auth.start_device_flow(), never)
+
+    with pytest.raises(ServiceError) as refused:
+        auth.token_getter(PPAPI_SCOPE)()
+    assert not isinstance(refused.value, SignInRequired)
+    fault = refused.value.fault
+    assert (fault.service, fault.code, fault.http_status) == ("Power Platform API", "consent_required", None)
+    assert f"(scope {PPAPI_SCOPE})" in fault.message
+    assert f"to app {sim.client_id}" in fault.message and "AADSTS65001" in fault.message
+    explanation = explain(fault)
+    assert "AADSTS65001" in explanation.meaning and "DelegationDoesNotExist" in explanation.meaning
+    assert f"{sim.base_url}/{sim.tenant_id}/adminconsent?client_id={sim.client_id}" in explanation.remedy
+    assert "API permissions" in explanation.remedy and "Grant admin consent" in explanation.remedy
+    assert "8578e004-a5c6-46e7-913e-12f58912df43" in explanation.remedy  # the permission to add
+    assert explanation.doc.endswith("/entra/identity/enterprise-apps/grant-admin-consent")
+    _assert_never_asks_to_sign_in_again(fault)
+    assert any("No consent for" in e.summary for e in rig.activity.entries() if e.kind == "auth")
+
+    # Still signed in, and every other API gets its token in the same session.
+    assert auth.signed_in() == identity
+    assert claims_of(auth.token_getter(profile.lcs_scope)())["aud"] == profile.lcs_api_url
+    assert claims_of(auth.token_getter(BAP_SCOPE)())["aud"] == "https://service.powerapps.com"
+    assert claims_of(auth.token_getter(DUALWRITE_SCOPE)())["aud"] == "https://IntegratorApp.com"
+    assert rig.auth(profile).try_silent() == identity  # a second run signs in silently as before
+
+
+def test_device_code_sign_in_without_consent_for_lcs_is_an_lcs_fault(
+    sim_factory: SimFactory, rig: Rig
+) -> None:
+    sim = sim_factory(device_approve_after=0.0)
+    sim.world.consent_withheld.add(sim.lcs_api_url)
+    profile = profile_for(sim)
+    auth = rig.auth(profile)
+    with pytest.raises(ServiceError) as refused:
+        auth.finish_device_flow(auth.start_device_flow(), never)
+    fault = refused.value.fault
+    assert (fault.service, fault.code) == ("LCS API", "consent_required")
+    assert f"(scope {profile.lcs_scope})" in fault.message
+    assert "913c6de4-2a4a-4a61-a9ce-945d2b2ce2e0" in explain(fault).remedy
+    _assert_never_asks_to_sign_in_again(fault)
+    assert auth.signed_in() is None
+
+
+@pytest.mark.parametrize(
+    ("resource", "scope", "service", "read", "sim_service"),
+    [
+        ("https://service.powerapps.com", BAP_SCOPE, "BAP admin API", "dataverse", "bap"),
+        ("dataverse", "", "Dataverse", "integration", "dataverse"),
+        ("https://IntegratorApp.com", DUALWRITE_SCOPE, "dual-write gateway", "link", "gateway"),
+    ],
+)
+def test_each_api_without_consent_is_named_in_its_own_source(
+    sim_factory: SimFactory, resource: str, scope: str, service: str, read: str, sim_service: str
+) -> None:
+    sim = sim_factory("happy", device_approve_after=0.0)
+    withheld = sim.dataverse_url("contosouat").rstrip("/") if resource == "dataverse" else resource
+    sim.world.consent_withheld.add(withheld)
+    session = make_session(sim, sign_in=True)
+    try:
+        environment = session.environment(sim.environment_id("uat"))
+        snapshot = session.power_platform(environment)
+    finally:
+        session.close()
+    fault = getattr(snapshot, read)
+    assert isinstance(fault, Fault)
+    assert (fault.service, fault.code) == (service, "consent_required")
+    assert f"(scope {scope or withheld + '/.default'})" in fault.message
+    _assert_never_asks_to_sign_in_again(fault)
+    # Without a token, the API that needs it got no request at all.
+    assert not [r for r in sim.requests() if r["service"] == sim_service]
+
+
+def test_an_msal_error_dict_without_consent_becomes_the_apis_fault_for_any_flow(sim: SimServer) -> None:
+    # The confidential-client and device-code paths hand MSAL's dict to fault_from_msal with the
+    # scope they asked for; without a profile and scope it stays a sign-in fault, as before.
+    answer = {"error": "invalid_grant", "error_codes": [65001], "error_description": "AADSTS65001: ..."}
+    fault = fault_from_msal(answer, app_profile(sim), BAP_SCOPE).fault
+    assert (fault.service, fault.code) == ("BAP admin API", "consent_required")
+    assert f"adminconsent?client_id={sim.confidential_client_id}" in explain(fault).remedy
+    assert fault_from_msal(answer).fault.service == "sign-in"
+    rejected = {"error": "invalid_client", "error_codes": [7000215]}
+    other = fault_from_msal(rejected, app_profile(sim), BAP_SCOPE)
+    assert (other.fault.service, other.fault.code) == ("sign-in", "invalid_client")

@@ -316,7 +316,55 @@ def test_standalone_sim_serves_a_profile_that_status_uses(tmp_path: Path) -> Non
     assert server.returncode == 0
 
 
-def test_client_secret_profile_without_a_secret_exits_4_then_lcs_refuses_the_app(
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["status", "--json"],
+        ["--environment", "contoso-uat", "status"],
+        ["setup", "--yes"],
+        ["link", "--yes"],
+        ["reset", "--yes"],
+        ["onebox", "app-user", "--app-id", "3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8c0e1b", "--yes"],
+    ],
+)
+@pytest.mark.parametrize("auth", ["client-secret", "certificate"])
+def test_an_application_profile_is_told_lcs_takes_only_a_person_before_any_call(
+    sim: Any,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    auth: str,
+) -> None:
+    import tomli_w
+
+    certificate = tmp_path / "app.pem"
+    certificate.write_text(sim.client_certificate_pem)
+    table = {**sim.profile_table(), "auth": auth, "client_id": sim.confidential_client_id}
+    if auth == "certificate":
+        table["certificate_path"] = str(certificate)
+    config = tmp_path / "app.toml"
+    config.write_text(tomli_w.dumps({"default_profile": "app", "profiles": {"app": table}}))
+    if auth == "client-secret":
+        stored = CliRunner().invoke(
+            cli, ["--config", str(config), "secret", "set", "client-secret"], input=sim.client_secret
+        )
+        assert stored.exit_code == 0, stored.output
+
+    code, out, err = run_cli(["--config", str(config), *command], capsys)
+    assert code == EXIT_CONFIG
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line.startswith("dwtui: LCS API [delegated_only]: profile 'app' signs in as an application")
+    assert f"auth = {auth}" in line and 'auth = "device-code"' in line
+    assert "onebox flight" in line  # what it can still do
+    assert sim.client_secret not in out + err
+    # Told before anything is called: no LCS request, and not even a token request.
+    assert sim.requests() == []
+
+
+def test_an_application_profile_without_its_secret_still_hears_about_lcs_first(
     sim: Any, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import tomli_w
@@ -324,21 +372,45 @@ def test_client_secret_profile_without_a_secret_exits_4_then_lcs_refuses_the_app
     table = {**sim.profile_table(), "auth": "client-secret", "client_id": sim.confidential_client_id}
     config = tmp_path / "app.toml"
     config.write_text(tomli_w.dumps({"default_profile": "app", "profiles": {"app": table}}))
-
-    code, out, err = run_cli(["--config", str(config), "status"], capsys)
-    assert code == EXIT_SIGN_IN
-    assert out == ""
+    code, _, err = run_cli(["--config", str(config), "status"], capsys)
+    assert code == EXIT_CONFIG
     [line] = err.strip().splitlines()
-    assert "dwtui secret set client-secret" in line
+    assert line.startswith("dwtui: LCS API [delegated_only]")
+    assert sim.requests() == []
 
-    stored = CliRunner().invoke(
-        cli, ["--config", str(config), "secret", "set", "client-secret"], input=sim.client_secret
-    )
-    assert stored.exit_code == 0, stored.output
 
-    # Signed in as the application now, but the LCS API accepts only a person's sign-in.
+def test_status_names_the_api_an_admin_has_not_consented_to_and_exits_3(
+    sim_factory: Any, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_factory("no-consent-ppapi", device_approve_after=0.0)
+    config = tmp_path / "config.toml"
+    sim.write_config(config)
+    consent_url = f"{sim.base_url}/{sim.tenant_id}/adminconsent?client_id={sim.client_id}"
+
     code, out, err = run_cli(["--config", str(config), "status"], capsys)
     assert code == EXIT_SERVICE
-    [line] = err.strip().splitlines()
-    assert line.startswith("dwtui: LCS API")
-    assert sim.client_secret not in out + err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("dwtui: could not read everything: Power Platform API [consent_required]: ")
+    assert "(scope https://api.powerplatform.com/.default)" in line
+    assert f"to app {sim.client_id}" in line and "AADSTS65001" in line
+    assert consent_url in line and "API permissions" in line and "Grant admin consent" in line
+    assert "sign in again" not in err.lower() and "sign-in required" not in err.lower()
+    # What could be read is printed: the other APIs answered in the same session.
+    assert "contoso-uat" in out and "set up" in out
+
+    # The sign-in itself is fine: a second run signs in silently and reports the same fault.
+    code, out, err = run_cli(["--config", str(config), "status", "--json", "--no-interactive"], capsys)
+    assert code == EXIT_SERVICE
+    data = json.loads(out)
+    assert data["signed_in"]["username"] == sim.user_name
+    assert data["integration"]["state"] == "set up"
+    assert data["dual_write_application"]["state"] == "unknown"
+    [fault] = data["faults"]
+    assert set(fault) == FAULT_KEYS
+    assert (fault["service"], fault["code"]) == ("Power Platform API", "consent_required")
+    assert fault["http_status"] is None
+    assert "AADSTS65001" in fault["meaning"]
+    assert consent_url in fault["remedy"]
+    assert fault["doc"] == "https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent"
+    ppapi_calls = [r for r in sim.requests() if r["service"] == "ppapi"]
+    assert ppapi_calls == []  # no token, so no call

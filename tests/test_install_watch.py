@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dwtui.domain.models import PackageState
-from dwtui.domain.operations import OperationStatus
+from dwtui.domain.operations import OperationKind, OperationStatus
 from dwtui.services.errors import ServiceError
 from dwtui.services.install import prepare_install, start_install
 from dwtui.services.operations import AlreadyRunning, OperationStore
@@ -387,3 +387,56 @@ def test_watcher_gives_up_on_an_operation_the_service_does_not_know(
     gave_up = recorder.wait_for(GaveUp, timeout=0)
     assert gave_up.fault.code == "OperationNotFound" and gave_up.streak == 3
     assert not final.finished and not recorder.of(Finished)
+
+
+def test_a_consent_withdrawn_mid_wait_gives_up_without_asking_for_a_sign_in(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = started_sim(sim_factory)
+    sim.world.install_seconds = 60_000.0  # far longer than the watcher keeps trying
+    # Under MSAL's five-minute margin, so every poll asks the identity provider for its token.
+    sim.world.token_lifetime = 120.0
+    session = app_session(sim)
+    record = start_install(session, plan_for(session), store)
+    recorder = Recorder()
+    first_poll = threading.Event()
+    recorder.hooks.append(lambda e: first_poll.set() if isinstance(e, Polled) else None)
+    worker = threading.Thread(
+        target=watch,
+        args=(session.ppapi, record),
+        kwargs={"on_event": recorder, "store": store, "speed": sim.speed},
+        daemon=True,
+    )
+    worker.start()
+    try:
+        assert first_poll.wait(10)
+        with sim.world.lock:
+            sim.world.consent_withheld.add("https://api.powerplatform.com")
+        gave_up = recorder.wait_for(GaveUp, timeout=20)
+    finally:
+        worker.join(10)
+        session.close()
+    assert (gave_up.fault.service, gave_up.fault.code) == ("Power Platform API", "consent_required")
+    assert not recorder.of(SignInNeeded)
+    assert session.auth.signed_in() is not None
+
+
+def test_an_install_refused_a_token_for_want_of_consent_was_never_started(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = started_sim(sim_factory)
+    sim.world.token_lifetime = 120.0  # under MSAL's five-minute margin: the POST asks for a new token
+    session = app_session(sim)
+    try:
+        plan = plan_for(session)
+        with sim.world.lock:
+            sim.world.consent_withheld.add("https://api.powerplatform.com")
+        with pytest.raises(ServiceError) as refused:
+            start_install(session, plan, store)
+    finally:
+        session.close()
+    assert refused.value.fault.code == "consent_required"
+    assert install_posts(sim) == []
+    # Nothing was sent, so nothing is claimed: the next start is not told one is under way.
+    assert store.active("sim", plan.environment.environment_id, OperationKind.INSTALL) is None
+    assert [e for e in session.activity.entries() if e.kind == "change" and "refused" in e.summary + e.detail]

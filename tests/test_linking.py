@@ -143,6 +143,27 @@ def test_a_second_link_while_one_runs_is_refused_locally(
     assert len(posts(sim, LINK_POST[1])) == 1
 
 
+def test_a_link_refused_a_token_for_want_of_consent_was_never_started(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    sim = sim_factory("installed", speed=1.0, device_approve_after=0)
+    sim.world.token_lifetime = 120.0  # under MSAL's five-minute margin: the POST asks for a new token
+    session = signed_in(sim)
+    try:
+        environment, before = uat(session, sim)
+        with sim.world.lock:
+            sim.world.consent_withheld.add("https://IntegratorApp.com")
+        with pytest.raises(ServiceError) as refused:
+            start_link(session, environment, before, store=store)
+    finally:
+        session.close()
+    fault = refused.value.fault
+    assert (fault.service, fault.code) == ("dual-write gateway", "consent_required")
+    assert posts(sim, LINK_POST[1]) == []
+    # Released, not finished as "no clear answer": nothing was sent.
+    assert store.records() == []
+
+
 def test_link_refused_when_already_linked_or_production(
     sim_factory: SimFactory, store: OperationStore
 ) -> None:

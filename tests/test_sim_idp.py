@@ -322,3 +322,61 @@ def test_a_bytes_assertion_mangled_by_httpx_is_refused_like_entra_would(
     result = app.acquire_token_for_client(scopes=[BAP_SCOPE])
     assert result["error"] == "invalid_client"
     assert result["error_codes"] == [50027]
+
+
+PPAPI_SCOPE = "https://api.powerplatform.com/.default"
+CONSENT_BODY_KEYS = {
+    "error",
+    "error_description",
+    "error_codes",
+    "suberror",
+    "timestamp",
+    "trace_id",
+    "correlation_id",
+    "error_uri",
+}
+
+
+def test_withheld_consent_answers_aadsts65001_for_that_api_only(sim_factory: SimFactory) -> None:
+    sim = sim_factory("no-consent-ppapi", device_approve_after=0)
+    with sim_client(sim) as client:
+        cache = msal.SerializableTokenCache()
+        app = _public_app(sim, client, token_cache=cache)
+        signed_in = app.acquire_token_by_device_flow(app.initiate_device_flow(scopes=[sim.lcs_scope]))
+        assert "access_token" in signed_in, signed_in
+        [account] = app.get_accounts()
+
+        # MSAL hands the body through, with the suberror as its classification.
+        refused = app.acquire_token_silent_with_error([PPAPI_SCOPE], account=account)
+        assert refused is not None and "access_token" not in refused
+        assert refused["error"] == "invalid_grant"
+        assert refused["error_codes"] == [65001]
+        assert refused["suberror"] == refused["classification"] == "consent_required"
+        # acquire_token_silent drops every error: a missing consent would look like an empty cache.
+        assert app.acquire_token_silent([PPAPI_SCOPE], account=account) is None
+
+        # The other APIs still get tokens from the same refresh token, which MSAL keeps.
+        bap = app.acquire_token_silent_with_error([BAP_SCOPE], account=account)
+        assert bap is not None and "access_token" in bap, bap
+        assert _bap_status(sim, client, bap["access_token"]) == 200
+
+        # The body on the wire, in Entra's shape.
+        refresh = {
+            "grant_type": "refresh_token",
+            "client_id": sim.client_id,
+            "refresh_token": signed_in["refresh_token"],
+            "scope": PPAPI_SCOPE,
+        }
+        answer = client.post(f"{sim.authority}/oauth2/v2.0/token", data=refresh)
+        assert answer.status_code == 400
+        body = answer.json()
+        assert set(body) == CONSENT_BODY_KEYS
+        assert body["error_description"].startswith(
+            f"AADSTS65001: The user or administrator has not consented to use the application with ID "
+            f"'{sim.client_id}' named 'dwtui'. Send an interactive authorization request for this user "
+            "and resource.\r\nTrace ID: "
+        )
+        assert f"\r\nCorrelation ID: {body['correlation_id']}\r\n" in body["error_description"]
+        assert body["error_uri"].endswith("/error?code=65001")
+        ok = client.post(f"{sim.authority}/oauth2/v2.0/token", data={**refresh, "scope": BAP_SCOPE})
+        assert ok.status_code == 200

@@ -58,6 +58,7 @@ SCENARIOS = (
     "short-token",
     "throttled",
     "onebox-no-app-user",
+    "no-consent-ppapi",
 )
 _ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # A person reads a demo device code at any --speed: never let it expire in less than this.
@@ -82,6 +83,7 @@ _USAGE_CODES = frozenset(
         "password",
         "not_configured",
         "driver_not_found",
+        "delegated_only",  # an application profile for a command that reads LCS: the fix is `auth`
     }
 )
 # Refusals because the environment is not in the state the command needs (exit 1).
@@ -289,10 +291,22 @@ def resolve_environment(session: Session, wanted: str) -> str:
     return session.lcs.environment_by_name(session.profile.lcs_project_id, wanted).environment_id
 
 
+def refuse_application_profile(profile: Profile) -> None:
+    """LCS takes only a person's sign-in: an application profile is told so before anything is called."""
+    from dwtui.domain.token_refusals import lcs_refusal
+    from dwtui.services.errors import ServiceError
+
+    refusal = lcs_refusal(profile)
+    if refusal is not None:
+        raise ServiceError(refusal)
+
+
 def signed_in_status(no_interactive: bool) -> tuple[Session, StatusReport]:
     """The selected environment's status, signed in: where every changing command starts."""
     runtime = current_runtime()
     session = runtime.session()
+    # Before the sign-in too: with LCS out of reach, an application's credentials are no use here.
+    refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
     return session, session.status(resolve_environment(session, runtime.environment))
 

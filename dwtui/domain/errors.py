@@ -1,7 +1,7 @@
 """Every documented error dwtui can meet: code -> what it means -> the documented remedy.
 
-Sources are Microsoft's dual-write and Power Platform docs, as collected in
-shared/reference/peers-and-errors.md; `doc` is the page a person can open for the full text.
+Sources are Microsoft's dual-write, Power Platform, LCS and Entra ID docs (mostly as collected in
+shared/reference/peers-and-errors.md); `doc` is the page a person can open for the full text.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from dwtui.domain.models import Fault
 
 _DW = "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entities/dual-write/"
+# Who can grant tenant-wide admin consent for a delegated permission (grant-admin-consent.md).
+ADMIN_CONSENT_ROLES = (
+    "Privileged Role Administrator, Cloud Application Administrator or Application Administrator"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,37 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "(dwtui stores it in the OS keyring).",
         "https://learn.microsoft.com/entra/identity-platform/reference-error-codes",
     ),
+    # Microsoft Entra error-code reference, row AADSTS65001 (DelegationDoesNotExist); the remedy is
+    # "Grant tenant-wide admin consent to an application" (grant-admin-consent.md), whose URL form is
+    # https://login.microsoftonline.com/{organization}/adminconsent?client_id={client-id}. A fault
+    # from dwtui.domain.token_refusals carries that URL filled in for its tenant and app.
+    *(
+        _Entry(
+            code,
+            r"",
+            "An administrator has not consented to this API for the app registration (AADSTS65001, "
+            "DelegationDoesNotExist), so Microsoft Entra ID gives no token for it. A new sign-in cannot "
+            "change that.",
+            f"An administrator ({ADMIN_CONSENT_ROLES}) grants admin consent for the API to the app: "
+            "Microsoft Entra admin center > App registrations > the app > API permissions (add the API's "
+            "permission if it is not listed) > Grant admin consent, or "
+            "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client-id}; then read again.",
+            "https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent",
+        )
+        for code in ("consent_required", "AADSTS65001")
+    ),
+    _Entry(
+        "delegated_only",
+        r"",
+        "The LCS API accepts only a person's (delegated) sign-in: \"Service Principal authentication, "
+        "where the application calls the API using its own identity or a managed identity, isn't "
+        'supported." dwtui makes no LCS call with an application profile.',
+        'Use a profile with auth = "device-code" and sign in as a person who is Project Owner or '
+        "Environment Administrator in the LCS project. Every environment fact dwtui shows, and every "
+        "change it makes, starts from the LCS environment (--environment included), so an application "
+        "profile can run only what needs no sign-in: onebox flight, onebox restart-aos, profiles, secret.",
+        "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/lifecycle-services/lcs-aad-app-reg",
+    ),
     _Entry(
         "expired_token",
         r"",
@@ -291,7 +326,10 @@ def _http_family(code: str) -> str:
 
 
 def explain(fault: Fault) -> Explanation:
-    """The documented meaning and remedy of a fault, falling back to its HTTP status family."""
+    """The documented meaning and remedy of a fault, falling back to its HTTP status family.
+
+    A fault's own remedy (one filled in for its tenant and app, say) wins over the catalogue's.
+    """
     candidates = [fault.code, _http_family(fault.code)]
     if fault.http_status is not None:
         candidates.append(_http_family(f"HTTP {fault.http_status}"))
@@ -302,13 +340,15 @@ def explain(fault: Fault) -> Explanation:
             if entry.code.lower() == code.lower() and (
                 not entry.pattern or re.search(entry.pattern, fault.message, re.IGNORECASE)
             ):
-                return Explanation(fault.code or code, entry.meaning, entry.remedy, entry.doc)
+                return Explanation(fault.code or code, entry.meaning, fault.remedy or entry.remedy, entry.doc)
     by_service = _BY_SERVICE.get(fault.service)
     if by_service is not None and fault.code not in ("timeout", "network", "tls", "malformed"):
         meaning, remedy, doc = by_service
-        return Explanation(fault.code or "error", meaning, remedy, doc)
+        return Explanation(fault.code or "error", meaning, fault.remedy or remedy, doc)
     return Explanation(
-        fault.code or "error", fault.message, "Try again; if it persists, see the Activity pane."
+        fault.code or "error",
+        fault.message,
+        fault.remedy or "Try again; if it persists, see the Activity pane.",
     )
 
 

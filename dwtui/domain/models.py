@@ -131,6 +131,8 @@ class Fault:
     """A service call that did not give an answer, in terms a person can act on.
 
     `code` is the service's own code when it gave one (DW9003, 0x80048d0b, invalid_client, HTTP 429, ...).
+    `remedy`, when set, is what to do about this very fault (an admin-consent URL for this tenant and
+    app, say); it stands in for the error catalogue's general remedy for the code.
     """
 
     service: (
@@ -141,6 +143,7 @@ class Fault:
     http_status: int | None = None
     retry_after: float | None = None
     url: str = ""  # already redacted
+    remedy: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from dwtui.domain.templates import DEFAULT_TEMPLATE, TEMPLATES
 from dwtui.domain.watch_events import WatchEvent
 from dwtui.services.bap import SERVICE, BapClient, DataverseRequest
 from dwtui.services.changes import record_change
-from dwtui.services.errors import ServiceError
+from dwtui.services.errors import ServiceError, certainly_not_sent
 from dwtui.services.operations import OperationStore
 from dwtui.services.session import Session
 from dwtui.services.watch import watch
@@ -110,8 +110,7 @@ def start_add_dataverse(session: Session, plan: AddDataversePlan, store: Operati
         started = session.bap.add_dataverse(bap_id, plan.request)
     except ServiceError as error:
         fault = error.fault
-        status = fault.http_status
-        if fault.service == "sign-in" or (status is not None and 400 <= status < 500):
+        if certainly_not_sent(fault):
             store.release(record.claim_id)
             record_change(
                 session,

@@ -3,7 +3,9 @@
 MSAL applications are built lazily because their constructor fetches the OIDC document: building
 an Authenticator must cost nothing, so a front end can paint first. MSAL talks through the shared
 httpx client, so the profile's CA bundle applies and the Activity pane sees every call. MSAL reports
-failures as dicts (and a few as exceptions); both become ServiceError(Fault(service="sign-in")).
+failures as dicts (and a few as exceptions); both become ServiceError(Fault(service="sign-in")),
+except a missing admin consent, which is a fault of the API whose token was refused
+(dwtui.domain.token_refusals): no sign-in can fix it, so it must never look like one is needed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import msal
 
 from dwtui.domain.models import DeviceCodePrompt, Fault, SignedIn
 from dwtui.domain.profile import Profile
+from dwtui.domain.token_refusals import consent_fault, is_missing_consent
 from dwtui.services.activity import ActivityEntry, ActivityLog
 from dwtui.services.credentials import MsalHttp, load_certificate_credential
 from dwtui.services.errors import ServiceError, SignInRequired
@@ -33,7 +36,9 @@ CLIENT_SECRET = "client-secret"
 CERTIFICATE_PASSPHRASE = "certificate-passphrase"
 
 # Errors after which only an interactive sign-in helps (the refresh token is gone or refused).
-_INTERACTIVE = frozenset({"invalid_grant", "interaction_required", "login_required", "consent_required"})
+# A missing consent (AADSTS65001, often invalid_grant with suberror consent_required) is looked for
+# first and is not one of them: only an administrator can fix it.
+_INTERACTIVE = frozenset({"invalid_grant", "interaction_required", "login_required"})
 _PENDING = frozenset({"authorization_pending", "slow_down"})
 _POLL_STEP = 0.1  # how often a waiting device-code poll looks at `cancelled()`
 
@@ -60,8 +65,15 @@ def _first_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def fault_from_msal(result: Mapping[str, Any]) -> ServiceError:
-    """An MSAL error dict as the ServiceError a person reads."""
+def fault_from_msal(
+    result: Mapping[str, Any], profile: Profile | None = None, scope: str = ""
+) -> ServiceError:
+    """An MSAL error dict as the ServiceError a person reads.
+
+    With the profile and the scope that was asked for, a missing consent names its API and remedy.
+    """
+    if profile is not None and scope and is_missing_consent(result):
+        return ServiceError(consent_fault(profile, scope, result))
     code = str(result.get("error") or "sign_in_failed")
     description = _first_line(str(result.get("error_description") or "")) or code.replace("_", " ")
     return ServiceError(Fault(service=SERVICE, message=description, code=code))
@@ -257,7 +269,7 @@ class Authenticator:
         with _guard("cannot start the device-code sign-in"):
             flow = app.initiate_device_flow(scopes=[self.profile.lcs_scope])
         if "user_code" not in flow:
-            raise fault_from_msal(flow)
+            raise fault_from_msal(flow, self.profile, self.profile.lcs_scope)
         expires_at = float(flow.get("expires_at") or time.time() + float(flow.get("expires_in", 900)))
         prompt = DeviceCodePrompt(
             verification_uri=str(flow.get("verification_uri") or flow.get("verification_url") or ""),
@@ -293,7 +305,7 @@ class Authenticator:
                 error = result.get("error")
                 if error not in _PENDING:
                     self._record(f"Device-code sign-in ended: {error}")
-                    raise fault_from_msal(result)
+                    raise fault_from_msal(result, self.profile, self.profile.lcs_scope)
                 if error == "slow_down":
                     wait += 5.0
                 self._pause(wait, cancelled, flow)
@@ -345,7 +357,7 @@ class Authenticator:
         if result and result.get("error") == "invalid_client":
             with self._app_lock:
                 self._confidential = None  # a corrected secret or certificate is read next time
-        raise fault_from_msal(result or {})
+        raise fault_from_msal(result or {}, self.profile, scope)
 
     # -- tokens for the service clients -------------------------------------------------------------
 
@@ -363,10 +375,15 @@ class Authenticator:
         app = self._public_app()
         with _guard("cannot renew the sign-in"):
             accounts = app.get_accounts()
+            # _with_error: acquire_token_silent returns None for every error, and a missing consent
+            # would look like an empty cache (MSAL Python, application.py).
             result = app.acquire_token_silent_with_error([scope], account=accounts[0]) if accounts else None
             self._persist()
         if result and "access_token" in result:
             return str(result["access_token"])
+        if result and is_missing_consent(result):
+            self._record(f"No consent for {scope}: an administrator must grant it (AADSTS65001)")
+            raise ServiceError(consent_fault(self.profile, scope, result))
         if result is None or result.get("error") in _INTERACTIVE:
             reason = _first_line(str((result or {}).get("error_description") or ""))
             raise SignInRequired("sign-in expired; sign in again" + (f" ({reason})" if reason else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dwtui.domain.models import Fault
+from dwtui.domain.token_refusals import CONSENT_REQUIRED
 
 
 class ServiceError(Exception):
@@ -21,3 +22,16 @@ class SignInRequired(ServiceError):
 
 class DatabaseDriverMissing(ServiceError):
     """pyodbc or the ODBC driver manager is not installed (pyodbc is imported lazily)."""
+
+
+def certainly_not_sent(fault: Fault) -> bool:
+    """Whether a change request that failed with `fault` certainly did not reach the service.
+
+    A sign-in that failed, or a token refused for want of consent, means it was never sent; a 4xx
+    answer (throttling included) means the service refused it. A timeout, a cut connection or a 5xx
+    may come after the service acted on it: then only the service's own state can tell.
+    """
+    if fault.service == "sign-in" or fault.code == CONSENT_REQUIRED:
+        return True
+    status = fault.http_status
+    return status is not None and 400 <= status < 500

@@ -42,7 +42,7 @@ from dwtui.domain.packages import (
     statuses,
 )
 from dwtui.services.changes import record_change
-from dwtui.services.errors import ServiceError
+from dwtui.services.errors import ServiceError, certainly_not_sent
 from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import SERVICE
 from dwtui.services.session import Session
@@ -234,13 +234,6 @@ def _terms(session: Session, uri: str) -> TermsDocument:
         return TermsDocument(uri, error=error.fault.message)
 
 
-def _certainly_not_started(fault: Fault) -> bool:
-    # A 4xx answer (throttling included) means the service refused the request; a timeout, a cut
-    # connection or a 5xx may come after the service acted on it.
-    status = fault.http_status
-    return status is not None and 400 <= status < 500
-
-
 def _post(
     session: Session,
     environment: LcsEnvironment,
@@ -260,7 +253,7 @@ def _post(
         started = session.ppapi.install(bap_environment_id, listing)
     except ServiceError as error:
         fault = error.fault
-        if fault.service == "sign-in" or _certainly_not_started(fault):
+        if certainly_not_sent(fault):
             store.release(record.claim_id)
             record_change(
                 session, environment, what, f"refused [{fault.code}] {fault.message}", target, service=SERVICE

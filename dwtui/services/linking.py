@@ -30,7 +30,7 @@ from dwtui.domain.models import (
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationState, OperationStatus
 from dwtui.services.changes import record_change
 from dwtui.services.dualwrite import SERVICE, DualWriteGateway, reset_payload
-from dwtui.services.errors import ServiceError
+from dwtui.services.errors import ServiceError, certainly_not_sent
 from dwtui.services.operations import OperationStore
 from dwtui.services.session import Session
 from dwtui.services.watch import Finished, WatchEvent, watch
@@ -143,8 +143,8 @@ def start_link(
         started = gateway.start_link(environment, dataverse, legal_entities)
     except ServiceError as error:
         fault = error.fault
-        if fault.http_status is not None and fault.http_status < 500:
-            store.release(record.claim_id)  # refused: nothing was started
+        if certainly_not_sent(fault):
+            store.release(record.claim_id)  # refused, or never sent (no token): nothing was started
         else:
             # No answer, or a server error: the link may or may not be under way. Free the slot
             # and say so; the next refresh shows whether dual-write got linked.

@@ -28,6 +28,7 @@ from dwtui.domain.profile import (
     Profile,
     dataverse_scope,
 )
+from dwtui.domain.token_refusals import lcs_refusal
 from dwtui.services.activity import ActivityLog
 from dwtui.services.auth import Authenticator
 from dwtui.services.bap import BapClient
@@ -86,7 +87,7 @@ class Session:
             trace.profile(profile)
         self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity, trace=trace)
         self.auth = Authenticator(profile, self.http, secrets)
-        self.lcs = LcsClient(profile.lcs_api_url, self.http, self.auth.token_getter(profile.lcs_scope))
+        self.lcs = LcsClient(profile.lcs_api_url, self.http, self._lcs_token())
         self.bap = BapClient(profile.bap_api_url, self.http, self.auth.token_getter(BAP_SCOPE))
         self.ppapi = PowerPlatformClient(
             profile.power_platform_api_url, self.http, self.auth.token_getter(POWER_PLATFORM_SCOPE)
@@ -103,6 +104,19 @@ class Session:
     def gateway_is_simulator(self) -> bool:
         """The simulator's gateway (the demo, or a profile on loopback): its link calls are its own."""
         return self.demo is not None or is_loopback(self.profile.dualwrite_gateway_url)
+
+    def _lcs_token(self) -> Callable[[], str]:
+        """The LCS API's token; an application profile gets the refusal instead, before any call."""
+        refusal = lcs_refusal(self.profile)
+        if refusal is None:
+            return self.auth.token_getter(self.profile.lcs_scope)
+
+        def refuse() -> str:
+            # LCS documents delegated tokens only (lcs-aad-app-reg.md): no token is asked for and the
+            # client sends nothing.
+            raise ServiceError(refusal)
+
+        return refuse
 
     # -- reading -------------------------------------------------------------------------------
 

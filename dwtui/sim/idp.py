@@ -2,7 +2,8 @@
 
 Grants: device code (authorization_pending first, then success once approved), refresh token,
 client credentials with a client secret or a certificate-signed client assertion. Errors are HTTP
-400/401 with {error, error_description, error_codes}, like Entra ID.
+400/401 with {error, error_description, error_codes}, like Entra ID. A person's token for a resource
+the world withholds consent for (World.consent_withheld) answers AADSTS65001 instead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from dwtui.sim import ids
 from dwtui.sim.guard import Reply
 from dwtui.sim.issuer import app_token_response, issuer_url, user_token_response
-from dwtui.sim.tokens import TokenRejected, b64url, split_jwt, verify
+from dwtui.sim.tokens import TokenRejected, b64url, resource_of, same_audience, split_jwt, verify
 from dwtui.sim.world import DeviceCodeRecord, World
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -41,6 +42,43 @@ def oauth_error(status: int, error: str, description: str, code: int) -> Reply:
         "correlation_id": ids.derived_guid("correlation", error),
     }
     return Reply(JSONResponse(body, status_code=status))
+
+
+# Entra's sample token error body (reference-error-codes.md) has error, error_description (the code,
+# the text, then Trace ID, Correlation ID and Timestamp lines), error_codes, timestamp, trace_id,
+# correlation_id and error_uri.
+_ENTRA_TIMESTAMP = "2026-01-01 00:00:00Z"
+
+
+def consent_error(world: World, client_id: str) -> Reply:
+    """AADSTS65001 (DelegationDoesNotExist): nobody consented to this resource for the app."""
+    trace = ids.derived_guid("trace", "consent", client_id)
+    correlation = ids.derived_guid("correlation", "consent", client_id)
+    name = ids.CLIENT_NAME if client_id == world.client_id else client_id
+    body = {
+        "error": "invalid_grant",
+        "error_description": f"AADSTS65001: The user or administrator has not consented to use the "
+        f"application with ID '{client_id}' named '{name}'. Send an interactive authorization request "
+        f"for this user and resource.\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\n"
+        f"Timestamp: {_ENTRA_TIMESTAMP}",
+        "error_codes": [65001],
+        "timestamp": _ENTRA_TIMESTAMP,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": f"{world.base_url}/error?code=65001",
+        # Not in any Microsoft sample body: `suberror` beside invalid_grant is the shape commonly
+        # seen in third-party test suites for this error (issue9-sources.md 5.1); Entra does put
+        # `suberror` at the top level for other errors (e.g. user_password_expired).
+        "suberror": "consent_required",
+    }
+    return Reply(JSONResponse(body, status_code=400))
+
+
+def _user_token(world: World, client_id: str, scope: str) -> dict[str, Any]:
+    """A person's tokens for `scope`, unless the world withholds consent for its resource."""
+    if any(same_audience(resource_of(scope), resource) for resource in world.consent_withheld):
+        raise consent_error(world, client_id)
+    return user_token_response(world, client_id, scope)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -174,7 +212,7 @@ def _device_code_grant(world: World, form: dict[str, str]) -> dict[str, Any]:
                 70016,
             )
         del world.device_codes[record.device_code]
-    return user_token_response(world, record.client_id, record.scope)
+    return _user_token(world, record.client_id, record.scope)
 
 
 def _refresh_grant(world: World, form: dict[str, str]) -> dict[str, Any]:
@@ -190,7 +228,7 @@ def _refresh_grant(world: World, form: dict[str, str]) -> dict[str, Any]:
     scope = form.get("scope", "").strip()
     if not scope:
         raise oauth_error(400, "invalid_request", "The request body must contain 'scope'.", 900144)
-    return user_token_response(world, client_id, scope)
+    return _user_token(world, client_id, scope)
 
 
 def _client_credentials_grant(world: World, form: dict[str, str]) -> dict[str, Any]:

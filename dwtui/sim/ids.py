@@ -9,6 +9,7 @@ TENANT_DOMAIN = "contoso.onmicrosoft.com"
 
 # dwtui's own (public client) app registration, used for device-code sign-in.
 CLIENT_ID = "4f7d2c1a-9e3b-4a8d-b6c5-1e0f2a3b4c5d"
+CLIENT_NAME = "dwtui"  # its display name, as Entra's error descriptions quote it
 # A confidential app registration for client-secret and certificate sign-in.
 CONFIDENTIAL_CLIENT_ID = "a9b8c7d6-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 CONFIDENTIAL_APP_OBJECT_ID = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9"

@@ -308,3 +308,13 @@ def _onebox_no_app_user(world: World) -> None:
     directory = new_directory("contosodev", world.user_object_id, world.user_display_name)
     directory.remove_application_user(world.onebox_client_id)
     world.dataverse_directories["contosodev"] = directory
+
+
+@scenario(
+    "no-consent-ppapi",
+    "like happy, but no administrator has consented to the Power Platform API for dwtui's app: token "
+    "requests for its scope answer AADSTS65001 (invalid_grant, consent_required); every other API works",
+)
+def _no_consent_ppapi(world: World) -> None:
+    _uat_integrated(world)
+    world.consent_withheld.add("https://api.powerplatform.com")

@@ -224,6 +224,9 @@ class World:
         self.add_dataverse_seconds = 5 * 60.0
         self.add_dataverse_failure = ""
         self.chaos: Chaos | None = None  # random faults (the flaky scenario)
+        # Resources (a token's audience, e.g. https://api.powerplatform.com) for which no admin has
+        # consented to dwtui's app: a person's token requests for them answer AADSTS65001.
+        self.consent_withheld: set[str] = set()
         self.device_codes: dict[str, DeviceCodeRecord] = {}
         self.operations: dict[str, Operation] = {}
         # Dataverse orgs' business units, roles and users, made on first use (sim.directory).

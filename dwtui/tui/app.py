@@ -123,6 +123,10 @@ class DwtuiApp(App[int], inherit_bindings=False):
     # -- sign-in ---------------------------------------------------------------------------------
 
     def begin_sign_in(self) -> None:
+        # An application profile cannot read LCS, where every fact on the page starts: the page says
+        # so, and the app's credentials are not even tried.
+        if self.page.refuse_lcs():
+            return
         self.page.signing_in()
         self.start_sign_in()
 

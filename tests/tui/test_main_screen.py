@@ -254,3 +254,57 @@ async def test_insecure_secret_store_is_reported_once(sim_factory: SimFactory) -
         await settle(pilot, ready(app))
         warned = [n for n in app._notifications if n.message == secrets.warning]
         assert len(warned) == 1
+
+
+async def test_a_missing_consent_shows_in_the_ppi_pane_and_asks_no_sign_in(sim_factory: SimFactory) -> None:
+    from dwtui.tui.screens.sign_in import SignInScreen
+
+    sim = sim_factory("no-consent-ppapi")
+    app = build_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        assert app.phase is Phase.READY
+        # The other sources were read in the same session.
+        assert ppi(app, "integration") == "set up"
+        assert ppi(app, "dataverse").startswith("contoso-uat")
+        assert ppi(app, "app").startswith("unknown")
+        faults = app.query_one("#ppi-faults")
+        assert faults.display
+        shown = str(faults.query_one(".fault-text", Static).content)
+        assert "Power Platform API: consent_required" in shown
+        assert "AADSTS65001" in shown and "https://api.powerplatform.com/.default" in shown
+        assert f"{sim.base_url}/{sim.tenant_id}/adminconsent?client_id={sim.client_id}" in shown
+        assert "Grant admin consent" in shown
+        assert "sign in again" not in shown.lower()
+        assert not app.page.environment_pane.faults
+        # Reading again reports it again; nobody is asked to sign in.
+        sim.reset_log()
+        await pilot.press("r")
+        await settle(pilot, ready(app))
+        assert app.phase is Phase.READY
+        assert app.signed_in is not None
+        assert not isinstance(app.screen, SignInScreen)
+        assert "consent_required" in str(faults.query_one(".fault-text", Static).content)
+        assert [r for r in sim.requests() if r["service"] == "bap"]  # it did read again
+        assert not [r for r in sim.requests() if r["path"].endswith("/devicecode")]
+
+
+async def test_an_application_profile_gets_the_lcs_refusal_and_no_call(sim_factory: SimFactory) -> None:
+    sim = sim_factory("happy")
+    app = build_app(sim, signed_in=False, auth="client-secret", client_id=sim.confidential_client_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        assert app.phase is Phase.FAILED
+        [fault] = app.page.environment_pane.faults
+        assert (fault.service, fault.code) == ("LCS API", "delegated_only")
+        shown = str(app.page.environment_pane.query_one(".fault-text", Static).content)
+        assert shown.startswith("dwtui made no LCS call.")
+        assert "Service Principal authentication" in shown and 'auth = "device-code"' in shown
+        # Neither a refresh nor the environment picker makes a call.
+        await pilot.press("r")
+        await settle(pilot, ready(app))
+        await pilot.press("e")
+        await settle(pilot, ready(app))
+        assert app.page.environment_pane.faults == (fault,)
+        assert app.signed_in is None
+    assert sim.requests() == []

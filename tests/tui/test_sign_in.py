@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import segno
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from dwtui.tui.app import DwtuiApp, Phase
 from dwtui.tui.screens.sign_in import SignInScreen, countdown_text
@@ -91,3 +92,29 @@ def test_qr_lines_hold_every_module_of_the_code() -> None:
         rebuilt.append([top[ch][0] for ch in line])
         rebuilt.append([top[ch][1] for ch in line])
     assert rebuilt[: len(matrix)] == [[1 if module else 0 for module in row] for row in matrix]
+
+
+async def test_a_device_code_sign_in_without_consent_for_lcs_shows_the_consent_remedy(
+    sim_factory: SimFactory,
+) -> None:
+    sim = sim_factory("happy", device_approve_after=NEVER)
+    sim.world.consent_withheld.add(sim.lcs_api_url)
+    app = build_app(sim, signed_in=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_screen(pilot, SignInScreen)
+        modal = app.screen
+        assert isinstance(modal, SignInScreen)
+        assert sim.approve_device_code(modal.prompt.user_code)
+        # Not settle(): it waits on workers, and this sign-in worker ends in the consent error.
+        deadline = time.monotonic() + 30
+        while app.phase is not Phase.FAILED:
+            assert time.monotonic() < deadline, f"phase {app.phase}"
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert not isinstance(app.screen, SignInScreen)
+        [fault] = app.page.environment_pane.faults
+        assert (fault.service, fault.code) == ("LCS API", "consent_required")
+        shown = str(app.page.environment_pane.query_one(".fault-text", Static).content)
+        assert shown.startswith("No consent: an administrator grants it, then press r.")
+        assert f"adminconsent?client_id={sim.client_id}" in shown
+        assert "sign in again" not in shown.lower()

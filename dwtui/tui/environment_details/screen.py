@@ -26,6 +26,7 @@ from textual.widgets import Footer
 from dwtui.domain.assessment import Action, Assessment, assess
 from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot, SignedIn
 from dwtui.domain.operations import OPERATION_TITLES, OperationKind
+from dwtui.domain.token_refusals import CONSENT_REQUIRED, lcs_refusal
 from dwtui.tui.commands import bindings
 from dwtui.tui.environment_details.environment_pane import EnvironmentPane
 from dwtui.tui.environment_details.header import ContextHeader
@@ -196,6 +197,8 @@ class EnvironmentDetailsScreen(Screen[None]):
     def sign_in_failed(self, fault: Fault) -> None:
         if fault.code == "cancelled":
             self.environment_pane.show_message("Sign-in cancelled. Press r to sign in.")
+        elif fault.code == CONSENT_REQUIRED:
+            self.environment_pane.show_fault([fault], "No consent: an administrator grants it, then press r.")
         else:
             self.environment_pane.show_fault([fault], "Sign-in failed. Press r to try again.")
         self.power_platform_pane.show_message("Not signed in.")
@@ -228,8 +231,20 @@ class EnvironmentDetailsScreen(Screen[None]):
     def _start_target(self) -> str:
         return self.start_environment or (self.session.profile.environment_id if self.session else "")
 
+    def refuse_lcs(self) -> bool:
+        """An application profile: the LCS API's refusal in the Environment pane, instead of a call."""
+        refusal = lcs_refusal(self.session.profile) if self.session is not None else None
+        if refusal is None:
+            return False
+        self.environment_pane.show_fault([refusal], "dwtui made no LCS call.")
+        self.power_platform_pane.show_message("Needs the environment from LCS (see the Environment pane).")
+        self.phase = Phase.FAILED
+        return True
+
     def _load(self, reference: str) -> None:
         assert self.session is not None
+        if self.refuse_lcs():
+            return
         self.phase = Phase.LOADING
         self.environment_pane.begin_loading("Reading the environment from LCS...")
         self.power_platform_pane.begin_loading("Waiting for the environment...")
@@ -444,6 +459,8 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.link.copy_link()
 
     def action_environments(self) -> None:
+        if self.refuse_lcs():
+            return
         if self.session is None or self.signed_in is None:
             self.notify("Sign in first (press r).", severity="warning")
             return

@@ -177,7 +177,7 @@ class AppUserPlan:
     business_unit: BusinessUnit
     role: SecurityRole
     existing: ApplicationUser | None
-    # Skipped by the lookup; deleted for good only if Dataverse refuses the new user because of them.
+    # Skipped by the lookup; deleted for good only if Dataverse refuses the new user while they exist.
     soft_deleted: tuple[ApplicationUser, ...] = ()
 
     @property
@@ -209,7 +209,7 @@ class AppUserPlan:
         ids = ", ".join(user.systemuser_id for user in self.soft_deleted)
         return (
             f" Dataverse also keeps {len(self.soft_deleted)} soft-deleted application user(s) for this app "
-            f"({ids}), which do not count. If Dataverse refuses the new user because of them, dwtui "
+            f"({ids}), which do not count. If Dataverse refuses the new user while they exist, dwtui "
             "deletes them permanently (DELETE systemusers(id)) and creates the user once more, as "
             "terraform-provider-power-platform does."
         )

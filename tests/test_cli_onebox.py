@@ -147,6 +147,8 @@ def test_verify_names_the_missing_app_user_then_app_user_fixes_it(
     code, out, err = run_cli([*base, "onebox", "verify", *app, "--secret-stdin"], capsys, stdin=secret + "\n")
     assert code == EXIT_SERVICE
     assert "0x80072560" in out
+    assert "The user is not a member of the organization" in out
+    assert "Application user, read with your sign-in: none active" in out
     assert "missing step: application user" in err
     assert secret not in out + err
 
@@ -237,6 +239,71 @@ def test_verify_in_the_demo_as_an_installed_command() -> None:
     assert data["ok"] is False
     assert data["missing_step"] == "application user"
     assert data["error"]["code"] == "0x80072560"
+
+
+def test_verify_an_app_user_without_a_role(capsys: pytest.CaptureFixture[str]) -> None:
+    base = [*FAST, "--scenario", "onebox-app-user-no-role", "--environment", "contoso-dev", "onebox"]
+    code, out, err = run_cli([*base, "verify"], capsys)
+    assert code == EXIT_SERVICE
+    assert "WhoAmI answers as the app, but its application user has no security role" in out
+    assert "  WhoAmI as the app: user " in out
+    assert "  Application user, read with your sign-in: " in out and "; roles: no role" in out
+    assert "missing step: security role" in err
+    assert "0x80072560" not in out + err
+
+    code, out, err = run_cli([*base, "verify", "--json"], capsys)
+    assert code == EXIT_SERVICE
+    data = json.loads(out)
+    assert data["ok"] is False and data["set_up"] is False
+    assert data["missing_step"] == "security role"
+    assert data["who_am_i"]["user_id"] == data["app_user"]["systemuser_id"]
+    assert data["app_user"]["roles"] == [] and data["app_user"]["disabled"] is False
+    assert data["error"] is None and data["app_user_error"] is None
+    assert data["soft_deleted_app_users"] == []
+    assert len(data["checks"]) == 2
+
+
+def test_app_user_purges_a_soft_deleted_user_once_confirmed(
+    sim_factory: SimFactory, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_factory("onebox-app-user-deleted", speed=50.0, device_code_lifetime=60.0)
+    config = tmp_path / "config.toml"
+    sim.write_config(config, environment="dev")
+    base = ["--config", str(config)]
+    app = ["--app-id", sim.onebox_client_id]
+
+    code, out, err = run_cli(
+        [*base, "onebox", "verify", *app, "--secret-stdin", "--json"], capsys, stdin=sim.onebox_client_secret
+    )
+    assert code == EXIT_SERVICE
+    before = json.loads(out)
+    assert before["missing_step"] == "application user" and before["error"]["code"] == "0x80072560"
+    assert before["app_user"] is None
+    [deleted] = before["soft_deleted_app_users"]
+
+    # Without --yes nothing changes: neither the purge nor the create.
+    code, out, err = run_cli([*base, "onebox", "app-user", *app, "--no-interactive"], capsys)
+    assert code == EXIT_CONFIG
+    assert f"soft-deleted application user(s) for this app ({deleted})" in out
+    assert "deletes them permanently" in out
+    changes = [r for r in sim.requests() if r["method"] in ("POST", "DELETE") and "/dataverse/" in r["path"]]
+    assert changes == []
+
+    code, out, err = run_cli(
+        [*base, "onebox", "app-user", *app, "--yes", "--json", "--no-interactive"], capsys
+    )
+    assert code == 0, err
+    created = json.loads(out)
+    assert created["created"] is True and created["purged"] == [deleted]
+    assert created["soft_deleted"] == [deleted] and created["systemuser_id"] != deleted
+    deletes = [r["path"] for r in sim.requests() if r["method"] == "DELETE"]
+    assert deletes == [deletes[0]] * 2 and deletes[0].endswith(f"/systemusers({deleted})")
+
+    code, out, err = run_cli([*base, "onebox", "verify", *app, "--json", "--no-interactive"], capsys)
+    assert code == 0, err
+    after = json.loads(out)
+    assert after["ok"] is True and after["soft_deleted_app_users"] == []
+    assert [r["name"] for r in after["app_user"]["roles"]] == ["System Administrator"]
 
 
 # -- AOS restart ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -10,15 +11,19 @@ from hypothesis import strategies as st
 
 from dwtui.domain import aos
 from dwtui.domain.appuser import (
+    DEFAULT_ROLE,
+    SOFT_DELETED,
     ApplicationUser,
     AppUserPlan,
     BusinessUnit,
+    MultipleApplicationUsers,
     SecurityRole,
     check_app_id,
     plan_app_user,
     root_business_unit,
     sort_business_units,
     sort_roles,
+    split_application_users,
 )
 from dwtui.domain.flight import (
     DEFAULT_FLIGHT_NAME,
@@ -190,10 +195,70 @@ def test_the_verdict_names_the_missing_step() -> None:
     assert no_role.missing_step == STEP_ROLE and not no_role.ok
     assert verdict("0x80072560", OneboxFacts()).missing_step == STEP_APP_USER
     assert verdict("", OneboxFacts(flight_enabled=False)).missing_step == STEP_FLIGHT
-    aos_step = verdict("", OneboxFacts(flight_enabled=True, aos_restarted_after_flight=False))
+    # WhoAmI answering is not enough for "Dataverse accepts the app": its user must have a role too.
+    role = {"app_user_exists": True, "app_user_has_role": True}
+    aos_step = verdict("", OneboxFacts(flight_enabled=True, aos_restarted_after_flight=False, **role))
     assert aos_step.missing_step == STEP_AOS and aos_step.ok and not aos_step.set_up
-    done = verdict("", OneboxFacts(flight_enabled=True, aos_restarted_after_flight=True))
+    done = verdict("", OneboxFacts(flight_enabled=True, aos_restarted_after_flight=True, **role))
     assert done.ok and done.set_up and done.missing_step == ""
-    unknown = verdict("", OneboxFacts())
+    unknown = verdict("", OneboxFacts(**role))
     assert unknown.set_up and "cannot see the flight or the AOS restart" in unknown.message
     assert not verdict("invalid_client", OneboxFacts()).ok
+
+
+def test_whoami_answering_for_a_user_without_a_role_is_not_set_up() -> None:
+    no_role = verdict("", OneboxFacts(app_user_exists=True, app_user_has_role=False, app_user_enabled=True))
+    assert not no_role.ok and not no_role.set_up and no_role.missing_step == STEP_ROLE
+    assert "WhoAmI answers" in no_role.message and "has not been assigned any roles" in no_role.message
+    assert "0x80072560" not in no_role.message
+    # Roles that could not be read: nothing is claimed, the step is not named, the check is not passed.
+    unread = verdict("", OneboxFacts())
+    assert not unread.ok and not unread.set_up and unread.missing_step == ""
+    assert "could not read its application user's roles" in unread.message
+    disabled = verdict("", OneboxFacts(app_user_exists=True, app_user_has_role=True, app_user_enabled=False))
+    assert disabled.missing_step == STEP_APP_USER and "disabled" in disabled.message
+    # WhoAmI answers but the admin finds no active user: not a pass, and no step it cannot name.
+    odd = verdict("", OneboxFacts(app_user_exists=False, app_user_has_role=False))
+    assert not odd.ok and odd.missing_step == ""
+
+
+def test_not_a_member_means_no_application_user() -> None:
+    none = verdict("0x80072560", OneboxFacts(app_user_exists=False, app_user_has_role=False))
+    assert none.missing_step == STEP_APP_USER and not none.ok
+    assert "The user is not a member of the organization" in none.message
+    assert "no application user" in none.message and "role" not in none.message.split("Create")[0]
+    deleted = verdict(
+        "0x80072560", OneboxFacts(app_user_exists=False, app_user_has_role=False, soft_deleted_users=1)
+    )
+    assert "only 1 soft-deleted one(s), which do not count" in deleted.message
+    unread = verdict("0x80072560", OneboxFacts())
+    assert unread.missing_step == STEP_APP_USER and "could not read" in unread.message
+    # The admin sees a user with a role, yet Dataverse says not a member: no step to name.
+    lag = verdict("0x80072560", OneboxFacts(app_user_exists=True, app_user_has_role=True))
+    assert not lag.ok and lag.missing_step == "" and "few minutes" in lag.message
+
+
+def test_soft_deleted_users_are_skipped_and_two_active_ones_are_an_error() -> None:
+    app = "55555555-5555-5555-5555-555555555555"
+    unit = "11111111-1111-1111-1111-111111111111"
+    active = ApplicationUser("66666666-6666-6666-6666-666666666666", app, unit)
+    gone = ApplicationUser("77777777-7777-7777-7777-777777777777", app, unit, deleted_state=SOFT_DELETED)
+    found = split_application_users(app, [gone, active])
+    assert found.active == active and found.soft_deleted == (gone,)
+    only_gone = split_application_users(app, [gone])
+    assert only_gone.active is None and only_gone.soft_deleted == (gone,)
+    with pytest.raises(MultipleApplicationUsers, match="2 active application users"):
+        split_application_users(app, [active, replace(active, systemuser_id=gone.systemuser_id)])
+
+
+def test_the_plan_says_what_happens_to_soft_deleted_users() -> None:
+    root = BusinessUnit("11111111-1111-1111-1111-111111111111", "org")
+    admin = SecurityRole("33333333-3333-3333-3333-333333333333", DEFAULT_ROLE, root.business_unit_id)
+    app = "55555555-5555-5555-5555-555555555555"
+    gone = ApplicationUser(
+        "77777777-7777-7777-7777-777777777777", app, root.business_unit_id, deleted_state=SOFT_DELETED
+    )
+    plan = plan_app_user(app, root, admin, None, [gone])
+    assert plan.create_user and gone.systemuser_id in plan.describe()
+    assert "deletes them permanently" in plan.describe()
+    assert plan_app_user(app, root, admin, None).purge_note() == ""

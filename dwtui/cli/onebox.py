@@ -125,7 +125,9 @@ def _app_user_json(
         "systemuser_id": user.systemuser_id if user is not None else "",
         "created": bool(result and result.created),
         "role_added": bool(result and result.role_added),
-        "changed": bool(result and (result.created or result.role_added)),
+        "changed": bool(result and (result.created or result.role_added or result.purged)),
+        "soft_deleted": [u.systemuser_id for u in plan.soft_deleted],
+        "purged": list(result.purged) if result is not None else [],
     }
 
 
@@ -147,7 +149,7 @@ def _app_user_json(
 def verify(
     app_id: str, certificate_path: str | None, secret_stdin: bool, as_json: bool, no_interactive: bool
 ) -> int:
-    """Sign in as the application and call WhoAmI; 0x80072560 names the missing step.
+    """WhoAmI as the application and its user's roles as you; names the missing step.
 
     The app's client secret comes from the keyring, else --secret-stdin or a hidden prompt, and is
     then kept in the keyring for the next verify.
@@ -170,12 +172,11 @@ def verify(
     result = verify_onebox(session, instance_url, application_id, certificate_path=certificate_path or "")
     verdict, fault = result.verdict, result.fault
     out.say(verdict.message)
-    if result.who_am_i is not None:
-        me = result.who_am_i
-        out.say(f"  WhoAmI: user {me.user_id}, business unit {me.business_unit_id}")
-        out.say(f"  organization {me.organization_id}")
+    for line in result.checks():
+        out.say(f"  {line}")
     from dwtui.services.status_json import fault_to_json
 
+    user = result.lookup.active if result.lookup is not None else None
     out.emit(
         {
             "schema": JSON_SCHEMA,
@@ -187,6 +188,7 @@ def verify(
             "set_up": verdict.set_up,
             "missing_step": verdict.missing_step,
             "message": verdict.message,
+            "checks": result.checks(),
             "who_am_i": None
             if result.who_am_i is None
             else {
@@ -195,6 +197,19 @@ def verify(
                 "organization_id": result.who_am_i.organization_id,
             },
             "error": fault_to_json(fault) if fault is not None else None,
+            "app_user": None
+            if user is None
+            else {
+                "systemuser_id": user.systemuser_id,
+                "full_name": user.full_name,
+                "business_unit_id": user.business_unit_id,
+                "disabled": user.is_disabled,
+                "roles": [{"id": role.role_id, "name": role.name} for role in user.roles],
+            },
+            "soft_deleted_app_users": [u.systemuser_id for u in result.lookup.soft_deleted]
+            if result.lookup is not None
+            else [],
+            "app_user_error": fault_to_json(result.lookup_fault) if result.lookup_fault is not None else None,
         }
     )
     if verdict.ok:

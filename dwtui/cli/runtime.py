@@ -59,6 +59,8 @@ SCENARIOS = (
     "throttled",
     "onebox-no-app-user",
     "no-consent-ppapi",
+    "onebox-app-user-no-role",
+    "onebox-app-user-deleted",
 )
 _ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # A person reads a demo device code at any --speed: never let it expire in less than this.
@@ -98,6 +100,7 @@ _STATE_CODES = frozenset(
         "integration_not_set_up",
         "not_onebox",
         "odbc_missing",
+        "multiple_app_users",
     }
 )
 _UNREACHABLE = ("network", "timeout", "tls", "malformed")

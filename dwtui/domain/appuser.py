@@ -4,6 +4,11 @@ The documented procedure (lcs-setup.md, "Configure app user for one-box environm
 application user for the app registered for the environment, in the root business unit, with a
 role such as System Administrator. Making it is idempotent: an existing user is kept and only a
 missing role is added.
+
+Dataverse keeps deleted users as "soft deleted" (systemuser.deletedstate 1; powerapps-docs
+reference/entities/systemuser.md). They are not the app's user: the lookup skips them, as
+terraform-provider-power-platform's GetApplicationUser does (internal/services/application/
+api_application.go), and more than one active user for one app is an error there and here.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT_ROLE = "System Administrator"
+# systemuser.deletedstate, a Picklist: 0 Not deleted, 1 Soft deleted (powerapps-docs systemuser.md).
+NOT_DELETED = 0
+SOFT_DELETED = 1
 APP_ID_HINT = "the Application (client) ID of the app registered for this environment"
 ACCESS_MODE_NON_INTERACTIVE = 4
 
@@ -105,9 +113,41 @@ class ApplicationUser:
     full_name: str = ""
     roles: tuple[SecurityRole, ...] = ()
     is_disabled: bool = False
+    deleted_state: int = NOT_DELETED
+
+    @property
+    def is_soft_deleted(self) -> bool:
+        return self.deleted_state != NOT_DELETED
 
     def has_role(self, role: SecurityRole) -> bool:
         return any(r.role_id == role.role_id for r in self.roles)
+
+
+class MultipleApplicationUsers(ValueError):
+    """More than one active (not deleted) application user for one app: dwtui will not pick one."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppUserLookup:
+    """Every systemuser Dataverse lists for one application id, split into the active one and the rest."""
+
+    application_id: str
+    active: ApplicationUser | None
+    soft_deleted: tuple[ApplicationUser, ...] = ()
+
+
+def split_application_users(application_id: str, users: Sequence[ApplicationUser]) -> AppUserLookup:
+    """The one active user (deletedstate 0) and the soft-deleted ones; several active ones are an error."""
+    active = [user for user in users if not user.is_soft_deleted]
+    if len(active) > 1:
+        ids = ", ".join(sorted(user.systemuser_id for user in active))
+        raise MultipleApplicationUsers(
+            f"Dataverse lists {len(active)} active application users for {application_id} ({ids}); "
+            "keep one (Power Platform admin center > Settings > Users + permissions > Application users) "
+            "and try again"
+        )
+    deleted = tuple(user for user in users if user.is_soft_deleted)
+    return AppUserLookup(application_id, active[0] if active else None, deleted)
 
 
 def root_business_unit(units: Sequence[BusinessUnit]) -> BusinessUnit | None:
@@ -137,6 +177,8 @@ class AppUserPlan:
     business_unit: BusinessUnit
     role: SecurityRole
     existing: ApplicationUser | None
+    # Skipped by the lookup; deleted for good only if Dataverse refuses the new user while they exist.
+    soft_deleted: tuple[ApplicationUser, ...] = ()
 
     @property
     def create_user(self) -> bool:
@@ -154,22 +196,38 @@ class AppUserPlan:
         if self.existing is None:
             return (
                 f"Create an application user for {self.application_id} in business unit "
-                f"{self.business_unit.name} and give it the role {self.role.name}."
+                f"{self.business_unit.name} and give it the role {self.role.name}.{self.purge_note()}"
             )
         if self.add_role:
             return f"The application user exists; add the role {self.role.name}."
         return f"The application user exists and already has the role {self.role.name}; nothing to do."
 
+    def purge_note(self) -> str:
+        """What happens to the soft-deleted users, said before the person confirms ("" if none)."""
+        if not self.soft_deleted or self.existing is not None:
+            return ""
+        ids = ", ".join(user.systemuser_id for user in self.soft_deleted)
+        return (
+            f" Dataverse also keeps {len(self.soft_deleted)} soft-deleted application user(s) for this app "
+            f"({ids}), which do not count. If Dataverse refuses the new user while they exist, dwtui "
+            "deletes them permanently (DELETE systemusers(id)) and creates the user once more, as "
+            "terraform-provider-power-platform does."
+        )
+
 
 def plan_app_user(
-    application_id: str, business_unit: BusinessUnit, role: SecurityRole, existing: ApplicationUser | None
+    application_id: str,
+    business_unit: BusinessUnit,
+    role: SecurityRole,
+    existing: ApplicationUser | None,
+    soft_deleted: Sequence[ApplicationUser] = (),
 ) -> AppUserPlan:
     if role.business_unit_id != business_unit.business_unit_id:
         raise ValueError(
             f"the role {role.name} belongs to another business unit; roles are copied per business unit, "
             f"so choose the one of {business_unit.name}"
         )
-    return AppUserPlan(validate_app_id(application_id), business_unit, role, existing)
+    return AppUserPlan(validate_app_id(application_id), business_unit, role, existing, tuple(soft_deleted))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +237,19 @@ class AppUserResult:
     role: SecurityRole
     created: bool
     role_added: bool
+    purged: tuple[str, ...] = ()  # soft-deleted users deleted for good before the create
 
     def summary(self) -> str:
         if self.created:
+            purged = (
+                f" First deleted {len(self.purged)} soft-deleted application user(s) permanently "
+                f"({', '.join(self.purged)}), because Dataverse refused the new user while they existed."
+                if self.purged
+                else ""
+            )
             return (
                 f"Created application user {self.user.systemuser_id} for {self.user.application_id} "
-                f"in {self.business_unit.name} with the role {self.role.name}."
+                f"in {self.business_unit.name} with the role {self.role.name}.{purged}"
             )
         if self.role_added:
             return f"The application user already existed; added the role {self.role.name}."

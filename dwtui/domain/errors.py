@@ -62,12 +62,29 @@ _CATALOGUE: tuple[_Entry, ...] = (
     _Entry(
         "0x80072560",
         r"",
-        "The user is not a member of the organization: no application user exists in Dataverse for "
-        "this identity, or it has no security role.",
+        "The user is not a member of the organization: Dataverse has no application user for this "
+        "identity (a soft-deleted one does not count).",
         "Create the application user in the root business unit with a role such as System "
         "Administrator; on a one-box VM also enable the DualWriteUnoAuthenticationFnoToCds flight "
         "and restart the AOS (press o).",
         _DW + "dual-write-troubleshooting-live-sync",
+    ),
+    _Entry(
+        "0x80040220",
+        r"has not been assigned any roles",
+        "The user (an application user, here) has no security role, so Dataverse refuses every "
+        "privileged call; WhoAmI still answers for it (microsoft/coe-starter-kit#678; the code with "
+        "this message is inferred).",
+        "Give the application user a role such as System Administrator (on a one-box: press o, step 1, "
+        "Create adds only the missing role), then try again.",
+        "https://github.com/microsoft/coe-starter-kit/issues/678",
+    ),
+    _Entry(
+        "0x80040220",
+        r"",
+        "The user or team is missing a privilege this call needs (Principal user is missing privilege).",
+        "Add the missing privilege to one of the user's or team's security roles, then try again.",
+        "https://learn.microsoft.com/troubleshoot/power-platform/dataverse/user-permissions/client-errors",
     ),
     _Entry(
         "0x80048d0b",

@@ -1,9 +1,13 @@
 """The one-box application user through the Dataverse Web API (signed in as the admin).
 
-Reads: business units, the roles of one unit, the application user by applicationid. Writes:
-POST systemusers (applicationid, accessmode 4, the business unit bound) and the role association
-(POST systemusers(id)/systemuserroles_association/$ref, 204). POSTs are never retried: a create
-that timed out may have happened, and the next run finds the user and only adds what is missing.
+Reads: business units, the roles of one unit, the application user by applicationid (with
+deletedstate: soft-deleted users are skipped). Writes: POST systemusers (applicationid, accessmode
+4, the business unit bound) and the role association (POST systemusers(id)/
+systemuserroles_association/$ref, 204). POSTs are never retried: a create that timed out may have
+happened, and the next run finds the user and only adds what is missing. When Dataverse refuses the
+create while soft-deleted users of the app exist, those (named in the confirmed plan) are deleted
+for good and the create is sent once more, as terraform-provider-power-platform's
+CreateScopedApplicationUser does (internal/services/application/api_application.go).
 Dataverse's own error codes reach the caller through the HTTP policy's mapping.
 """
 
@@ -17,16 +21,20 @@ from typing import Any
 from dwtui.domain.appuser import (
     ACCESS_MODE_NON_INTERACTIVE,
     DEFAULT_ROLE,
+    NOT_DELETED,
     ApplicationUser,
+    AppUserLookup,
     AppUserPlan,
     AppUserResult,
     BusinessUnit,
+    MultipleApplicationUsers,
     SecurityRole,
     find_role,
     plan_app_user,
     root_business_unit,
     sort_business_units,
     sort_roles,
+    split_application_users,
     validate_app_id,
 )
 from dwtui.domain.models import Fault
@@ -37,7 +45,12 @@ from dwtui.services.shapes import expect_dict, expect_list, malformed, text
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ENTITY_ID = re.compile(r"\(([0-9a-fA-F-]{36})\)\s*$")
-_USER_SELECT = "systemuserid,applicationid,fullname,_businessunitid_value,isdisabled"
+# The lookup terraform-provider-power-platform makes (getApplicationUsersByApplicationId, api_application.go).
+_USER_SELECT = "systemuserid,applicationid,fullname,_businessunitid_value,isdisabled,deletedstate"
+_ROLES_EXPAND = "systemuserroles_association($select=roleid,name,_businessunitid_value)"
+# A create Dataverse refused outright (nothing was made), so it may be sent again after the purge [I]:
+# TF retries after any failure, but a 5xx or a timeout may hide a create that happened.
+_REFUSED = frozenset({400, 409, 412})
 
 
 def _input_error(message: str, code: str) -> ServiceError:
@@ -101,29 +114,37 @@ class ApplicationUsers:
         )
 
     def find(self, application_id: str) -> ApplicationUser | None:
+        """The app's active application user (deletedstate 0), or None."""
+        return self.lookup(application_id).active
+
+    def lookup(self, application_id: str) -> AppUserLookup:
+        """Every systemuser with this applicationid: the active one, and the soft-deleted ones skipped."""
         app = validate_app_id(application_id)
         rows = self._values(
             "systemusers",
-            {
-                "$select": _USER_SELECT,
-                "$filter": f"applicationid eq {app}",
-                "$expand": "systemuserroles_association($select=roleid,name,_businessunitid_value)",
-            },
+            {"$select": _USER_SELECT, "$filter": f"applicationid eq {app}", "$expand": _ROLES_EXPAND},
             "the system users",
         )
-        if not rows:
-            return None
-        row = rows[0]
+        try:
+            return split_application_users(app, [self._user(app, row) for row in rows])
+        except MultipleApplicationUsers as error:
+            raise _input_error(str(error), "multiple_app_users") from error
+
+    def _user(self, application_id: str, row: Mapping[str, Any]) -> ApplicationUser:
         roles = row.get("systemuserroles_association") or []
+        state = row.get("deletedstate")
         return ApplicationUser(
             systemuser_id=text(SERVICE, row.get("systemuserid"), "systemuserid").lower(),
-            application_id=app,
+            application_id=application_id,
             business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "business unit").lower(),
             full_name=text(SERVICE, row.get("fullname"), "fullname"),
             roles=tuple(
                 self._role(expect_dict(SERVICE, r, "a role")) for r in expect_list(SERVICE, roles, "roles")
             ),
             is_disabled=row.get("isdisabled") is True,
+            # Selected, so a real org always sends it; an answer without it (an older proxy, a
+            # hand-made fixture) is read as 0, "Not deleted", the state every user had before.
+            deleted_state=state if isinstance(state, int) and not isinstance(state, bool) else NOT_DELETED,
         )
 
     # -- planning -------------------------------------------------------------------------------------
@@ -136,7 +157,8 @@ class ApplicationUsers:
             raise _input_error(str(error), "invalid_app_id") from error
         units = self.business_units()
         chosen = self._unit(units, business_unit)
-        existing = self.find(app)
+        found = self.lookup(app)
+        existing = found.active
         if existing is not None and existing.business_unit_id != chosen.business_unit_id:
             # A user can take only its own unit's copy of a role; follow the user, not the form.
             chosen = next((u for u in units if u.business_unit_id == existing.business_unit_id), chosen)
@@ -147,7 +169,7 @@ class ApplicationUsers:
             raise _input_error(
                 f"business unit {chosen.name} has no role '{role}'; its roles: {names}", "unknown_role"
             )
-        return plan_app_user(app, chosen, picked, existing)
+        return plan_app_user(app, chosen, picked, existing, found.soft_deleted)
 
     @staticmethod
     def _unit(units: list[BusinessUnit], wanted: str) -> BusinessUnit:
@@ -169,8 +191,9 @@ class ApplicationUsers:
         """Carry out `plan`: create the user if it is missing, then add the role if it is missing."""
         user = plan.existing
         created = False
+        purged: tuple[str, ...] = ()
         if user is None:
-            user = self._create(plan.application_id, plan.business_unit)
+            user, purged = self._create_purging(plan)
             created = True
             self._record(
                 f"Created application user {user.systemuser_id} for {plan.application_id} "
@@ -182,10 +205,45 @@ class ApplicationUsers:
             role_added = True
             self._record(f"Gave application user {user.systemuser_id} the role {plan.role.name}")
         fresh = self.find(plan.application_id) or user
-        return AppUserResult(fresh, plan.business_unit, plan.role, created, role_added)
+        return AppUserResult(fresh, plan.business_unit, plan.role, created, role_added, purged)
 
     def ensure(self, application_id: str, business_unit: str = "", role: str = DEFAULT_ROLE) -> AppUserResult:
         return self.apply(self.plan(application_id, business_unit, role))
+
+    def _create_purging(self, plan: AppUserPlan) -> tuple[ApplicationUser, tuple[str, ...]]:
+        """Create the user; if Dataverse refuses while soft-deleted users the plan named remain, delete
+        those for good and create once more (TF's CreateScopedApplicationUser)."""
+        try:
+            return self._create(plan.application_id, plan.business_unit), ()
+        except ServiceError as refused:
+            if not plan.soft_deleted or refused.fault.http_status not in _REFUSED:
+                raise
+            # Only users the person saw in the plan, and only while they are still soft-deleted.
+            shown = {user.systemuser_id for user in plan.soft_deleted}
+            still = [u for u in self.lookup(plan.application_id).soft_deleted if u.systemuser_id in shown]
+            if not still:
+                raise
+            for user in still:
+                self._delete_permanently(user.systemuser_id)
+                self._record(
+                    f"Permanently deleted soft-deleted application user {user.systemuser_id} for "
+                    f"{plan.application_id} (Dataverse refused a new one: {refused.fault.code})"
+                )
+            purged = tuple(user.systemuser_id for user in still)
+            return self._create(plan.application_id, plan.business_unit), purged
+
+    def _delete_permanently(self, systemuser_id: str) -> None:
+        """DELETE systemusers(id) twice, 404 meaning gone, as TF's PermanentlyDeleteSystemUser does
+        (api_application.go); a soft-deleted user goes at the first, and the second finds it gone."""
+        url = f"{self._api}/systemusers({systemuser_id})"
+        for _ in range(2):
+            try:
+                self.dataverse.http.request(
+                    SERVICE, "DELETE", url, token=self.dataverse.token(), headers=HEADERS
+                )
+            except ServiceError as error:
+                if error.fault.http_status != 404:
+                    raise
 
     def _create(self, application_id: str, unit: BusinessUnit) -> ApplicationUser:
         url = f"{self._api}/systemusers"

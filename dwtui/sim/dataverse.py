@@ -1,9 +1,14 @@
 """Dataverse Web API per org: integration details, WhoAmI, and the application-user entity sets.
 
 Entity sets: businessunits, roles and systemusers (GET with a small $filter/$select/$expand
-subset), POST systemusers, and POST systemusers(id)/systemuserroles_association/$ref. An app-only
-token is refused with 403 0x80072560 unless its app has an enabled application user with a role
-in the org, as real Dataverse does.
+subset), POST systemusers, DELETE systemusers(id), and POST systemusers(id)/
+systemuserroles_association/$ref. An app-only token is refused with 403 0x80072560 "The user is not
+a member of the organization." unless its app has an active (not soft-deleted) application user in
+the org (dual-write-troubleshooting-live-sync.md). That user passes WhoAmI with no role at all; its
+first privileged call (the entity sets here) is refused with "RetrievePrivilegeForUser: The user with
+id ... has not been assigned any roles. They need a role with the ... privilege."
+(microsoft/coe-starter-kit#678), as 403 0x80040220 [I: no source gives that message's status or
+code; 0x80040220 (-2147220960) is Dataverse's documented code for a missing privilege].
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from starlette.routing import Route
 
 from dwtui.sim import ids
 from dwtui.sim.directory import (
+    NOT_DELETED,
+    SOFT_DELETED,
     BusinessUnitRecord,
     OrgDirectory,
     RoleRecord,
@@ -30,6 +37,7 @@ from dwtui.sim.world import PowerPlatformRecord, World
 
 NOT_INTEGRATED = ("0x80048d0b", "Dataverse instance isn't integrated with finance and operations.")
 NOT_MEMBER = ("0x80072560", "The user is not a member of the organization.")
+NO_ROLES = "0x80040220"  # [I] the status and code of the "no roles" message are not documented
 DOES_NOT_EXIST = "0x80040217"
 DUPLICATE = "0x80040237"
 INVALID_ARGUMENT = "0x80040203"
@@ -76,6 +84,37 @@ def _org(world: World, request: Request) -> tuple[PowerPlatformRecord, Caller]:
         if not member:
             raise _fail(403, *NOT_MEMBER)
     return org, caller
+
+
+# The privilege each entity-set call needs. prvReadUser and prvReadBusinessUnit are the names the
+# coe-starter-kit issues quote (#678, #9503); the others follow the same pattern [I].
+_PRIVILEGES = {
+    ("GET", "systemusers"): "prvReadUser",
+    ("GET", "businessunits"): "prvReadBusinessUnit",
+    ("GET", "roles"): "prvReadRole",
+    ("POST", "systemusers"): "prvCreateUser",
+    ("DELETE", "systemusers"): "prvDeleteUser",
+    ("POST", "systemuserroles_association"): "prvAssignRole",
+}
+
+
+def _require_roles(world: World, org: PowerPlatformRecord, caller: Caller, method: str, entity: str) -> None:
+    """An application user without a role passes WhoAmI but no privileged call."""
+    privilege = _PRIVILEGES.get((method, entity))
+    if caller.kind != "app" or privilege is None:
+        return  # the signed-in person is System Administrator in every simulated org
+    directory = directory_for(world, org)
+    with world.lock:
+        user = directory.application_user(caller.subject)
+        if user is None or user.role_ids:
+            return
+        user_id = user.systemuser_id
+    raise _fail(
+        403,
+        NO_ROLES,
+        f"RetrievePrivilegeForUser: The user with id {user_id} has not been assigned any roles. "
+        f"They need a role with the {privilege} privilege.",
+    )
 
 
 # -- OData, the small part the clients use --------------------------------------------------------
@@ -143,6 +182,7 @@ def _user_json(user: SystemUserRecord) -> dict[str, Any]:
         "_businessunitid_value": user.business_unit_id,
         "accessmode": user.access_mode,
         "isdisabled": user.is_disabled,
+        "deletedstate": user.deleted_state,
     }
 
 
@@ -211,6 +251,26 @@ def _bound_id(value: Any, entity: str) -> str:
     return match.group(1).lower()
 
 
+def _delete_user(world: World, org: PowerPlatformRecord, entity: str) -> Response:
+    """DELETE systemusers(id): an active user becomes soft deleted, a soft-deleted one goes for good [I].
+
+    terraform-provider-power-platform's PermanentlyDeleteSystemUser sends this DELETE twice and takes
+    404 as gone (api_application.go); what each DELETE does in Dataverse is not documented there.
+    """
+    user_id = _bound_id(entity, "systemusers")
+    directory = directory_for(world, org)
+    with world.lock:
+        user = directory.users.get(user_id)
+        if user is None:
+            raise _fail(404, DOES_NOT_EXIST, f"systemuser With Ids = {user_id} Do Not Exist")
+        if user.deleted_state == NOT_DELETED:
+            user.deleted_state = SOFT_DELETED
+            user.is_disabled = True
+        else:
+            del directory.users[user_id]
+    return Response(status_code=204)
+
+
 async def _create_user(world: World, org: PowerPlatformRecord, request: Request) -> Response:
     body = await _json_body(request)
     directory = directory_for(world, org)
@@ -226,7 +286,9 @@ async def _create_user(world: World, org: PowerPlatformRecord, request: Request)
     with world.lock:
         if unit_id not in directory.business_units:
             raise _fail(404, DOES_NOT_EXIST, f"businessunit With Ids = {unit_id} Do Not Exist")
-        if directory.application_user(application_id) is not None:
+        if directory.application_users(application_id):
+            # A soft-deleted user of the app blocks a new one too [I]: terraform-provider-power-platform
+            # purges them when a create fails and retries (api_application.go), and mocks this 412 body.
             raise _fail(412, DUPLICATE, "A record with matching key values already exists.")
         user = SystemUserRecord(
             systemuser_id=ids.derived_guid("systemuser", org.unique_name, application_id.lower()),
@@ -250,6 +312,12 @@ def routes(world: World) -> list[Route]:
         org, caller = _org(world, request)
         name = request.path_params["function"].removesuffix("()")
         context = f"{world.instance_url(org)}api/data/{request.path_params['version']}/$metadata"
+        entity_set = name.partition("(")[0]
+        _require_roles(world, org, caller, request.method, entity_set)
+        if request.method == "DELETE":
+            if entity_set == "systemusers" and name != entity_set:
+                return _delete_user(world, org, name)
+            raise _fail(405, "0x80060888", f"DELETE is not supported on '{name}'.")
         if request.method == "POST":
             if name == "systemusers":
                 return await _create_user(world, org, request)
@@ -282,7 +350,8 @@ def routes(world: World) -> list[Route]:
         )
 
     async def associate(request: Request) -> Response:
-        org, _caller = _org(world, request)
+        org, caller = _org(world, request)
+        _require_roles(world, org, caller, "POST", "systemuserroles_association")
         user_id = _bound_id(request.path_params["entity"], "systemusers")
         body = await _json_body(request)
         role_id = _bound_id(body.get("@odata.id"), "roles")
@@ -306,7 +375,7 @@ def routes(world: World) -> list[Route]:
             associate,
             methods=["POST"],
         ),
-        Route("/dataverse/{org}/api/data/{version}/{function}", call, methods=["GET", "POST"]),
+        Route("/dataverse/{org}/api/data/{version}/{function}", call, methods=["GET", "POST", "DELETE"]),
     ]
 
 

@@ -5,6 +5,9 @@ business unit named after the org and one child unit; System Administrator, Basi
 Dual-write runtime user in each unit (with different ids per unit, as Dataverse copies roles);
 the signed-in person, and an application user for the confidential app. The one-box app gets an
 application user only in the one-box's org (contosodev), unless a scenario removes it.
+
+Users carry deletedstate (0 Not deleted, 1 Soft deleted; powerapps-docs reference/entities/
+systemuser.md). A soft-deleted user stays listed but is nobody's application user any more.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dwtui.sim import ids
 ROLE_NAMES = ("System Administrator", "Basic User", "Dual-write runtime user")
 SYSTEM_ADMINISTRATOR = "System Administrator"
 ONEBOX_ORG = "contosodev"
+NOT_DELETED = 0
+SOFT_DELETED = 1
 
 
 @dataclass
@@ -42,6 +47,7 @@ class SystemUserRecord:
     access_mode: int = 0
     is_disabled: bool = False
     role_ids: list[str] = field(default_factory=list)
+    deleted_state: int = NOT_DELETED
 
 
 @dataclass
@@ -62,9 +68,16 @@ class OrgDirectory:
             if role.business_unit_id == business_unit_id and role.name == name
         )
 
-    def application_user(self, application_id: str) -> SystemUserRecord | None:
+    def application_users(self, application_id: str) -> list[SystemUserRecord]:
+        """Every user with this applicationid, soft-deleted ones included."""
         wanted = application_id.lower()
-        return next((u for u in self.users.values() if (u.application_id or "").lower() == wanted), None)
+        return [u for u in self.users.values() if (u.application_id or "").lower() == wanted]
+
+    def application_user(self, application_id: str) -> SystemUserRecord | None:
+        """The app's active (not soft-deleted) application user."""
+        return next(
+            (u for u in self.application_users(application_id) if u.deleted_state == NOT_DELETED), None
+        )
 
     def add_application_user(
         self, application_id: str, role_names: tuple[str, ...] = (SYSTEM_ADMINISTRATOR,), name: str = ""
@@ -89,10 +102,27 @@ class OrgDirectory:
         if user is not None:
             del self.users[user.systemuser_id]
 
-    def is_member_app(self, application_id: str) -> bool:
-        """What Dataverse checks for an app-only token: an enabled application user with a role."""
+    def soft_delete_application_user(self, application_id: str) -> SystemUserRecord | None:
+        """Mark the app's user soft deleted under an id of its own, as a user deleted long ago."""
         user = self.application_user(application_id)
-        return user is not None and not user.is_disabled and bool(user.role_ids)
+        if user is None:
+            return None
+        del self.users[user.systemuser_id]
+        user.systemuser_id = ids.derived_guid("deleted-systemuser", self.unique_name, application_id.lower())
+        user.deleted_state = SOFT_DELETED
+        user.is_disabled = True  # as terraform-provider-power-platform's soft-deleted fixture has it
+        user.role_ids.clear()
+        self.users[user.systemuser_id] = user
+        return user
+
+    def is_member_app(self, application_id: str) -> bool:
+        """Whether an app-only token is let in: an active, enabled application user, role or not.
+
+        Without one, Dataverse answers 0x80072560 "not a member of the organization". A disabled user
+        is refused the same way here [I: Dataverse's answer for it is not in the sources].
+        """
+        user = self.application_user(application_id)
+        return user is not None and not user.is_disabled
 
 
 def new_directory(unique_name: str, person_object_id: str, person_name: str) -> OrgDirectory:

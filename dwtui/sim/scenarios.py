@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from dwtui.sim import catalogue, ids
 from dwtui.sim.chaos import Chaos
-from dwtui.sim.directory import new_directory
+from dwtui.sim.directory import OrgDirectory, new_directory
 from dwtui.sim.installing import DEFAULT_FAILURE
 from dwtui.sim.world import (
     ConnectionSetRecord,
@@ -299,15 +299,42 @@ def _throttled(world: World) -> None:
     world.lcs_throttle = throttle
 
 
+def _onebox_directory(world: World) -> OrgDirectory:
+    """contoso-dev's directory, made now so a scenario can change its one-box application user."""
+    directory = new_directory("contosodev", world.user_object_id, world.user_display_name)
+    world.dataverse_directories["contosodev"] = directory
+    return directory
+
+
 @scenario(
     "onebox-no-app-user",
     "like happy; on contoso-dev the one-box app has no application user, so WhoAmI as it is 0x80072560",
 )
 def _onebox_no_app_user(world: World) -> None:
     _uat_integrated(world)
-    directory = new_directory("contosodev", world.user_object_id, world.user_display_name)
-    directory.remove_application_user(world.onebox_client_id)
-    world.dataverse_directories["contosodev"] = directory
+    _onebox_directory(world).remove_application_user(world.onebox_client_id)
+
+
+@scenario(
+    "onebox-app-user-no-role",
+    "like happy; on contoso-dev the one-box app's application user has no security role: WhoAmI as it "
+    "answers, its first privileged call is refused (\"has not been assigned any roles\")",
+)
+def _onebox_app_user_no_role(world: World) -> None:
+    _uat_integrated(world)
+    user = _onebox_directory(world).application_user(world.onebox_client_id)
+    assert user is not None
+    user.role_ids.clear()
+
+
+@scenario(
+    "onebox-app-user-deleted",
+    "like happy; on contoso-dev the one-box app has only a soft-deleted application user (deletedstate 1), "
+    "so WhoAmI as it is 0x80072560 and creating a new one first needs the old one purged",
+)
+def _onebox_app_user_deleted(world: World) -> None:
+    _uat_integrated(world)
+    _onebox_directory(world).soft_delete_application_user(world.onebox_client_id)
 
 
 @scenario(

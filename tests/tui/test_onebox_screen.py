@@ -168,6 +168,43 @@ async def test_verify_fails_until_the_app_user_flight_and_restart_are_done(
         assert onebox(app) is screen and screen.query_one("#onebox-set-up").display
 
 
+async def test_verify_names_the_role_when_whoami_answers_for_a_user_without_one(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    sim = sim_factory("onebox-app-user-no-role")
+    app = build_onebox_app(sim, axdb)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        await type_into(pilot, "#app-id", sim.onebox_client_id)
+        await show_tab(pilot, screen, "tab-verify")
+        await type_into(pilot, "#verify-secret", sim.onebox_client_secret)
+        await pilot.press("enter")
+        await settle(pilot, lambda: finished(screen, Step.VERIFY))
+        # WhoAmI answered, and still the one-box is not set up: the user has no role.
+        assert text(screen, "#verify-who").startswith("WhoAmI: user ")
+        assert text(screen, "#verify-app-user").endswith("; roles: no role")
+        assert "has no security role" in text(screen, "#verify-result")
+        assert screen.query_one("#verify-result").has_class("invalid")
+        assert not screen.query_one("#verify-fault").display
+        assert state(screen, Step.VERIFY) is StepState.FAILED
+        assert state(screen, Step.APP_USER) is StepState.MISSING
+        assert not screen.query_one("#onebox-set-up").display
+
+        # Step 1 adds only the role (confirmed), and Verify passes.
+        await show_tab(pilot, screen, "tab-app-user")
+        await pilot.click("#app-user-create")
+        asked = await confirm(pilot, app)
+        assert "The application user exists; add the role System Administrator." in asked
+        await settle(pilot, lambda: finished(screen, Step.APP_USER))
+        assert "added the role System Administrator" in text(screen, "#app-user-result")
+        await show_tab(pilot, screen, "tab-verify")
+        screen.query_one("#verify-secret", Input).value = ""
+        await pilot.click("#verify-run")
+        await settle(pilot, lambda: finished(screen, Step.VERIFY))
+        assert state(screen, Step.VERIFY) is StepState.DONE, text(screen, "#verify-result")
+        assert text(screen, "#verify-app-user").endswith("; roles: System Administrator")
+
+
 async def test_validation_while_typing(sim_factory: SimFactory, axdb: str) -> None:
     app = build_onebox_app(sim_factory("onebox-no-app-user"), axdb)
     async with app.run_test(size=SIZE) as pilot:

@@ -189,9 +189,11 @@ class AppUserForm(Vertical):
         self._update_create()
         return True
 
-    def show_existing(self, user: ApplicationUser | None) -> None:
+    def show_existing(self, user: ApplicationUser | None, soft_deleted: int = 0) -> None:
+        skipped = f" ({soft_deleted} soft-deleted one(s) skipped: they do not count.)" if soft_deleted else ""
         self.query_one("#app-user-result", Static).update(
-            describe_user(user) if user is not None else "No application user exists for this app yet."
+            (describe_user(user) if user is not None else "No application user exists for this app yet.")
+            + skipped
         )
 
     def show_result(self, result: AppUserResult) -> None:
@@ -294,7 +296,7 @@ class AppUserForm(Vertical):
     @on(AppUserPlanned)
     def _planned(self, message: AppUserPlanned) -> None:
         plan = message.plan
-        self.show_existing(plan.existing)
+        self.show_existing(plan.existing, len(plan.soft_deleted))
         if plan.nothing_to_do and plan.existing is not None:
             self.show_result(AppUserResult(plan.existing, plan.business_unit, plan.role, False, False))
             self.post_message(StepMarked(Step.APP_USER, StepState.DONE))

@@ -1,4 +1,7 @@
-"""Step 4, Verify: sign in as the one-box application and call WhoAmI; name the missing step if it fails.
+"""Step 4, Verify: WhoAmI as the one-box application, its user's roles as you; name the missing step.
+
+WhoAmI answers for an application user without a role, so the panel also shows the application
+user and its roles as the signed-in administrator reads them.
 
 The screen hands over what this session knows of the flight and the restart (OneboxFacts), so the
 verdict can name the step that is missing; the check runs in a thread worker.
@@ -54,7 +57,8 @@ class VerifyPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(
             "Signs in as the application (client credentials) and calls WhoAmI on "
-            f"{self.instance_url or 'the Dataverse of Power Platform Integration (none is set up)'}.",
+            f"{self.instance_url or 'the Dataverse of Power Platform Integration (none is set up)'}, "
+            "then reads its application user and roles with your sign-in.",
             classes="hint",
             markup=False,
         )
@@ -73,6 +77,7 @@ class VerifyPanel(Vertical):
         yield Static("", id="verify-status", classes="onebox-status", markup=False)
         yield Static("", id="verify-result", classes="onebox-result", markup=False)
         yield Static("", id="verify-who", markup=False)
+        yield Static("", id="verify-app-user", markup=False)
         yield FaultBox(id="verify-fault")
 
     def on_mount(self) -> None:
@@ -98,7 +103,9 @@ class VerifyPanel(Vertical):
     def begin(self) -> None:
         self.query_one("#verify-run", Button).disabled = True
         self.query_one("#verify-fault", FaultBox).display = False
-        self.query_one("#verify-status", Static).update("Signing in as the application and calling WhoAmI...")
+        self.query_one("#verify-status", Static).update(
+            "Signing in as the application and calling WhoAmI, then reading its application user..."
+        )
 
     def show_result(self, result: VerifyResult) -> None:
         self.set_application(self.application_id)
@@ -114,9 +121,11 @@ class VerifyPanel(Vertical):
             if me is not None
             else ""
         )
+        self.query_one("#verify-app-user", Static).update(result.checks()[1])
         box = self.query_one("#verify-fault", FaultBox)
-        if result.fault is not None:
-            box.show([result.fault])
+        faults = [fault for fault in (result.fault, result.lookup_fault) if fault is not None]
+        if faults:
+            box.show(faults)
         else:
             box.display = False
 
@@ -124,6 +133,7 @@ class VerifyPanel(Vertical):
         self.set_application(self.application_id)
         self.query_one("#verify-status", Static).update("")
         self.query_one("#verify-result", Static).update("")
+        self.query_one("#verify-app-user", Static).update("")
         self.query_one("#verify-fault", FaultBox).show([fault])
 
     def verify(self, secret: str, facts: OneboxFacts) -> None:

@@ -414,3 +414,13 @@ def test_status_names_the_api_an_admin_has_not_consented_to_and_exits_3(
     assert fault["doc"] == "https://learn.microsoft.com/entra/identity/enterprise-apps/grant-admin-consent"
     ppapi_calls = [r for r in sim.requests() if r["service"] == "ppapi"]
     assert ppapi_calls == []  # no token, so no call
+
+
+def test_the_readme_lists_every_scenario_with_its_description() -> None:
+    from pathlib import Path
+
+    from dwtui.sim.scenarios import SCENARIOS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for scenario in SCENARIOS.values():
+        assert f"| `{scenario.name}` | {scenario.description} |" in readme, scenario.name

@@ -34,7 +34,7 @@ ENV = "6f4a1c2e9b3d4e8fa7c05d1b2e3f4a5b"
 PP_ENV = "b50d3f52-c95f-5b49-9644-98ba4d0027ab"
 BAP_LIST = (
     "https://api.bap.microsoft.com/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments"
-    "?api-version=2020-10-01"
+    "?api-version=2023-06-01"
 )
 DATAVERSE = "https://fabrikam.crm4.dynamics.com/api/data/v9.2/RetrieveFinanceAndOperationsIntegrationDetails"
 OPERATION = (
@@ -149,28 +149,35 @@ def test_a_real_profile_trace_holds_none_of_the_signed_in_tokens(
     assert any(form.get("grant_type") == "refresh_token" and form["refresh_token"] == MASK for form in forms)
 
 
-def test_a_client_secret_never_reaches_the_trace(
-    sim: SimServer, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import tomli_w
-
-    table = {**sim.profile_table(), "auth": "client-secret", "client_id": sim.confidential_client_id}
-    config = tmp_path / "app.toml"
-    config.write_text(tomli_w.dumps({"default_profile": "app", "profiles": {"app": table}}))
-    memory_keyring.values[("dwtui", f"app:{sim.tenant_id}:{sim.confidential_client_id}:client-secret")] = (
-        sim.client_secret
+def test_a_client_secret_never_reaches_the_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Verify signs in as the one-box app with client credentials: the one command that sends a
+    # client secret (an application profile makes no LCS call at all, so it records nothing).
+    trace = tmp_path / "verify.jsonl"
+    code, _, err = run_cli(
+        [
+            "--demo",
+            "--speed",
+            "400",
+            "--environment",
+            "contoso-dev",
+            "--trace",
+            str(trace),
+            "onebox",
+            "verify",
+            "--app-id",
+            ids.ONEBOX_CLIENT_ID,
+        ],
+        capsys,
     )
-    trace = tmp_path / "app.jsonl"
-    code, _, err = run_cli(["--config", str(config), "--trace", str(trace), "status"], capsys)
-    assert code == 3, err  # the LCS API refuses an application's token: recorded all the same
-    _assert_no_secret(trace, sim.client_secret)
+    assert code == 0, err
+    _assert_no_secret(trace, ids.ONEBOX_CLIENT_SECRET)
     exchanges = [r for r in _records(trace) if r["kind"] == "exchange"]
     token = next(
         r for r in exchanges if r["request"].get("form", {}).get("grant_type") == "client_credentials"
     )
     assert token["request"]["form"]["client_secret"] == MASK
     assert token["response"]["json"]["access_token"] == MASK
-    assert any(r["service"] == "LCS API" and r["response"]["status"] == 401 for r in exchanges)
+    assert any(r["service"] == "Dataverse" and r["url"].endswith("/WhoAmI") for r in exchanges)
 
 
 def test_the_terms_signature_is_masked_in_answers_and_in_urls(
@@ -178,7 +185,20 @@ def test_the_terms_signature_is_masked_in_answers_and_in_urls(
 ) -> None:
     trace = tmp_path / "setup.jsonl"
     code, _, err = run_cli(
-        ["--demo", "--speed", "50", "--trace", str(trace), "setup", "--yes", "--json"], capsys
+        # [I] only this scenario's list carries terms URIs, so only here are the documents read.
+        [
+            "--demo",
+            "--speed",
+            "50",
+            "--scenario",
+            "progress-reported",
+            "--trace",
+            str(trace),
+            "setup",
+            "--yes",
+            "--json",
+        ],
+        capsys,
     )
     assert code == 0, err
     _assert_no_secret(trace, "simulated-signature")
@@ -306,7 +326,7 @@ def test_real_hosts_are_served_under_the_simulator_prefixes_and_answers_point_he
     with _client(replay) as client:
         answer = client.get(
             f"{base}/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments",
-            params={"api-version": "2020-10-01"},
+            params={"api-version": "2023-06-01"},
         )
         assert answer.status_code == 200
         assert answer.headers["x-ms-request-id"] == "r-1"
@@ -389,7 +409,7 @@ def test_msal_signs_in_against_the_replay_for_the_recorded_tenant(replay: Replay
             "BAP admin API",
             f"{replay.base_url}/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments",
             token=session.auth.token_getter(BAP_SCOPE)(),
-            params={"api-version": "2020-10-01"},
+            params={"api-version": "2023-06-01"},
         )
     finally:
         session.close()

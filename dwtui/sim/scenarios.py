@@ -258,8 +258,8 @@ def _install_202(world: World) -> None:
 
 @scenario(
     "progress-reported",
-    "like happy; [I] the package list says Installing during an install and the operation reports a "
-    "percentComplete, neither of which any source shows",
+    "like happy; [I] the package list carries terms URIs and says Installing during an install, and the "
+    "operation reports a percentComplete: none of which any source shows",
 )
 def _progress_reported(world: World) -> None:
     _uat_integrated(world)

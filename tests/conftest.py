@@ -44,7 +44,10 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Snapshot tests serve the simulator on one fixed port: under xdist they share one worker."""
+    """Snapshot tests serve the simulator on one fixed port: under xdist they share one worker. The
+    simulator's contract tests share one recording of runs, made once on one worker."""
     for item in items:
         if item.path.name.endswith("snapshots.py"):
             item.add_marker(pytest.mark.xdist_group("snapshot-port"))
+        elif item.path.name == "test_contracts_simulator.py":
+            item.add_marker(pytest.mark.xdist_group("contracts"))

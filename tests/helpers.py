@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from dwtui.services.http import HttpPolicy
     from dwtui.services.secrets import SecretStore
     from dwtui.services.session import Session
+    from dwtui.services.trace import TraceFile
     from dwtui.sim.server import SimServer
 
 
@@ -23,6 +24,7 @@ def make_session(
     environment: str = "uat",
     http: HttpPolicy | None = None,
     sign_in: bool = False,
+    trace: TraceFile | None = None,
     **profile_overrides: Any,
 ) -> Session:
     """A Session whose profile points every base URL at `sim` (device-code sign-in by default).
@@ -44,6 +46,7 @@ def make_session(
         secrets=secrets if secrets is not None else SecretStore(memory_only=True),
         activity=activity if activity is not None else ActivityLog(),
         http=http,
+        trace=trace,
     )
     if sign_in:
         if profile.is_confidential:

@@ -74,7 +74,7 @@ def test_integrate_failure_says_what_to_do_instead(capsys: pytest.CaptureFixture
         [*FAST, "--scenario", "add-dataverse-fails", "integrate", "--yes", "--wait"], capsys
     )
     assert code == EXIT_SERVICE
-    assert "BAP admin API [LinkedDatabaseProvisioningFailed]" in out
+    assert "BAP admin API [Failed]: the Run stage failed" in out  # the failed lifecycle stage, named
     assert "use Setup in LCS" in out
     assert err.strip().splitlines()[-1].startswith("dwtui: adding Dataverse failed")
 

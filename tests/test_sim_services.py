@@ -91,7 +91,7 @@ def test_lcs_item_has_every_documented_field(sim: SimServer, http: httpx.Client)
     assert set(item) == documented
     assert item["EnvironmentType"] == "Production"
     assert item["EnvironmentEndpointBaseUrl"] == "https://contoso-prod.operations.dynamics.com/"
-    assert item["ProjectId"] == sim.project_id
+    assert item["ProjectId"] == int(sim.project_id)  # a number, as the doc shows it
 
 
 def test_lcs_by_name_and_unknown_environments(sim: SimServer, http: httpx.Client) -> None:

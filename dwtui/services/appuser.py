@@ -71,8 +71,7 @@ class ApplicationUsers:
         body = self.dataverse.http.get_json(
             SERVICE, url, token=self.dataverse.token(), params=params, headers=HEADERS
         )
-        rows = expect_list(SERVICE, expect_dict(SERVICE, body, what, url).get("value"), f"{what} value", url)
-        return [expect_dict(SERVICE, row, what, url) for row in rows]
+        return parse_rows(body, what, url)
 
     # -- reads --------------------------------------------------------------------------------------
 
@@ -83,15 +82,7 @@ class ApplicationUsers:
             {"$select": "businessunitid,name,_parentbusinessunitid_value"},
             "the business units",
         )
-        units = [
-            BusinessUnit(
-                business_unit_id=text(SERVICE, row.get("businessunitid"), "businessunitid").lower(),
-                name=text(SERVICE, row.get("name"), "name"),
-                parent_id=text(SERVICE, row.get("_parentbusinessunitid_value"), "parent").lower(),
-            )
-            for row in rows
-        ]
-        return sort_business_units(units)
+        return sort_business_units([parse_business_unit(row) for row in rows])
 
     def roles(self, business_unit_id: str) -> list[SecurityRole]:
         """The roles of one business unit (Dataverse copies each role into every unit)."""
@@ -103,15 +94,7 @@ class ApplicationUsers:
             {"$select": "roleid,name,_businessunitid_value", "$filter": f"_businessunitid_value eq {unit}"},
             "the security roles",
         )
-        return sort_roles([self._role(row) for row in rows])
-
-    @staticmethod
-    def _role(row: Mapping[str, Any]) -> SecurityRole:
-        return SecurityRole(
-            role_id=text(SERVICE, row.get("roleid"), "roleid").lower(),
-            name=text(SERVICE, row.get("name"), "name"),
-            business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "role business unit").lower(),
-        )
+        return sort_roles([parse_role(row) for row in rows])
 
     def find(self, application_id: str) -> ApplicationUser | None:
         """The app's active application user (deletedstate 0), or None."""
@@ -126,26 +109,9 @@ class ApplicationUsers:
             "the system users",
         )
         try:
-            return split_application_users(app, [self._user(app, row) for row in rows])
+            return split_application_users(app, [parse_application_user(app, row) for row in rows])
         except MultipleApplicationUsers as error:
             raise _input_error(str(error), "multiple_app_users") from error
-
-    def _user(self, application_id: str, row: Mapping[str, Any]) -> ApplicationUser:
-        roles = row.get("systemuserroles_association") or []
-        state = row.get("deletedstate")
-        return ApplicationUser(
-            systemuser_id=text(SERVICE, row.get("systemuserid"), "systemuserid").lower(),
-            application_id=application_id,
-            business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "business unit").lower(),
-            full_name=text(SERVICE, row.get("fullname"), "fullname"),
-            roles=tuple(
-                self._role(expect_dict(SERVICE, r, "a role")) for r in expect_list(SERVICE, roles, "roles")
-            ),
-            is_disabled=row.get("isdisabled") is True,
-            # Selected, so a real org always sends it; an answer without it (an older proxy, a
-            # hand-made fixture) is read as 0, "Not deleted", the state every user had before.
-            deleted_state=state if isinstance(state, int) and not isinstance(state, bool) else NOT_DELETED,
-        )
 
     # -- planning -------------------------------------------------------------------------------------
 
@@ -260,21 +226,14 @@ class ApplicationUsers:
             },
             headers={**HEADERS, "Content-Type": "application/json", "Prefer": "return=representation"},
         )
-        user_id = ""
+        body: Any = None
         if response.content.strip():
             try:
                 body = response.json()
             except ValueError as error:
                 raise malformed(SERVICE, "the created user was not valid JSON", url) from error
-            if isinstance(body, Mapping):
-                user_id = text(SERVICE, body.get("systemuserid"), "systemuserid")
-        if not user_id:
-            # Without Prefer honoured, Dataverse answers 204 and names the record in OData-EntityId.
-            match = _ENTITY_ID.search(response.headers.get("OData-EntityId", ""))
-            user_id = match.group(1) if match else ""
-        if not user_id:
-            raise malformed(SERVICE, "Dataverse created the user but named no systemuserid", url)
-        return ApplicationUser(user_id.lower(), application_id, unit.business_unit_id)
+        user_id = parse_created_user_id(body, response.headers, url)
+        return ApplicationUser(user_id, application_id, unit.business_unit_id)
 
     def _associate(self, systemuser_id: str, role: SecurityRole) -> None:
         url = f"{self._api}/systemusers({systemuser_id})/systemuserroles_association/$ref"
@@ -291,3 +250,63 @@ class ApplicationUsers:
         self.dataverse.http.activity.record(
             ActivityEntry(at=self.clock(), kind="change", summary=summary, service=SERVICE)
         )
+
+
+# -- what dwtui reads from Dataverse's answers (tests/contracts holds the documented shapes) --------
+
+
+def parse_rows(body: Any, what: str, url: str = "") -> list[Mapping[str, Any]]:
+    """The rows of a Web API query answer: {"@odata.context", "value": [...]}."""
+    rows = expect_list(SERVICE, expect_dict(SERVICE, body, what, url).get("value"), f"{what} value", url)
+    return [expect_dict(SERVICE, row, what, url) for row in rows]
+
+
+def parse_business_unit(row: Mapping[str, Any]) -> BusinessUnit:
+    """One `businessunits` row; the root is the one whose _parentbusinessunitid_value is null."""
+    return BusinessUnit(
+        business_unit_id=text(SERVICE, row.get("businessunitid"), "businessunitid").lower(),
+        name=text(SERVICE, row.get("name"), "name"),
+        parent_id=text(SERVICE, row.get("_parentbusinessunitid_value"), "parent").lower(),
+    )
+
+
+def parse_role(row: Mapping[str, Any]) -> SecurityRole:
+    """One `roles` row, or one item of a user's expanded systemuserroles_association."""
+    return SecurityRole(
+        role_id=text(SERVICE, row.get("roleid"), "roleid").lower(),
+        name=text(SERVICE, row.get("name"), "name"),
+        business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "role business unit").lower(),
+    )
+
+
+def parse_application_user(application_id: str, row: Mapping[str, Any]) -> ApplicationUser:
+    """One `systemusers` row as TF's applicationUserDto selects it (with its roles expanded)."""
+    roles = row.get("systemuserroles_association") or []
+    state = row.get("deletedstate")
+    return ApplicationUser(
+        systemuser_id=text(SERVICE, row.get("systemuserid"), "systemuserid").lower(),
+        application_id=application_id,
+        business_unit_id=text(SERVICE, row.get("_businessunitid_value"), "business unit").lower(),
+        full_name=text(SERVICE, row.get("fullname"), "fullname"),
+        roles=tuple(
+            parse_role(expect_dict(SERVICE, r, "a role")) for r in expect_list(SERVICE, roles, "roles")
+        ),
+        is_disabled=row.get("isdisabled") is True,
+        # Selected, so a real org always sends it; an answer without it (an older proxy, a
+        # hand-made fixture) is read as 0, "Not deleted", the state every user had before.
+        deleted_state=state if isinstance(state, int) and not isinstance(state, bool) else NOT_DELETED,
+    )
+
+
+def parse_created_user_id(body: Any, headers: Mapping[str, str], url: str = "") -> str:
+    """The new systemuserid: the body's with Prefer: return=representation honoured (201), else the
+    id in the OData-EntityId header of a 204 (TF's CreateScopedApplicationUser reads that header)."""
+    user_id = ""
+    if isinstance(body, Mapping):
+        user_id = text(SERVICE, body.get("systemuserid"), "systemuserid")
+    if not user_id:
+        match = _ENTITY_ID.search(headers.get("OData-EntityId") or "")
+        user_id = match.group(1) if match else ""
+    if not user_id:
+        raise malformed(SERVICE, "Dataverse created the user but named no systemuserid", url)
+    return user_id.lower()

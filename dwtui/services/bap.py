@@ -119,22 +119,7 @@ class BapClient:
             headers=HEADERS,
             idempotent=False,
         )
-        location = response.headers.get("Location", "").strip()
-        if not location:
-            raise malformed(SERVICE, "adding Dataverse was accepted but names no Location to follow", url)
-        if not within_service(location, self.base_url, regional=True):
-            # TF's mock puts the operation on a regional host (europe.api.bap.microsoft.com): a host
-            # under the BAP host is followed; any other is not given our token.
-            raise ServiceError(
-                Fault(
-                    SERVICE,
-                    "adding Dataverse was accepted, but its progress is on another host; follow it in the "
-                    "Power Platform admin center",
-                    "foreign_location",
-                    url=url,
-                )
-            )
-        return LifecycleStarted(location, parse_retry_after(response.headers.get("Retry-After")))
+        return parse_provision_accepted(response.headers, url, self.base_url)
 
     def lifecycle(self, location: str, *, timeout: float | None = None) -> OperationState:
         """GET the lifecycle operation: an environment while it is added (TF), or an operation {state}.
@@ -179,6 +164,28 @@ class BapClient:
             if same_url(candidate.linked_fo_url, env.fo_url):
                 return candidate
         return None
+
+
+def parse_provision_accepted(headers: Mapping[str, str], url: str, base: str) -> LifecycleStarted:
+    """The 202 to provisionInstance: the lifecycle operation in `Location`, and `Retry-After`.
+
+    TF's mock puts the operation on a regional host (europe.api.bap.microsoft.com): a host under
+    the BAP host is followed; any other is not given our token.
+    """
+    location = (headers.get("Location") or "").strip()
+    if not location:
+        raise malformed(SERVICE, "adding Dataverse was accepted but names no Location to follow", url)
+    if not within_service(location, base, regional=True):
+        raise ServiceError(
+            Fault(
+                SERVICE,
+                "adding Dataverse was accepted, but its progress is on another host; follow it in the "
+                "Power Platform admin center",
+                "foreign_location",
+                url=url,
+            )
+        )
+    return LifecycleStarted(location, parse_retry_after(headers.get("Retry-After")))
 
 
 def parse_environment(item: Any, url: str = "") -> DataverseEnvironment:
@@ -232,11 +239,28 @@ def parse_lifecycle(body: Mapping[str, Any], url: str = "") -> OperationState:
     if state.lower() in _LIFECYCLE_RUNNING:
         return OperationState(OperationStatus.RUNNING, state, "adding Dataverse")
     error = optional_dict(SERVICE, body.get("error"), "error", url)
+    message = text(SERVICE, error.get("message"), "error.message", url).strip()
+    if not message:
+        failed = _failed_stages(body, url)
+        message = f"the {failed} stage failed" if failed else f"provisioning state {state}"
     return OperationState(
         OperationStatus.FAILED,
         state,
         "adding Dataverse failed",
         error_code=text(SERVICE, error.get("code"), "error.code", url).strip() or state,
-        error_message=text(SERVICE, error.get("message"), "error.message", url).strip()
-        or f"provisioning state {state}",
+        error_message=message,
     )
+
+
+def _failed_stages(body: Mapping[str, Any], url: str) -> str:
+    """The stages of a lifecycle operation whose state.id is Failed (TF lifecycle.go's stages[]), by name."""
+    stages = body.get("stages")
+    if not isinstance(stages, list):
+        return ""
+    names = []
+    for item in stages:
+        stage = optional_dict(SERVICE, item, "a stage", url)
+        state = optional_dict(SERVICE, stage.get("state"), "stage state", url)
+        if text(SERVICE, state.get("id"), "stage state.id", url) == "Failed":
+            names.append(text(SERVICE, stage.get("name") or stage.get("id"), "stage name", url).strip())
+    return ", ".join(filter(None, names))

@@ -74,7 +74,10 @@ class DualWriteGateway:
             )
         url = f"{self.base_url}/api/DualWriteManagement/1.0/Environments"
         body = self.http.get_json(
-            SERVICE, url, token=self.token(), params={"targetType": "AX", "identifier": identifier},
+            SERVICE,
+            url,
+            token=self.token(),
+            params={"targetType": "AX", "identifier": identifier},
             headers=HEADERS,
         )
         listed = parse_environments(body, url)
@@ -103,38 +106,22 @@ class DualWriteGateway:
         url = f"{self.base_url}/{LINK_PATH}"
         payload = link_payload(environment, dataverse, legal_entities)
         body = self.http.post_json(
-            SERVICE, url, token=self.token(), params={"targetType": "AX"}, json=payload,
-            headers=POST_HEADERS, idempotent=False,
+            SERVICE,
+            url,
+            token=self.token(),
+            params={"targetType": "AX"},
+            json=payload,
+            headers=POST_HEADERS,
+            idempotent=False,
         )
-        answer = expect_dict(SERVICE, body, "the link answer", url)
-        request_id = text(SERVICE, answer.get("requestId"), "requestId", url).strip()
-        cid = text(SERVICE, answer.get("cid"), "cid", url).strip()
-        if not request_id or not cid:
-            raise malformed(SERVICE, "the link answer has no requestId or cid", url)
-        return LinkStarted(request_id, cid, text(SERVICE, answer.get("cname"), "cname", url).strip())
+        return parse_link_started(body, url)
 
     def link_status(self, cid: str, request_id: str, *, timeout: float | None = None) -> OperationState:
         """One poll of a link request, in the shape of DWHelper's solution-aware request status."""
         path = LINK_STATUS_PATH.format(cid=quote(cid, safe=""), request_id=quote(request_id, safe=""))
         url = f"{self.base_url}/{path}"
-        body = expect_dict(
-            SERVICE,
-            self.http.get_json(SERVICE, url, token=self.token(), headers=HEADERS, timeout=timeout),
-            "the request status", url,
-        )
-        raw = text(SERVICE, body.get("state"), "state", url).strip()
-        result = optional_dict(SERVICE, body.get("result"), "result", url)
-        message = text(SERVICE, result.get("message"), "result.message", url).strip()
-        status = _REQUEST_STATES.get(raw, OperationStatus.UNKNOWN)
-        failed = status is OperationStatus.FAILED
-        code = text(SERVICE, result.get("code"), "result.code", url).strip()
-        return OperationState(
-            status=status,
-            raw_status=raw,
-            message=message,
-            error_code=(code or "link_failed") if failed else "",
-            error_message=message if failed else "",
-        )
+        body = self.http.get_json(SERVICE, url, token=self.token(), headers=HEADERS, timeout=timeout)
+        return parse_link_status(body, url)
 
     def running_maps(self, cid: str) -> tuple[str, ...]:
         """Names of the table maps that are not stopped (DWHelper call #4): a reset needs force then."""
@@ -142,21 +129,20 @@ class DualWriteGateway:
         body = self.http.get_json(
             SERVICE, url, token=self.token(), params={"targetType": "AX", "cid": cid}, headers=HEADERS
         )
-        names = []
-        for item in expect_list(SERVICE, body, "the table maps", url):
-            entry = expect_dict(SERVICE, item, "a table map", url)
-            detail = optional_dict(SERVICE, entry.get("detail"), "detail", url)
-            if text(SERVICE, detail.get("state"), "detail.state", url).strip() in RUNNING_MAP_STATES:
-                names.append(text(SERVICE, detail.get("tName"), "detail.tName", url).strip())
-        return tuple(names)
+        return parse_running_maps(body, url)
 
     def reset(self, cid: str, payload: Mapping[str, Any], *, force: bool) -> None:
         """Reset link (DWHelper call #3). Not idempotent: it wipes maps, so it is never retried."""
         url = f"{self.base_url}/api/ConnectionSet/{quote(cid, safe='')}/Reset"
         self.http.post_json(
-            SERVICE, url, token=self.token(),
+            SERVICE,
+            url,
+            token=self.token(),
             params={"targetType": "AX", "forceReset": "True" if force else "False"},
-            json=dict(payload), headers=POST_HEADERS, idempotent=False, timeout=RESET_TIMEOUT,
+            json=dict(payload),
+            headers=POST_HEADERS,
+            idempotent=False,
+            timeout=RESET_TIMEOUT,
         )
 
 
@@ -241,6 +227,49 @@ def reset_payload(connection_set: Mapping[str, Any], target: DataverseEnvironmen
         "environments": [crm, ax],
         "legalEntities": list(dict.fromkeys(companies)),
     }
+
+
+def parse_link_started(body: Any, url: str = "") -> LinkStarted:
+    """[I] The link request's answer: {requestId, cid, cname}. No source shows it; requestId is what
+    DWHelper's other solution-aware requests answer (dualwrite-gateway-dwhelper.md #7, #13)."""
+    answer = expect_dict(SERVICE, body, "the link answer", url)
+    request_id = text(SERVICE, answer.get("requestId"), "requestId", url).strip()
+    cid = text(SERVICE, answer.get("cid"), "cid", url).strip()
+    if not request_id or not cid:
+        raise malformed(SERVICE, "the link answer has no requestId or cid", url)
+    return LinkStarted(request_id, cid, text(SERVICE, answer.get("cname"), "cname", url).strip())
+
+
+def parse_link_status(body: Any, url: str = "") -> OperationState:
+    """A solution-aware request status (DWLibary DWSolutionEngine.cs: {requestId, action, createdOn,
+    modifiedOn, state, result:{message, status}, rootActivityId}); state "2" done, "3" error.
+    [I] result.code is read when the gateway sends one; no source shows it."""
+    status_body = expect_dict(SERVICE, body, "the request status", url)
+    raw = text(SERVICE, status_body.get("state"), "state", url).strip()
+    result = optional_dict(SERVICE, status_body.get("result"), "result", url)
+    message = text(SERVICE, result.get("message"), "result.message", url).strip()
+    status = _REQUEST_STATES.get(raw, OperationStatus.UNKNOWN)
+    failed = status is OperationStatus.FAILED
+    code = text(SERVICE, result.get("code"), "result.code", url).strip()
+    return OperationState(
+        status=status,
+        raw_status=raw,
+        message=message,
+        error_code=(code or "link_failed") if failed else "",
+        error_message=message if failed else "",
+    )
+
+
+def parse_running_maps(body: Any, url: str = "") -> tuple[str, ...]:
+    """Names of the maps of `Entities?targetType=AX&cid=` (DWLibary Struct/DWMaps.cs) whose
+    `detail.state` (DWEnums.MapStatus) is not a stopped one."""
+    names = []
+    for item in expect_list(SERVICE, body, "the table maps", url):
+        entry = expect_dict(SERVICE, item, "a table map", url)
+        detail = optional_dict(SERVICE, entry.get("detail"), "detail", url)
+        if text(SERVICE, detail.get("state"), "detail.state", url).strip() in RUNNING_MAP_STATES:
+            names.append(text(SERVICE, detail.get("tName"), "detail.tName", url).strip())
+    return tuple(names)
 
 
 def parse_environments(body: Any, url: str = "") -> tuple[str, str, str] | None:

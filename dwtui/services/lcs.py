@@ -38,15 +38,7 @@ class LcsClient:
     def _get(self, project_id: str, params: Mapping[str, str]) -> tuple[list[LcsEnvironment], bool]:
         url = self._detail_url(project_id)
         body = self.http.get_json(SERVICE, url, token=self.token(), params=params, headers=HEADERS)
-        envelope = expect_dict(SERVICE, body, "the LCS answer", url)
-        if envelope.get("IsSuccess") is False:
-            fault = service_fault(SERVICE, envelope, None, url)
-            raise ServiceError(fault or Fault(SERVICE, "LCS reported the call as failed", url=url))
-        data = envelope.get("Data")
-        items = [] if data is None else expect_list(SERVICE, data, "Data", url)
-        environments = [parse_environment(item, url) for item in items]
-        more = envelope.get("ResultHasMorePages") is True
-        return environments, more
+        return parse_page(body, url)
 
     def environments(self, project_id: str) -> list[LcsEnvironment]:
         """Every environment of the project, across all pages."""
@@ -56,8 +48,9 @@ class LcsClient:
             result.extend(environments)
             if not more or not environments:
                 return result
-        raise malformed(SERVICE, f"LCS kept reporting more pages after {MAX_PAGES} pages",
-                        self._detail_url(project_id))
+        raise malformed(
+            SERVICE, f"LCS kept reporting more pages after {MAX_PAGES} pages", self._detail_url(project_id)
+        )
 
     def environment(self, project_id: str, environment_id: str) -> LcsEnvironment:
         environments, _ = self._get(project_id, {"environmentId": environment_id})
@@ -88,6 +81,21 @@ class LcsClient:
                 url=self._detail_url(project_id),
             )
         )
+
+
+def parse_page(body: Any, url: str = "") -> tuple[list[LcsEnvironment], bool]:
+    """One page of the environment metadata answer: its `Data` items and whether more pages follow.
+
+    reference-environment-metadata.md: {ResultPageCurrent, ResultHasMorePages, Data[], IsSuccess,
+    OperationActivityId, ErrorMessage, VersionEOL}; an answer with IsSuccess false is a failure.
+    """
+    envelope = expect_dict(SERVICE, body, "the LCS answer", url)
+    if envelope.get("IsSuccess") is False:
+        fault = service_fault(SERVICE, envelope, None, url)
+        raise ServiceError(fault or Fault(SERVICE, "LCS reported the call as failed", url=url))
+    data = envelope.get("Data")
+    items = [] if data is None else expect_list(SERVICE, data, "Data", url)
+    return [parse_environment(item, url) for item in items], envelope.get("ResultHasMorePages") is True
 
 
 def parse_environment(item: Any, url: str = "") -> LcsEnvironment:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from dwtui.sim import catalogue, ids
 from dwtui.sim.guard import nested_error, request_base, require_api_version, require_token
-from dwtui.sim.world import Operation, PowerPlatformRecord, World
+from dwtui.sim.world import Operation, PowerPlatformRecord, World, iso_time
 
 ROOT = "/bap/providers/Microsoft.BusinessAppPlatform"
 PREFIX = ROOT + "/scopes/admin/environments"
@@ -177,6 +177,8 @@ def routes(world: World) -> list[Route]:
             if operation is None or operation.kind != KIND:
                 return JSONResponse(nested_error("OperationNotFound", "The operation was not found."), 404)
             settle(world)
+            if operation.detail.get("settled") and operation.outcome == "Failed":
+                return JSONResponse(_failed_lifecycle(world, operation))
             record = world.power_platform.get(str(operation.detail["bap_id"]))
             if record is None:
                 return JSONResponse(
@@ -194,6 +196,39 @@ def routes(world: World) -> list[Route]:
         ),
         Route(ROOT + "/lifecycleOperations/{operation_id}", lifecycle_operation, methods=["GET"]),
     ]
+
+
+def _failed_lifecycle(world: World, operation: Operation) -> dict[str, Any]:
+    """[I] A failed add answers in the generic lifecycle-operation shape, as TF's fixture of a failed
+    lifecycle operation (internal/services/environment/tests/resource/Validate_Create_Lifecycle_Failed/
+    get_lifecycle.json): state.id Failed, the failed stage among its stages. Whether the real service
+    answers this or an environment here is not established (tests/contracts/bap-lifecycle-*.json)."""
+    # Operation times are monotonic: the wall clock now, less how long ago the operation started.
+    ago = world.now() - operation.started
+    started = iso_time(world.wall() - ago)
+    ended = iso_time(world.wall() - ago + operation.duration)
+    path = f"{ROOT}/lifecycleOperations/{operation.operation_id}"
+
+    def stage(name: str, state: str) -> dict[str, Any]:
+        return {
+            "id": name,
+            "name": name,
+            "state": {"id": state},
+            "firstActionDateTime": started,
+            "lastActionDateTime": ended,
+        }
+
+    return {
+        "id": operation.operation_id,
+        "links": {"self": {"path": path}, "environment": {"path": ""}},
+        "type": {"id": "Create"},
+        "typeDisplayName": "Create",
+        "state": {"id": "Failed"},
+        "createdDateTime": started,
+        "lastActionDateTime": ended,
+        "requestedBy": {"id": world.user_object_id, "displayName": world.user_name, "type": "User"},
+        "stages": [stage("Validate", "Succeeded"), stage("Prepare", "Succeeded"), stage("Run", "Failed")],
+    }
 
 
 def _provision_refusal(world: World, record: PowerPlatformRecord, body: dict[str, Any]) -> Response | None:

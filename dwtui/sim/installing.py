@@ -14,7 +14,6 @@ messages, when an install is refused, the failure's error values, and the World'
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -25,7 +24,7 @@ from starlette.routing import Route
 from dwtui.sim import ids
 from dwtui.sim.catalogue import missing_dependencies
 from dwtui.sim.guard import Reply, nested_error
-from dwtui.sim.world import Operation, PackageRecord, PowerPlatformRecord, World
+from dwtui.sim.world import Operation, PackageRecord, PowerPlatformRecord, World, iso_time
 
 KIND = "install"
 FAILS_AT = 0.35  # where in the run a failing install fails, as a fraction of the duration
@@ -75,10 +74,6 @@ in near real time. Review which tables you map and who can read them in each app
 
 This document is served by the dwtui simulator; it is not a real privacy statement.
 """
-
-
-def _iso(moment: float) -> str:
-    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def terms_uris(world: World, package: PackageRecord) -> list[str]:
@@ -221,7 +216,7 @@ def start(
         package.state = "None"
     if world.install_answer == "202":
         return None, operation_location(world, org, operation_id)
-    created = _iso(world.wall())
+    created = iso_time(world.wall())
     answer = {
         "id": ids.derived_guid("instance-package", package.unique_name, operation_id),
         "packageId": package.package_id,
@@ -273,8 +268,8 @@ def operation_json(world: World, operation: Operation) -> dict[str, Any]:
     body: dict[str, Any] = {
         "operationId": operation.operation_id,
         "status": status,
-        "createdDateTime": _iso(started),
-        "lastActionDateTime": None if status == "NotStarted" else _iso(world.wall()),
+        "createdDateTime": iso_time(started),
+        "lastActionDateTime": None if status == "NotStarted" else iso_time(world.wall()),
         "error": error,
         "statusMessage": message or None,
     }

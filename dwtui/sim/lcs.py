@@ -22,7 +22,8 @@ def environment_json(record: LcsEnvironmentRecord, project_id: str) -> dict[str,
     return {
         "EnvironmentId": record.environment_id,
         "EnvironmentName": record.name,
-        "ProjectId": project_id,
+        # reference-environment-metadata.md: a number ("ProjectId": 112233), as LCS project ids are.
+        "ProjectId": int(project_id) if project_id.isdigit() else project_id,
         "EnvironmentInfrastructure": "MicrosoftManaged"
         if record.environment_type != "DevTestDev"
         else "SelfService",

@@ -6,6 +6,7 @@ both touch the world, so every mutation happens under `World.lock`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
@@ -18,6 +19,11 @@ from dwtui.sim import ids
 from dwtui.sim.chaos import Chaos
 from dwtui.sim.directory import OrgDirectory
 from dwtui.sim.tls import ClientCertificate, make_client_certificate
+
+
+def iso_time(moment: float) -> str:
+    """A moment as the services write times: 2023-10-11T07:45:25.376133Z."""
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

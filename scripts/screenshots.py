@@ -33,7 +33,7 @@ from textual.app import App
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, OptionList, Select
+from textual.widgets import Input, OptionList, Select, SelectionList
 from textual.worker import WorkerCancelled
 
 from dwtui.domain.profile import parse_profile
@@ -46,8 +46,10 @@ from dwtui.services.verify import store_app_secret
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp, Phase
 from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
 from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
 from dwtui.tui.flows.onebox.screen import OneboxScreen
 from dwtui.tui.flows.progress.pane import ProgressPane
@@ -117,6 +119,7 @@ class Scene:
     environment: str = ""  # like --environment; "" is the profile's (contoso-uat)
     watch_speed: float = SPEED  # DemoWorld.speed: the watcher's schedule and the simulated AOS restart
     faults: tuple[tuple[str, str, int], ...] = ()  # (path prefix, kind, count) the simulator injects
+    real_gateway: bool = False  # the session treats the gateway as a real tenant's (the link wizard)
     names: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -254,7 +257,7 @@ def first_poll(pane: ProgressPane) -> bool:
 
 def mid_way(pane: ProgressPane) -> bool:
     record = pane.record
-    return record is not None and record.message == "Installing Dual-write core solution" and not pane.note
+    return record is not None and record.message == "Importing solutions" and not pane.note
 
 
 def succeeded(pane: ProgressPane) -> bool:
@@ -270,7 +273,48 @@ async def install_fails(pilot: Pilot[Any], stage: Stage) -> None:
     await install_at(0.5, failed)(pilot, stage)
 
 
+async def terms_with_options(pilot: Pilot[Any], stage: Stage) -> None:
+    """The package checklist with Notes ticked: what it needs is ticked for it."""
+    await terms_open(pilot, stage)
+    packages = pilot.app.screen.query_one("#terms-packages", SelectionList)
+    packages.select("notes")
+    await pilot.pause()
+    await quiet(pilot)
+
+
+# -- Add Dataverse (P) -------------------------------------------------------------------------------
+
+
+async def add_dataverse_open(pilot: Pilot[Any], stage: Stage) -> None:
+    await main_ready(pilot, stage)
+    stage.freeze()
+    await pilot.press("P")
+    await screen_open(pilot, AddDataverseScreen)
+    for field_id in ("#dataverse-language", "#dataverse-currency"):
+        pilot.app.screen.query_one(field_id, Input).cursor_blink = False
+    await quiet(pilot)
+
+
+async def add_dataverse_progress(pilot: Pilot[Any], stage: Stage) -> None:
+    app = stage.app
+    await pilot.click("#dataverse-yes")
+    await confirm_yes(pilot)
+    await wait_until(pilot, "the first poll", lambda: first_poll(progress(app)), workers=False)
+    stage.advance(stage.sim.world.add_dataverse_seconds * 0.4)
+    await pilot.press("p")
+    await wait_until(pilot, "the next poll", lambda: progress(app).record is not None, workers=False)
+    await quiet(pilot)
+
+
 # -- Link to Power Platform environment (l) ---------------------------------------------------------
+
+
+async def link_wizard_open(pilot: Pilot[Any], stage: Stage) -> None:
+    """What a real tenant sees first: the documented way (the demo's gateway is the simulator's)."""
+    await main_ready(pilot, stage)
+    await pilot.press("l")
+    await screen_open(pilot, LinkWizardScreen)
+    await quiet(pilot)
 
 
 async def link_confirm_open(pilot: Pilot[Any], stage: Stage) -> None:
@@ -415,6 +459,13 @@ SCENES: list[Scene] = [
     Scene("happy", [("command-palette", palette_open)]),
     # The BAP admin API answers 500 every time: the Power Platform Integration pane shows the fault.
     Scene("happy", [("error-details", error_details_open)], faults=(("/bap", "500", 50),)),
+    Scene("no-dataverse", [("main-no-dataverse", main_ready)]),
+    Scene(
+        "no-dataverse",
+        [("add-dataverse", add_dataverse_open), ("add-dataverse-progress", add_dataverse_progress)],
+        watch_speed=1.0,
+    ),
+    Scene("happy", [("install-plan", terms_with_options)]),
     Scene(
         "happy",
         [
@@ -424,7 +475,8 @@ SCENES: list[Scene] = [
         ],
         watch_speed=1.0,
     ),
-    Scene("dw9003-crm", [("install-failure", install_fails)], watch_speed=1.0),
+    Scene("install-failed", [("install-failure", install_fails)], watch_speed=1.0),
+    Scene("installed", [("link-wizard", link_wizard_open)], real_gateway=True),
     Scene(
         "installed",
         [
@@ -447,6 +499,14 @@ SCENES: list[Scene] = [
         environment="contoso-dev",
     ),
 ]
+
+
+class RealGatewaySession(Session):
+    """A demo session whose gateway is treated as a real tenant's: the link flow shows the wizard."""
+
+    @property
+    def gateway_is_simulator(self) -> bool:
+        return False
 
 
 @contextlib.contextmanager
@@ -480,7 +540,7 @@ async def shoot(out: Path, scene: Scene, wanted: set[str]) -> list[Path]:
             # As `dwtui --demo` builds it (dwtui.cli.runtime), on the scripted clock, with a private store.
             secrets = SecretStore(memory_only=True)
             store_app_secret(secrets, profile, sim.onebox_client_id, sim.onebox_client_secret)
-            session = Session(
+            session = (RealGatewaySession if scene.real_gateway else Session)(
                 profile,
                 secrets=secrets,
                 activity=ActivityLog(),

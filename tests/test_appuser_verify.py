@@ -11,13 +11,14 @@ from dwtui.domain.errors import explain
 from dwtui.domain.onebox import STEP_APP_USER, STEP_ROLE, OneboxFacts
 from dwtui.domain.profile import dataverse_scope
 from dwtui.services.activity import ActivityLog
-from dwtui.services.appuser import ApplicationUsers
+from dwtui.services.appuser import ApplicationUsers, parse_application_user
 from dwtui.services.auth import Authenticator
 from dwtui.services.dataverse import DataverseClient
 from dwtui.services.errors import ServiceError
 from dwtui.services.http import HttpPolicy
 from dwtui.services.session import Session
 from dwtui.services.verify import app_profile, has_app_secret, store_app_secret, verify_onebox
+from dwtui.sim import ids
 from dwtui.sim.dataverse import directory_for
 from dwtui.sim.server import SimServer
 from tests.helpers import bearer, make_session, sim_client
@@ -222,17 +223,16 @@ def test_the_lookup_reads_deletedstate_and_skips_soft_deleted_users(sim_factory:
     assert "deletedstate" in lookups[-1]["query"]
 
 
-def test_a_row_without_deletedstate_counts_as_not_deleted(sim_factory: SimFactory) -> None:
-    sim = sim_factory("happy")
+def test_a_row_without_deletedstate_counts_as_not_deleted() -> None:
     row = {
         "systemuserid": "66666666-6666-6666-6666-666666666666",
         "_businessunitid_value": "11111111-1111-1111-1111-111111111111",
         "fullname": "old answer",
         "systemuserroles_association": [],
     }
-    user = admin(sim)._user(sim.onebox_client_id, row)
+    user = parse_application_user(ids.ONEBOX_CLIENT_ID, row)
     assert user.deleted_state == 0 and not user.is_soft_deleted
-    assert admin(sim)._user(sim.onebox_client_id, {**row, "deletedstate": 1}).is_soft_deleted
+    assert parse_application_user(ids.ONEBOX_CLIENT_ID, {**row, "deletedstate": 1}).is_soft_deleted
 
 
 def test_create_purges_the_soft_deleted_user_only_after_dataverse_refuses(sim_factory: SimFactory) -> None:

@@ -64,8 +64,11 @@ def live_run(speed: float, schedule: Any, label: str) -> tuple[int, float]:
             sim.power_platform_api_url, http, lambda: sim.mint_token(POWER_PLATFORM_SCOPE)
         )
         org = next(r for r in sim.world.power_platform.values() if r.unique_name == "contosouat")
+        # The dual-write application (Application Core): the simulator's core solution is installed.
         listing = next(
-            item for item in client.listings(org.bap_id) if item.package.unique_name == "DualWriteCoreAnchor"
+            item
+            for item in client.listings(org.bap_id)
+            if item.package.unique_name == "msdyn_DualWriteAppCoreAnchor"
         )
         store = OperationStore(Path(tempfile.mkdtemp(prefix="dwtui-bench-")) / "operations.json")
         record = store.begin(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -72,6 +73,15 @@ def run_cli(
         sys.stdin = previous
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def sigint_as_at_a_terminal() -> None:
+    """preexec_fn for a child a test interrupts with SIGINT, as Ctrl+C would.
+
+    A suite started in the background by a non-interactive shell (nohup, `cmd &`, some CI runners)
+    ignores SIGINT, and a child inherits that: it would never see the test's Ctrl+C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def child_env() -> dict[str, str]:

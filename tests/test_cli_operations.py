@@ -23,6 +23,7 @@ from tests.cli_support import (
     install_posts,
     run_cli,
     run_installed,
+    sigint_as_at_a_terminal,
     use_memory_keyring,
 )
 from tests.conftest import SimFactory
@@ -234,6 +235,7 @@ def test_ctrl_c_stops_watching_but_not_the_install(
         stderr=subprocess.PIPE,
         text=True,
         env=child_env(),
+        preexec_fn=sigint_as_at_a_terminal,
     )
     try:
         assert child.stderr is not None

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from dwtui.cli import EXIT_CONFIG, EXIT_SERVICE, EXIT_SIGN_IN, cli, run
 from dwtui.domain.assessment import MISMATCH_WARNING
-from tests.cli_support import MemoryKeyring, use_memory_keyring
+from tests.cli_support import MemoryKeyring, sigint_as_at_a_terminal, use_memory_keyring
 
 # The documented `dwtui status --json` keys (README): changing them breaks people's scripts.
 TOP_KEYS = {
@@ -286,6 +286,7 @@ def test_standalone_sim_serves_a_profile_that_status_uses(tmp_path: Path) -> Non
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     try:
         assert server.stdout is not None

@@ -191,3 +191,4 @@ def test_a_simulator_that_renamed_a_field_is_caught(exchanges: list[dict[str, An
     path: Path_ = ("UserId",)
     assert path in reads and values_at(contract.answer.body, {}, path)
     assert not values_at(renamed, {}, path)
+

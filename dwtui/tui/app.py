@@ -45,6 +45,10 @@ class DwtuiApp(App[int], inherit_bindings=False):
 
     # The default page's stylesheets are read with the app's, so the first frame parses CSS once.
     CSS_PATH = ["app.tcss", *PAGE_STYLESHEETS]
+    # Classes every screen gets from its size, for stylesheets that fit a jump box's 80x24: a screen
+    # under 30 rows is `-short`, under 100 columns `-narrow`.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     TITLE = "dwtui"
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="dwtui.quit-anywhere"),

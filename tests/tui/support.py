@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual.app import App
+from textual.errors import NoWidget
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
@@ -80,3 +82,20 @@ async def settle_screen(pilot: Pilot[Any], screen_type: type, within: float = 30
 
 def ready(app: DwtuiApp) -> Callable[[], bool]:
     return lambda: app.phase in (Phase.READY, Phase.FAILED)
+
+
+def shown_whole(app: App[Any], selector: str) -> bool:
+    """The widget is on screen and nothing (an edge, a scroll, another widget) hides its corners."""
+    widget = app.screen.query_one(selector)
+    region = widget.region
+    if not region.width or not region.height:
+        return False
+    corners = [(region.x, region.y), (region.right - 1, region.bottom - 1)]
+    for x, y in corners:
+        try:
+            found, _ = app.screen.get_widget_at(x, y)
+        except NoWidget:  # off the screen
+            return False
+        if found is not widget and widget not in found.ancestors:
+            return False
+    return True

@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, SelectionList, Static
 from dwtui.domain.operations import OperationStatus
 from dwtui.services.watch import TransientFault
 from dwtui.tui.app import DwtuiApp
+from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
 from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.flows.progress.messages import Watched
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
@@ -24,7 +25,7 @@ from tests.tui.operations_support import (
     progress,
     wait_for,
 )
-from tests.tui.support import SIZE, ready, settle, settle_screen
+from tests.tui.support import SIZE, ready, settle, settle_screen, shown_whole
 
 
 def static_text(app: DwtuiApp, selector: str) -> str:
@@ -296,3 +297,28 @@ async def test_quit_mid_install_and_reopen_keeps_watching_one_install(sim_factor
         assert outcome is not None and outcome.succeeded
         await drain(pilot)
     assert len(install_posts(sim)) == 1
+
+
+async def test_the_package_checklist_and_add_dataverse_fit_a_jump_box_terminal(
+    sim_factory: SimFactory,
+) -> None:
+    """80x24: every row of the checklist can be reached, the terms keep a few lines, the buttons show."""
+    app = operations_app(fast_sim(sim_factory, "happy"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("d")
+        await settle_screen(pilot, TermsScreen)
+        assert app.screen.has_class("-short")
+        for selector in ("#terms-configure", "#terms-cancel", "#terms-packages", "#terms-plan"):
+            assert shown_whole(app, selector), selector
+        assert app.screen.query_one("#terms-body").region.height >= 3
+        packages = app.screen.query_one("#terms-packages", SelectionList)
+        assert packages.max_scroll_y > 0  # shorter than its nine rows: it scrolls
+        await pilot.click("#terms-cancel")
+    app = operations_app(fast_sim(sim_factory, "no-dataverse"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("P")
+        await settle_screen(pilot, AddDataverseScreen)
+        for selector in ("#dataverse-yes", "#dataverse-no", "#dataverse-language", "#dataverse-note"):
+            assert shown_whole(app, selector), selector

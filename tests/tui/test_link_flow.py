@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.widgets import Static
 
 from dwtui.domain.linking import admin_link
+from dwtui.services.session import Session
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.qr import QrCode
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, operations_app, progress, wait_for
-from tests.tui.support import SIZE, ready, settle, settle_screen
+from tests.tui.support import SIZE, ready, settle, settle_screen, shown_whole
 
 LINK_SPEED = 240.0  # the simulator's 4-minute link takes one second
 
@@ -109,3 +112,64 @@ async def test_link_is_watched_across_a_restart(sim_factory: SimFactory) -> None
         assert outcome is not None and outcome.succeeded
         await drain(pilot)
     assert len(link_posts(sim)) == 1
+
+
+def as_a_real_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's gateway is on loopback; this is how the app treats any other (a real one)."""
+    monkeypatch.setattr(Session, "gateway_is_simulator", property(lambda self: False))
+
+
+async def test_against_a_real_gateway_l_shows_the_documented_way_and_requests_nothing(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_real_gateway(monkeypatch)
+    sim = sim_factory("installed", speed=LINK_SPEED, device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("l")
+        await settle_screen(pilot, LinkWizardScreen)
+        url = "https://contoso-uat.sandbox.operations.dynamics.com/"
+        assert str(app.screen.query_one("#admin-url", Static).content) == url
+        assert app.screen.query_one("#admin-qr", QrCode).data == url
+        steps = str(app.screen.query_one("#wizard-steps", Static).content)
+        assert "Data management" in steps and "New link to environment" in steps
+        assert "unverified" in str(app.screen.query_one("#wizard-note", Static).content)
+        await pilot.press("c")
+        assert app.clipboard == url
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, LinkWizardScreen))
+        assert not isinstance(app.screen, ConfirmChangeScreen)
+        assert link_posts(sim) == []
+
+
+async def test_against_a_real_gateway_the_unverified_request_is_sent_only_when_chosen(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_real_gateway(monkeypatch)
+    sim = sim_factory("installed", speed=LINK_SPEED, device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("l")
+        await settle_screen(pilot, LinkWizardScreen)
+        await pilot.click("#wizard-unverified")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        assert link_posts(sim) == []  # still asked first, as every change is
+        await pilot.press("y")
+        await settle(pilot, lambda: progress(app).outcome is not None)
+        await drain(pilot)
+        assert len(link_posts(sim)) == 1
+
+
+async def test_the_link_wizard_fits_a_jump_box_terminal(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_real_gateway(monkeypatch)
+    app = operations_app(sim_factory("installed", device_code_lifetime=60.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("l")
+        await settle_screen(pilot, LinkWizardScreen)
+        for selector in ("#wizard-copy", "#wizard-close", "#wizard-unverified", "#admin-url"):
+            assert shown_whole(app, selector), selector

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
+from dwtui.services.session import Session
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
+from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, freeze, operations_app, progress, wait_for
@@ -64,3 +67,23 @@ def test_link_hyperlink_with_qr_code(snap_compare: SnapCompare, sim_factory: Sim
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+def test_link_wizard_against_a_real_gateway(
+    snap_compare: SnapCompare, sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    # The simulator's gateway is on loopback; a real tenant's gateway gets the documented way first.
+    monkeypatch.setattr(Session, "gateway_is_simulator", property(lambda self: False))
+    sim = sim_factory("installed", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = operations_app(sim, clock=lambda: FIXED_CLOCK)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        await pilot.press("l")
+        await settle_screen(pilot, LinkWizardScreen)
+        await drain(pilot)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -41,25 +41,25 @@ class LinkWizardScreen(ModalScreen[bool]):
             yield Label(
                 f"Link {self.environment_name}: the documented way", classes="dialog-title", markup=False
             )
-            with Horizontal(id="admin-body"):
+            # The text and the QR code scroll on a short terminal; the buttons below them stay in view.
+            with VerticalScroll(id="wizard-scroll"), Horizontal(id="admin-body"):
                 with Vertical(id="admin-text"):
-                    yield Label("Microsoft documents linking in finance and operations, at", classes="hint")
+                    yield Static("Microsoft documents linking in finance and operations, at", classes="hint")
                     yield Static(link_text(self.wizard.url), id="admin-url")
                     yield Static(steps, id="wizard-steps", markup=False)
                     yield Static(f"Guide: {self.wizard.doc}", id="admin-how", classes="hint", markup=False)
                     yield Static(
                         f"dwtui can also ask the dual-write gateway to link ({LINK_UNVERIFIED}).",
-                        id="admin-note",
+                        id="wizard-note",
                         classes="hint",
                         markup=False,
                     )
-                    with Horizontal(id="admin-buttons"):
-                        yield Button("Copy (c)", id="wizard-copy", compact=True)
-                        yield Button("Close (Esc)", id="wizard-close", compact=True)
-                        yield Button(
-                            "Request it through the gateway...", id="wizard-unverified", compact=True
-                        )
                 yield QrCode(self.wizard.url, id="admin-qr")
+            # Below both columns, so the three buttons keep their full labels beside the QR code.
+            with Horizontal(id="admin-buttons"):
+                yield Button("Copy (c)", id="wizard-copy", compact=True)
+                yield Button("Close (Esc)", id="wizard-close", compact=True)
+                yield Button("Request it through the gateway...", id="wizard-unverified", compact=True)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.wizard.url)

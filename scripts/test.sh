@@ -18,7 +18,6 @@ echo "== mypy"
 echo "== import-linter"
 .venv/bin/lint-imports
 echo "== pytest"
-# scripts/pytest_no_skips.py turns any skipped or xfailed test into a failure: every test must run.
+# tests/no_skips.py (loaded by tests/conftest.py) turns any skipped or xfailed test into a failure.
 # Two workers for the machine's two cores; tests on the fixed snapshot port share one (loadgroup).
-PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/pytest -p pytest_no_skips -p no:cacheprovider \
-    -n "${DWTUI_TEST_WORKERS:-2}" --dist loadgroup "$@"
+.venv/bin/pytest -p no:cacheprovider -n "${DWTUI_TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 
 from dwtui.sim.server import SimServer
+from tests.no_skips import pytest_sessionfinish, pytest_terminal_summary
+
+__all__ = ["pytest_sessionfinish", "pytest_terminal_summary"]  # hooks: every run refuses skips
 
 SimFactory = Callable[..., SimServer]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dwtui.cli.operations import JSON_SCHEMA, Output
+from dwtui.cli.params import IDENTIFIER, NAME
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import (
     EXIT_CONFIG,
@@ -24,7 +25,7 @@ from dwtui.cli.runtime import (
     read_secret,
     signed_in_status,
 )
-from dwtui.domain.appuser import APP_ID_HINT, DEFAULT_ROLE
+from dwtui.domain.appuser import APP_ID_HINT, DEFAULT_ROLE, validate_app_id
 
 if TYPE_CHECKING:
     from dwtui.domain.appuser import AppUserPlan, AppUserResult
@@ -36,7 +37,11 @@ _NO_INTERACTIVE = click.option(
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object (README).")
 _APP_ID = click.option(
-    "--app-id", "app_id", default="", help=f"{APP_ID_HINT[0].upper()}{APP_ID_HINT[1:]} (a GUID)."
+    "--app-id",
+    "app_id",
+    type=IDENTIFIER,
+    default="",
+    help=f"{APP_ID_HINT[0].upper()}{APP_ID_HINT[1:]} (a GUID).",
 )
 
 
@@ -68,10 +73,14 @@ def onebox_dataverse(no_interactive: bool) -> tuple[Session, LcsEnvironment, str
 
 
 def _app_id(given: str) -> str:
+    """The app id, checked before anything is read or asked (a secret on stdin included)."""
     chosen = given.strip() or current_runtime().demo_onebox_app_id()
     if not chosen:
         raise Failure(f"give --app-id: {APP_ID_HINT}", EXIT_CONFIG)
-    return chosen
+    try:
+        return validate_app_id(chosen)
+    except ValueError as error:
+        raise Failure(f"--app-id: {error}", EXIT_CONFIG) from error
 
 
 # -- application user ---------------------------------------------------------------------------
@@ -79,8 +88,10 @@ def _app_id(given: str) -> str:
 
 @onebox.command("app-user")
 @_APP_ID
-@click.option("--business-unit", default="", help="Business unit name or id (default: the root one).")
-@click.option("--role", default=DEFAULT_ROLE, show_default=True, help="Security role name or id.")
+@click.option(
+    "--business-unit", type=NAME, default="", help="Business unit name or id (default: the root one)."
+)
+@click.option("--role", type=NAME, default=DEFAULT_ROLE, show_default=True, help="Security role name or id.")
 @_JSON
 @click.option("--yes", is_flag=True, help="Create without asking.")
 @_NO_INTERACTIVE

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dwtui.cli.params import NAME
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Failure, current_runtime
 from dwtui.domain.profile import Profile
@@ -66,6 +67,7 @@ def secret() -> None:
 _PROFILE_OPTION = click.option(
     "--profile",
     "profile_name",
+    type=NAME,
     default=None,
     help="Profile whose secret this is (same as the global --profile).",
 )

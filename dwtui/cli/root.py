@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dwtui.cli.params import NAME, SPEED
 from dwtui.cli.runtime import (
     DEMO_PROFILE,
     EXIT_CONFIG,
@@ -67,7 +68,11 @@ class LazyGroup(click.Group):
     help="Profiles file (default: the platform config directory's dwtui/config.toml).",
 )
 @click.option(
-    "--profile", "profile_name", envvar="DWTUI_PROFILE", help="Profile to use (default: default_profile)."
+    "--profile",
+    "profile_name",
+    type=NAME,
+    envvar="DWTUI_PROFILE",
+    help="Profile to use (default: default_profile).",
 )
 @click.option(
     "--demo", is_flag=True, help="Start the built-in simulator and use it instead of real services."
@@ -81,12 +86,14 @@ class LazyGroup(click.Group):
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0.01),
+    type=SPEED,
     default=1.0,
     show_default=True,
     help="Divide every simulated duration by this (--demo).",
 )
-@click.option("--environment", default="", help="LCS environment id or name (default: the profile's).")
+@click.option(
+    "--environment", type=NAME, default="", help="LCS environment id or name (default: the profile's)."
+)
 @click.option(
     "--trace",
     "trace_path",
@@ -178,5 +185,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    click.echo(f"dwtui: {message}", err=True)
+    # One line, always: click's own messages can span several (a Choice lists its values below).
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"dwtui: {line}", err=True)
     return code

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from dwtui.cli.params import SPEED
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, SCENARIOS, Failure, current_runtime
 
@@ -15,7 +16,7 @@ from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, SCENARIOS, Failure, current_
     "--scenario", type=click.Choice(SCENARIOS), default=None, help="Scenario (default: the global one)."
 )
 @click.option(
-    "--speed", type=click.FloatRange(min=0.01), default=None, help="Divide every simulated duration by N."
+    "--speed", type=SPEED, default=None, help="Divide every simulated duration by N."
 )
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."

@@ -28,9 +28,12 @@ from dwtui.domain.profile import (
     parse_profile,
     validate_name,
 )
+from dwtui.services.files import MIB, FileProblem, read_limited
 
 _TOP_LEVEL = ("default_profile", "profiles")
 _FILE = "config"  # the "field" a whole-file problem is reported under
+# A profiles file is a few KiB; a limit keeps `--config /dev/zero` or a log file from being read whole.
+CONFIG_LIMIT = MIB
 
 
 def default_config_path() -> Path:
@@ -49,7 +52,9 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
     explicit = path is not None
     path = Path(path) if path is not None else default_config_path()
     try:
-        data = path.read_bytes()
+        data = read_limited(path, limit=CONFIG_LIMIT)
+    except FileProblem as error:
+        raise ProfileError(_FILE, str(error), "point --config at the profiles file (TOML)") from error
     except FileNotFoundError as error:
         if not explicit:
             return Config(path=path, profiles={}, default_profile=None)
@@ -71,6 +76,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
     except tomllib.TOMLDecodeError as error:
         # tomllib's message already ends with "(at line L, column C)".
         raise ProfileError(_FILE, f"{path} is not valid TOML: {error}", "fix the syntax there") from error
+    except RecursionError as error:
+        # tomllib recurses once per nested array or inline table: thousands of them exhaust the stack.
+        raise ProfileError(
+            _FILE, f"{path} nests arrays or tables too deeply to be a profiles file", "fix the file"
+        ) from error
     return _config_from(path, document, environ)
 
 

@@ -14,7 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dwtui.domain.models import Fault
 from dwtui.services.errors import ServiceError
+from dwtui.services.files import MIB, FileProblem, read_limited
 
+# A PEM key and its chain are a few KiB; `--certificate /dev/zero` must not be read without end.
+CERTIFICATE_LIMIT = MIB
 _PEM_KEY = re.compile(rb"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.DOTALL)
 
 
@@ -32,7 +35,9 @@ def load_certificate_credential(path_text: str, passphrase: str | None, hint: st
         )
 
     try:
-        data = path.read_bytes()
+        data = read_limited(path, limit=CERTIFICATE_LIMIT)
+    except FileProblem as error:
+        raise fail(f"{error.problem}; fix the path in the profile") from error
     except OSError as error:
         raise fail(f"cannot read it ({error.strerror or error}); fix the path in the profile") from error
     block = _PEM_KEY.search(data)

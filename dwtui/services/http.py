@@ -15,6 +15,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,6 +23,7 @@ import httpx
 from dwtui.domain.models import Fault
 from dwtui.services.activity import ActivityEntry, ActivityLog, redact_text, redact_url
 from dwtui.services.errors import ServiceError
+from dwtui.services.files import MIB, check_regular_file
 from dwtui.services.shapes import malformed, service_fault
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+CA_BUNDLE_LIMIT = 16 * MIB  # a bundle of every public CA is about 0.3 MiB
 # Calls made directly on .client (MSAL's token and discovery requests) have no service tag.
 DIRECT_SERVICE = "sign-in"
 _SERVICE_KEY = "dwtui_service"
@@ -142,6 +145,8 @@ class HttpPolicy:
             # httpx's default: certifi, or SSL_CERT_FILE/SSL_CERT_DIR when the user set them.
             return httpx.create_ssl_context(verify=True)
         try:
+            # A FIFO or a device would block or be read without end: only a bounded regular file.
+            check_regular_file(Path(self.ca_bundle), limit=CA_BUNDLE_LIMIT)
             # With a cafile, the default context loads only that file: environment variables such
             # as SSL_CERT_FILE or REQUESTS_CA_BUNDLE cannot widen or replace it.
             return ssl.create_default_context(cafile=self.ca_bundle)

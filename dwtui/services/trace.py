@@ -24,9 +24,11 @@ and `error` says why when no answer came (timeout, connection or TLS failure).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Mapping
@@ -227,8 +229,12 @@ class TraceFile:
         self._seq = 0
         self._profiles: set[str] = set()
         self.failure: str | None = None  # set once if a line could not be written
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # O_NONBLOCK: a FIFO named by mistake fails at once (no reader) instead of blocking the run.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o600)
         try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", str(path))
+            os.set_blocking(descriptor, True)
             os.fchmod(descriptor, 0o600)  # O_CREAT's mode does not apply to a file that exists
         except OSError:
             os.close(descriptor)

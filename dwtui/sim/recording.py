@@ -14,7 +14,9 @@ Dataverse URL that BAP answered is called here too.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,9 +61,25 @@ class Trace:
     exchanges: tuple[Exchange, ...]
 
 
+# A day of tracing is a few MiB; the limit keeps `--replay /dev/zero` from being read without end.
+TRACE_LIMIT = 256 * 1024 * 1024
+
+
+def _read_bounded(path: Path) -> bytes:
+    """A regular file of at most TRACE_LIMIT bytes; a FIFO cannot block the open (O_NONBLOCK)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = handle.read(TRACE_LIMIT + 1)
+    if len(data) > TRACE_LIMIT:
+        raise OSError(f"{path} is larger than {TRACE_LIMIT:,} bytes")
+    return data
+
+
 def load_trace(path: Path) -> Trace:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path).decode("utf-8")
     except OSError as error:
         raise TraceFormatError(f"cannot read the trace {path}: {error.strerror or error}") from error
     except UnicodeDecodeError as error:

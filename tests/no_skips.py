@@ -1,4 +1,5 @@
-"""A pytest plugin (scripts/test.sh loads it): a skipped or xfailed test fails the run.
+"""A skipped or xfailed test fails the run, however pytest is started (tests/conftest.py imports
+these hooks; `xfail_strict` in pyproject.toml makes an unexpected pass fail too).
 
 The suite has no optional parts: a test that skips because a tool is missing means the machine is
 not set up, and that must not pass silently.

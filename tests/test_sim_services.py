@@ -263,3 +263,45 @@ def test_gateway_refuses_a_url_as_identifier(sim: SimServer, http: httpx.Client)
         f"{sim.dualwrite_gateway_url}/api/ConnectionSet/nope", headers=bearer(sim.mint_token(GATEWAY_SCOPE))
     )
     assert unknown.status_code == 404
+
+
+# -- api-versions: the simulator takes only the documented ones, as the services do -----------------
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "documented"),
+    [
+        # TF constants.go BAP_API_VERSION; d365bap.tools Get-BapEnvironment.
+        ("bap", ENVIRONMENTS, "2023-06-01"),
+        # PP-TUT, TF and d365bap.tools.
+        ("ppapi", "/appmanagement/environments/{env}/applicationPackages", "2022-03-01-preview"),
+    ],
+)
+def test_an_undocumented_api_version_is_refused_as_the_service_refuses_it(
+    sim: SimServer, http: httpx.Client, service: str, path: str, documented: str
+) -> None:
+    from dwtui.services import bap, ppapi
+
+    client_version = {"bap": bap.API_VERSION, "ppapi": ppapi.API_VERSION}[service]
+    assert client_version == documented  # what dwtui sends is the documented version
+    base = {"bap": sim.bap_api_url, "ppapi": sim.power_platform_api_url}[service]
+    scope = {"bap": BAP_SCOPE, "ppapi": PPAPI_SCOPE}[service]
+    url = base + path.format(env=bap_environments(sim, http)[0]["name"])
+    token = bearer(sim.mint_token(scope))
+    assert http.get(url, params={"api-version": documented}, headers=token).status_code == 200
+    for other in ("2019-05-01", "1", documented + "x"):
+        refused = http.get(url, params={"api-version": other}, headers=token)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "InvalidApiVersionParameter"
+    missing = http.get(url, headers=token)
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "MissingApiVersionParameter"
+
+
+def test_lcs_refuses_an_x_ms_version_other_than_2017_09_15(sim: SimServer, http: httpx.Client) -> None:
+    from dwtui.services import lcs
+
+    assert lcs.HEADERS["x-ms-version"] == "2017-09-15"  # reference-environment-metadata.md
+    url = f"{sim.lcs_api_url}/environmentinfo/v1/detail/project/{sim.project_id}/"
+    token = bearer(sim.mint_token(sim.lcs_scope))
+    answer = http.get(url, headers={"x-ms-version": "2020-01-01", **token})
+    assert answer.json()["IsSuccess"] is False and "x-ms-version" in answer.json()["ErrorMessage"]

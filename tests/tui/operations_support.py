@@ -40,6 +40,7 @@ def operations_app(
     environment: str = "uat",
     watch_speed: float | None = None,
     store_clock: Callable[[], float] | None = None,
+    session_clock: Callable[[], float] | None = None,
     sessions: list[Session] | None = None,
     **profile_overrides: Any,
 ) -> DwtuiApp:
@@ -54,6 +55,8 @@ def operations_app(
         session.demo = DemoWorld(speed=watch_speed if watch_speed is not None else sim.speed)
         if store_clock is not None:
             session.operations = OperationStore(clock=store_clock)
+        if session_clock is not None:
+            session.clock = session_clock
         if sessions is not None:
             sessions.append(session)
         return session

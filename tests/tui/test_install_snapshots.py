@@ -1,9 +1,11 @@
 """Snapshots of the Dual-write application flow: the terms, progress mid-way, success and failure.
 
 Deterministic by construction: the simulator on the fixed port with its clock stopped (the
-operation stays in one stage until the test moves it and presses p), the operation store on the
-fixed clock and the app 12 minutes later (so "elapsed" reads 12 min and the next poll is a minute
-away), the watcher at real-time speed, notifications cleared.
+operation stays in one stage until the test moves it and presses p); the app, its session and the
+operation store share one scripted clock that the test moves by the same simulated time as the
+simulator (so "elapsed" and the state changes' offsets agree, as a person would see them); the
+watcher at real-time speed, so its own next poll is seconds away while the picture is taken;
+notifications cleared.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from tests.tui.operations_support import FrozenClock, drain, freeze, operations_
 from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen
 
 SnapCompare = Callable[..., bool]
-LATER = FIXED_CLOCK + 720.0
 
 
-def snapshot_app(sim: SimServer) -> DwtuiApp:
-    return operations_app(sim, clock=lambda: LATER, watch_speed=1.0, store_clock=lambda: FIXED_CLOCK)
+def snapshot_app(sim: SimServer, clock: FrozenClock | None = None) -> DwtuiApp:
+    shared = clock if clock is not None else FrozenClock(FIXED_CLOCK)
+    return operations_app(sim, clock=shared, watch_speed=1.0, store_clock=shared, session_clock=shared)
 
 
 async def start_install(pilot: Pilot[Any], sim: SimServer) -> FrozenClock:
@@ -48,12 +50,18 @@ async def start_install(pilot: Pilot[Any], sim: SimServer) -> FrozenClock:
 
 
 def move_and_poll(
-    sim: SimServer, frozen: FrozenClock, fraction: float, done: Callable[[DwtuiApp], bool]
+    sim: SimServer,
+    frozen: FrozenClock,
+    fraction: float,
+    done: Callable[[DwtuiApp], bool],
+    app_clock: FrozenClock,
 ) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         app: DwtuiApp = pilot.app  # type: ignore[assignment]
         # A millisecond past the mark: epoch-sized floats can otherwise land just under it (29%).
         frozen.value += sim.world.scaled(sim.world.install_seconds) * fraction + 0.001
+        # The app sees the same simulated time go by (its watcher runs at speed 1).
+        app_clock.value += sim.world.install_seconds * fraction
         await pilot.press("p")
         await wait_for(pilot, lambda: done(app))
         if not progress(app).watching:
@@ -119,12 +127,13 @@ def test_add_dataverse_dialog(snap_compare: SnapCompare, sim_factory: SimFactory
 def _snapshot_after(
     snap_compare: SnapCompare, sim: SimServer, fraction: float, done: Callable[[DwtuiApp], bool]
 ) -> bool:
-    app = snapshot_app(sim)
+    clock = FrozenClock(FIXED_CLOCK)
+    app = snapshot_app(sim, clock)
     frozen_box: list[FrozenClock] = []
 
     async def run_before(pilot: Pilot[Any]) -> None:
         frozen_box.append(await start_install(pilot, sim))
-        await move_and_poll(sim, frozen_box[0], fraction, done)(pilot)
+        await move_and_poll(sim, frozen_box[0], fraction, done, clock)(pilot)
 
     return snap_compare(app, terminal_size=SIZE, run_before=run_before)
 

@@ -238,8 +238,10 @@ def test_flaky_scenario_survives_random_faults(sim_factory: SimFactory, store: O
     chaos = sim.world.chaos
     assert chaos is not None
     served = {r["fault"] for r in sim.requests() if r["fault"]}
-    # Seeded: the same kinds appear on every run, and each failing one became a visible note.
-    assert {"reset", "slow"} <= served and served & {"500", "503"}
+    # Seeded, but how many polls an install takes depends on the machine's pace: the seed's third
+    # draw is a reset, so every run serves at least that; what was served is what was drawn, and
+    # each failing one became a visible note.
+    assert "reset" in served and served == set(chaos.drawn)
     failing = sum(n for kind, n in chaos.drawn.items() if kind != "slow")
     assert len(recorder.of(TransientFault)) == failing
     assert len(install_posts(sim)) == 1

@@ -140,11 +140,18 @@ def test_every_command_with_a_valued_option_is_fuzzed() -> None:
 
 @pytest.mark.parametrize(("path", "option"), CASES, ids=[f"{' '.join(p) or 'dwtui'} {o}" for p, o in CASES])
 def test_generated_values_never_crash_or_hang(
-    path: tuple[str, ...], option: str, oddities: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    path: tuple[str, ...],
+    option: str,
+    oddities: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     for name in list(os.environ):
         if name.startswith(("AZURE_", "DWTUI_")):
             monkeypatch.delenv(name)
+    # A generated --trace or --write-config value is a relative file name: it lands here, not in the
+    # working tree.
+    monkeypatch.chdir(tmp_path)
 
     @settings(
         max_examples=25,

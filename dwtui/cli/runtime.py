@@ -433,6 +433,8 @@ def exit_code_of(fault: Any) -> int:
         return EXIT_CONFIG
     if fault.code in _STATE_CODES:
         return EXIT_FAILURE
+    if fault.http_status == 429:
+        return EXIT_SERVICE  # throttled, sign-in included: waiting helps, not a person
     # Declined, expired or rejected credentials need a person; an unreachable identity provider does not.
     if fault.service == "sign-in" and fault.code not in _UNREACHABLE and not fault.code.startswith("HTTP 5"):
         return EXIT_SIGN_IN

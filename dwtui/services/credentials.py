@@ -89,7 +89,7 @@ class MsalHttp:
     """
 
     SERVICE = "sign-in"
-    WHY = "the identity provider is throttling sign-in"
+    WHY = "throttled by the identity provider"
 
     def __init__(self, http: HttpPolicy) -> None:
         self._http = http

@@ -80,6 +80,9 @@ def test_sign_in_throttling_is_waited_out_and_said(
     pattern = rf"^dwtui: sign-in throttled by the identity provider, retrying in 3 s {UNTIL}$"
     assert re.search(pattern, err, re.MULTILINE), err
     assert "sign in failed" not in err
+    # The wait for the person ends too: the device code's expiry is said with the code.
+    [prompt] = [line for line in err.splitlines() if "/devicelogin" in line]
+    assert re.search(r" Waiting until \d\d:\d\d:\d\d UTC at most\.$", prompt), prompt
 
 
 def test_sign_in_throttling_beyond_the_cap_ends_with_a_clear_error(

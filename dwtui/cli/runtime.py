@@ -336,8 +336,14 @@ def sign_in(session: Session, *, interactive: bool, echo: Callable[[str], None] 
         return
     if not interactive:
         raise SignInRequired("no cached sign-in; run without --no-interactive to sign in with a device code")
+    from dwtui.services.http import clock_after
+
     prompt = auth.start_device_flow()
-    say(prompt.message or f"To sign in, open {prompt.verification_uri} and enter the code {prompt.user_code}")
+    message = prompt.message or (
+        f"To sign in, open {prompt.verification_uri} and enter the code {prompt.user_code}."
+    )
+    # The wait for the person has an end too: the code's expiry.
+    say(f"{message} Waiting until {clock_after(max(0.0, prompt.expires_at - time.time()))} at most.")
     auth.finish_device_flow(prompt, lambda: False)
 
 

@@ -9,6 +9,8 @@ source scripts/setup.sh
 # tmux: the test of the installed command in a real terminal. unixodbc/odbcinst/libsqliteodbc: pyodbc
 # needs a driver manager, and the AXDB tests run through a real ODBC driver (SQLite's).
 ensure_system_packages python3 python3-venv python3-pip tmux unixodbc unixodbc-dev odbcinst libsqliteodbc
+# gnome-keyring and dbus: a real Linux Secret Service, the OS store dwtui allows there.
+ensure_system_packages gnome-keyring dbus-daemon
 ensure_venv "[test]"
 
 echo "== ruff"

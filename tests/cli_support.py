@@ -44,13 +44,18 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 def use_memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
+    """keyring's default backend for one test: a MemoryKeyring, which dwtui is told to accept."""
+    from dwtui.services import secrets
+
+    previous, allowed = keyring.get_keyring(), secrets.ALLOWED_BACKENDS
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
+    secrets.ALLOWED_BACKENDS = allowed | {f"{MemoryKeyring.__module__}.{MemoryKeyring.__qualname__}"}
     try:
         yield backend
     finally:
         keyring.set_keyring(previous)
+        secrets.ALLOWED_BACKENDS = allowed
 
 
 def clear_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -213,12 +213,15 @@ def test_app_user_input_errors_exit_2(
     assert words in line
 
 
+@pytest.mark.parametrize("command", [["app-user", "--yes"], ["verify"], ["restart-aos", "--yes"]])
 def test_onebox_commands_refuse_an_environment_that_is_not_a_onebox(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    code, _, err = run_cli([*FAST, "onebox", "app-user", "--yes"], capsys)
+    # The demo's own environment, contoso-uat, is a sandbox.
+    code, out, err = run_cli([*FAST, "onebox", *command], capsys)
     assert code == EXIT_CONFIG
-    assert "not a one-box development VM" in err
+    assert "contoso-uat is a Sandbox environment, not a one-box development VM" in err
+    assert "[aos]" not in out  # nothing was stopped
 
 
 def test_verify_in_the_demo_as_an_installed_command() -> None:
@@ -310,7 +313,8 @@ def test_app_user_purges_a_soft_deleted_user_once_confirmed(
 
 
 def test_restart_aos_in_the_demo_takes_every_step(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["--demo", "--speed", "1000", "onebox", "restart-aos", "--yes"], capsys)
+    argv = ["--demo", "--speed", "1000", "--environment", "contoso-dev", "onebox", "restart-aos", "--yes"]
+    code, out, err = run_cli(argv, capsys)
     assert code == 0, err
     assert "[aos] ok: check elevation" in out
     assert "[aos] ok: stop w3svc, DynamicsAxBatch" in out
@@ -320,7 +324,9 @@ def test_restart_aos_in_the_demo_takes_every_step(capsys: pytest.CaptureFixture[
 
 
 def test_restart_aos_needs_confirmation(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["--demo", "--speed", "1000", "onebox", "restart-aos"], capsys)
+    code, out, err = run_cli(
+        ["--demo", "--speed", "1000", "--environment", "contoso-dev", "onebox", "restart-aos"], capsys
+    )
     assert code == EXIT_CONFIG
     assert "[aos]" not in out
     assert "use --yes to restart the AOS" in err

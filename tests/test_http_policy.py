@@ -15,7 +15,7 @@ import pytest
 from dwtui.domain.profile import BAP_SCOPE
 from dwtui.services.activity import ActivityEntry, ActivityLog
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy, parse_retry_after
+from dwtui.services.http import MAX_RETRY_AFTER, HttpPolicy, parse_retry_after
 from dwtui.services.shapes import service_fault
 
 BAP_LIST = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments"
@@ -140,15 +140,43 @@ def test_429_honours_retry_after_and_records_the_wait(
     assert body["IsSuccess"] is True
     assert waits.seconds == [10.0, 10.0]
     entries = wait_entries(activity)
-    assert [entry.summary for entry in entries] == ["LCS API throttled, retrying in 10 s"] * 2
+    for entry in entries:
+        # What is waited for and until when, in the wall clock's UTC time.
+        summary, _, until = entry.summary.partition(" (until ")
+        assert summary == "LCS API throttled, retrying in 10 s"
+        moment = time.strptime(until, "%H:%M:%S UTC)")
+        due = time.gmtime(entry.at + 10)
+        assert (moment.tm_hour, moment.tm_min, moment.tm_sec) == (due.tm_hour, due.tm_min, due.tm_sec)
+        assert entry.duration_ms == 10_000.0
+    assert len(entries) == 2
     assert all(entry.service == "LCS API" and entry.status == 429 for entry in entries)
     assert len(served(sim, "/lcs")) == 3
 
 
-def test_retry_after_is_capped_by_max_wait(
+def test_retry_after_beyond_the_cap_is_a_clear_error_not_a_sleep(
     sim: Any, make_policy: Callable[..., HttpPolicy], waits: Waits
 ) -> None:
-    sim.add_fault("/bap", "429", count=1, retry_after=600)
+    sim.add_fault("/bap", "429", count=1, retry_after=100_800)  # 28 hours
+    policy = make_policy()
+    assert policy.max_wait == MAX_RETRY_AFTER == 120.0  # the cap README documents
+    with pytest.raises(ServiceError) as raised:
+        policy.get_json("BAP admin API", bap_url(sim), token=bap_token(sim), params=API)
+    fault = raised.value.fault
+    assert waits.seconds == []  # no wait at all, and no second request
+    assert len(served(sim, "/bap")) == 1
+    assert (fault.service, fault.code, fault.http_status, fault.retry_after) == (
+        "BAP admin API", "HTTP 429", 429, 100_800.0
+    )
+    assert fault.message == (
+        "throttled: the service asked to wait 28.0 h (Retry-After), longer than dwtui waits (120 s)"
+    )
+    assert fault.remedy.startswith("Try again after ") and " UTC" in fault.remedy
+
+
+def test_retry_after_up_to_the_cap_is_waited_out(
+    sim: Any, make_policy: Callable[..., HttpPolicy], waits: Waits
+) -> None:
+    sim.add_fault("/bap", "503", count=1, retry_after=3)
     policy = make_policy(max_wait=3.0)
     policy.get_json("BAP admin API", bap_url(sim), token=bap_token(sim), params=API)
     assert waits.seconds == [3.0]

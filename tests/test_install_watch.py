@@ -442,3 +442,23 @@ def test_an_install_refused_a_token_for_want_of_consent_was_never_started(
     # Nothing was sent, so nothing is claimed: the next start is not told one is under way.
     assert store.active("sim", plan.environment.environment_id, OperationKind.INSTALL) is None
     assert [e for e in session.activity.entries() if e.kind == "change" and "refused" in e.summary + e.detail]
+
+
+def test_a_retry_after_beyond_the_cap_stops_the_watching_with_a_clear_fault(
+    sim_factory: SimFactory, store: OperationStore
+) -> None:
+    """Never a silent sleep of hours: the watcher stops and says when the service answers again."""
+    sim = started_sim(sim_factory)
+    session = app_session(sim)
+    record = start_install(session, plan_for(session), store)
+    sim.add_fault("/ppapi/appmanagement", "429", count=1, retry_after=100_800, method="GET")
+    recorder = Recorder()
+    waited: list[float] = []
+    final = watch(session.ppapi, record, on_event=recorder, store=store, speed=sim.speed, sleep=waited.append)
+    session.close()
+    gave_up = recorder.wait_for(GaveUp, timeout=0)
+    assert waited == [] and not recorder.of(TransientFault)
+    assert (gave_up.fault.code, gave_up.fault.retry_after) == ("HTTP 429", 100_800.0)
+    assert "asked to wait 28.0 h (Retry-After), longer than dwtui waits (120 s)" in gave_up.fault.message
+    assert gave_up.fault.remedy.startswith("Try again after ")
+    assert not final.finished

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -138,7 +139,7 @@ def test_lcs_throttled_waits_as_told(sim_factory: Any) -> None:
         assert len(environments) == 3
         assert rig.waits[0] == 10.0  # the window starts full: the first call waits 10 s
         summaries = [e.summary for e in rig.activity.entries() if e.kind == "wait"]
-        assert summaries[0] == "LCS API throttled, retrying in 10 s"
+        assert re.fullmatch(r"LCS API throttled, retrying in 10 s \(until \d\d:\d\d:\d\d UTC\)", summaries[0])
         assert all(e.service == "LCS API" for e in rig.activity.entries())
 
 
@@ -316,7 +317,7 @@ def test_clients_retry_5xx_then_succeed(rig: Rig) -> None:
     assert len(rig.waits) == 2 and rig.waits[1] == 3.0
     summaries = [e.summary for e in rig.activity.entries() if e.kind == "wait"]
     assert summaries[0].startswith("Power Platform API unavailable (HTTP 503), retrying in ")
-    assert summaries[1] == "Dataverse throttled, retrying in 3 s"
+    assert re.fullmatch(r"Dataverse throttled, retrying in 3 s \(until \d\d:\d\d:\d\d UTC\)", summaries[1])
 
 
 # -- parsing: strict about shapes, tolerant about missing optional fields --------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -115,7 +116,8 @@ def test_status_in_the_throttled_scenario_waits_ten_seconds(sim_factory: Any) ->
     assert report.assessment.integration is IntegrationState.SET_UP
     assert clock.waits == [10.0]
     (wait,) = [entry for entry in activity.entries() if entry.kind == "wait"]
-    assert wait.summary == "LCS API throttled, retrying in 10 s" and wait.status == 429
+    assert re.fullmatch(r"LCS API throttled, retrying in 10 s \(until \d\d:\d\d:\d\d UTC\)", wait.summary)
+    assert wait.status == 429 and wait.duration_ms == 10_000.0
 
 
 def test_a_failing_source_becomes_a_fault_not_an_exception(sim_factory: Any) -> None:

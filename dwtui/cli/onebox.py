@@ -56,12 +56,7 @@ def onebox_dataverse(no_interactive: bool) -> tuple[Session, LcsEnvironment, str
 
     session, report = signed_in_status(no_interactive)
     environment = report.environment
-    if not environment.is_onebox:
-        raise Failure(
-            f"{environment.name} is a {environment.environment_type or 'non-one-box'} environment, not a "
-            "one-box development VM; choose one with --environment",
-            EXIT_CONFIG,
-        )
+    refuse_non_onebox(environment)
     dataverse = report.snapshot.dataverse
     if not isinstance(dataverse, DataverseEnvironment):
         raise Failure(
@@ -70,6 +65,15 @@ def onebox_dataverse(no_interactive: bool) -> tuple[Session, LcsEnvironment, str
             EXIT_FAILURE,
         )
     return session, environment, dataverse.instance_url
+
+
+def refuse_non_onebox(environment: LcsEnvironment) -> None:
+    if not environment.is_onebox:
+        raise Failure(
+            f"{environment.name} is a {environment.environment_type or 'non-one-box'} environment, not a "
+            "one-box development VM; choose one with --environment",
+            EXIT_CONFIG,
+        )
 
 
 def _app_id(given: str) -> str:
@@ -236,16 +240,21 @@ def verify(
 @onebox.command("restart-aos")
 @click.option("--yes", is_flag=True, help="Restart without asking.")
 @_JSON
-def restart_aos(yes: bool, as_json: bool) -> int:
+@_NO_INTERACTIVE
+def restart_aos(yes: bool, as_json: bool, no_interactive: bool) -> int:
     """Stop and start w3svc and DynamicsAxBatch and start the AOSService web site (elevated shell).
 
-    On anything but Windows, and in the demo, a simulated service controller takes the same path.
+    The environment (from LCS) must be a one-box development VM. On anything but Windows, and in
+    the demo, a simulated service controller takes the same path.
     """
     from dwtui.domain.aos import AOS_SERVICES, AOS_WEBSITE, ELEVATION_HINT, StepResult
     from dwtui.services.aos import SimulatedServiceController, default_controller
     from dwtui.services.aos import restart_aos as run_restart
 
     runtime = current_runtime()
+    # Before anything is stopped: a sandbox or production environment has no AOS of its own to restart.
+    _, report = signed_in_status(no_interactive)
+    refuse_non_onebox(report.environment)
     out = Output(as_json)
     controller = SimulatedServiceController(speed=runtime.speed) if runtime.demo else default_controller()
     what = f"stop and start {' and '.join(AOS_SERVICES)}, then start the {AOS_WEBSITE} web site"

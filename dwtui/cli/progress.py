@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dwtui.cli.runtime import sign_in, speed_of
+from dwtui.cli.runtime import WAIT_SHOWN, sign_in, speed_of
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus, format_duration
 
 if TYPE_CHECKING:
@@ -91,7 +91,9 @@ class ProgressPrinter:
             self._last_key = key
             stage = f"{event.status.value}: {event.message}" if event.message else event.status.value
             self._say(
-                event.elapsed, f"{stage}; {event.estimate.summary}; next poll in {_soon(event.next_poll_in)}"
+                event.elapsed,
+                f"{stage}; {event.estimate.summary}; next poll in {_soon(event.next_poll_in)}"
+                f"{_until(event.next_poll_in)}",
             )
         elif isinstance(event, TransientFault):
             fault = event.fault
@@ -99,10 +101,14 @@ class ProgressPrinter:
             self._say(
                 self._elapsed(),
                 f"note: {fault.service}{code}: {fault.message}; asking again in "
-                f"{_soon(event.retry_in)} (the {WHAT[self.record.kind]} goes on)",
+                f"{_soon(event.retry_in)}{_until(event.retry_in)} (the {WHAT[self.record.kind]} goes on)",
             )
         elif isinstance(event, SignInNeeded):
-            self._say(self._elapsed(), f"note: sign-in needed to keep watching: {event.message}")
+            self._say(
+                self._elapsed(),
+                f"note: sign-in needed to keep watching: {event.message}; asking again in "
+                f"{_soon(event.retry_in)}{_until(event.retry_in)}",
+            )
             self._sign_in_again()
         elif isinstance(event, Finished):
             self.finished = event
@@ -134,6 +140,13 @@ def package_title(unique_name: str) -> str:
 
 def _soon(seconds: float) -> str:
     return "under 1 s" if seconds < 0.5 else format_duration(seconds)
+
+
+def _until(seconds: float) -> str:
+    """ ", until 10:42:17 UTC" for a wait longer than WAIT_SHOWN; nothing for a shorter one."""
+    from dwtui.services.http import clock_after
+
+    return f", until {clock_after(seconds)}" if seconds > WAIT_SHOWN else ""
 
 
 def follow(

@@ -119,6 +119,8 @@ def cli(
     Without a command, opens the terminal UI (the LCS Environment details page).
     """
     runtime = Runtime(config_path, profile_name, demo, scenario, speed, environment.strip(), trace_path)
+    if isinstance(ctx.obj, _Ran):
+        ctx.obj.runtime = runtime  # run() looks at it once the command has ended
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
     if trace_path is not None:
@@ -152,13 +154,36 @@ def _run_tui(runtime: Runtime) -> int:
     return app.run() or EXIT_OK
 
 
+class _Ran:
+    """What run() needs from the command once it has ended: the Runtime it used."""
+
+    runtime: Runtime | None = None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and turn every expected failure into one stderr line and an exit code."""
+    """Run the command line and turn every expected failure into one stderr line and an exit code.
+
+    A run whose audit trail could not be written says so in one line at the end and exits 1 when
+    it would have exited 0; a failure's own code, more specific, is kept.
+    """
+    ran = _Ran()
+    code = _run(argv, ran)
+    failure = ran.runtime.audit_failure() if ran.runtime is not None else None
+    if failure is not None:
+        click.echo(f"dwtui: {failure}; this run's calls and changes are missing from it", err=True)
+        code = code or EXIT_FAILURE
+    return code
+
+
+def _run(argv: Sequence[str] | None, ran: _Ran) -> int:
     from dwtui.services.errors import ServiceError, SignInRequired
 
     try:
         result = cli.main(
-            args=list(argv) if argv is not None else None, prog_name="dwtui", standalone_mode=False
+            args=list(argv) if argv is not None else None,
+            prog_name="dwtui",
+            standalone_mode=False,
+            obj=ran,
         )
     except click.exceptions.Exit as done:
         return done.exit_code

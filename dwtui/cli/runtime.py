@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from dwtui.domain.profile import Profile, ProfileError
 
 if TYPE_CHECKING:
     from dwtui.domain.models import Fault, LcsEnvironment
-    from dwtui.services.activity import ActivityLog
+    from dwtui.services.activity import ActivityEntry, ActivityLog
     from dwtui.services.secrets import SecretStore
     from dwtui.services.session import Session, StatusReport
     from dwtui.services.trace import TraceFile
@@ -104,6 +105,21 @@ _STATE_CODES = frozenset(
     }
 )
 _UNREACHABLE = ("network", "timeout", "tls", "malformed")
+# A wait at least this long is said on stderr (when it is a terminal): what for, and until when.
+WAIT_SHOWN = 2.0
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _announce_wait(entry: ActivityEntry) -> None:
+    # Called on the thread that waits, before it sleeps: the line shows while the wait lasts.
+    if entry.kind == "wait" and (entry.duration_ms or 0.0) >= WAIT_SHOWN * 1000.0:
+        click.echo(f"dwtui: {entry.summary}", err=True)
 
 
 class Failure(Exception):
@@ -129,6 +145,7 @@ class Runtime:
     _sim: SimServer | None = None
     _sessions: list[Session] = field(default_factory=list)
     _demo_dir: tempfile.TemporaryDirectory[str] | None = None
+    _activity: ActivityLog | None = None
 
     def sim(self) -> SimServer:
         if self._sim is None:
@@ -184,18 +201,55 @@ class Runtime:
         secrets = SecretStore(memory_only=True) if self.demo else SecretStore()
         if secrets.warning and announce:
             click.echo(f"dwtui: {secrets.warning}", err=True)
+        activity = self.activity_log(announce=announce)
         if self.demo:
-            session = self._demo_session(chosen, secrets, self.activity_log())
+            session = self._demo_session(chosen, secrets, activity)
         else:
-            session = Session(chosen, secrets=secrets, activity=self.activity_log(), trace=self.trace())
+            session = Session(chosen, secrets=secrets, activity=activity, trace=self.trace())
         self._sessions.append(session)
         return session
 
-    def activity_log(self) -> ActivityLog:
-        """Real profiles append every call and change to the audit file; a demo keeps it in memory."""
-        from dwtui.services.activity import ActivityLog, default_activity_path
+    def activity_log(self, *, announce: bool = True) -> ActivityLog:
+        """The run's one Activity log. Real profiles append every call and change to the audit file
+        (its folder and files made private first); a demo keeps it in memory.
 
-        return ActivityLog() if self.demo else ActivityLog(path=default_activity_path())
+        With `announce` (the CLI), what was made private and every wait longer than WAIT_SHOWN
+        seconds are also said on stderr, the waits only where stderr is a terminal.
+        """
+        from dwtui.services.activity import ActivityEntry, ActivityLog, default_activity_path
+
+        if self._activity is not None:
+            return self._activity
+        if self.demo:
+            self._activity = ActivityLog()
+        else:
+            self._activity = ActivityLog(path=default_activity_path())
+            for note in self._make_private():
+                if announce:
+                    click.echo(f"dwtui: {note}", err=True)
+                self._activity.record(ActivityEntry(at=time.time(), kind="change", summary=note))
+        if announce and _stderr_is_terminal():
+            self._activity.subscribe(_announce_wait)
+        return self._activity
+
+    def _make_private(self) -> list[str]:
+        """dwtui's state folder (audit trail, operations) readable by its owner only.
+
+        The config is left as the person made it: it holds no secret (config.py refuses them), and
+        dwtui writes it 0600 in a 0700 folder whenever it writes it.
+        """
+        from dwtui.services.activity import default_activity_path
+        from dwtui.services.operations import default_store_path
+        from dwtui.services.private_files import make_private_all
+
+        notes: list[str] = []
+        for folder in dict.fromkeys((default_activity_path().parent, default_store_path().parent)):
+            notes.extend(make_private_all(folder))
+        return notes
+
+    def audit_failure(self) -> str | None:
+        """Why the audit trail could not be written during this run, or None."""
+        return self._activity.file_error if self._activity is not None else None
 
     def _demo_session(self, profile: Profile, secrets: SecretStore, activity: ActivityLog) -> Session:
         """The simulated world's one-box AXDB and remembered operations live and die with this run."""
@@ -282,8 +336,14 @@ def sign_in(session: Session, *, interactive: bool, echo: Callable[[str], None] 
         return
     if not interactive:
         raise SignInRequired("no cached sign-in; run without --no-interactive to sign in with a device code")
+    from dwtui.services.http import clock_after
+
     prompt = auth.start_device_flow()
-    say(prompt.message or f"To sign in, open {prompt.verification_uri} and enter the code {prompt.user_code}")
+    message = prompt.message or (
+        f"To sign in, open {prompt.verification_uri} and enter the code {prompt.user_code}."
+    )
+    # The wait for the person has an end too: the code's expiry.
+    say(f"{message} Waiting until {clock_after(max(0.0, prompt.expires_at - time.time()))} at most.")
     auth.finish_device_flow(prompt, lambda: False)
 
 
@@ -379,6 +439,8 @@ def exit_code_of(fault: Any) -> int:
         return EXIT_CONFIG
     if fault.code in _STATE_CODES:
         return EXIT_FAILURE
+    if fault.http_status == 429:
+        return EXIT_SERVICE  # throttled, sign-in included: waiting helps, not a person
     # Declined, expired or rejected credentials need a person; an unreachable identity provider does not.
     if fault.service == "sign-in" and fault.code not in _UNREACHABLE and not fault.code.startswith("HTTP 5"):
         return EXIT_SIGN_IN

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import threading
 from collections import deque
@@ -17,6 +18,8 @@ from pathlib import Path
 from urllib.parse import unquote_plus
 
 import platformdirs
+
+from dwtui.services.private_files import open_private, private_dir
 
 KINDS = frozenset({"http", "wait", "auth", "sql", "command", "change"})
 MAX_ENTRIES = 2000
@@ -179,12 +182,17 @@ class ActivityLog:
     def _append_to_file(self, entry: ActivityEntry) -> None:
         assert self.path is not None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
+            private_dir(self.path.parent)
+            # 0600: the trail names users, SQL logins and device-code user codes.
+            descriptor = open_private(self.path, os.O_WRONLY | os.O_APPEND)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
         except OSError as error:
-            # Logging must never stop the work; remember why so a front end can say so.
-            self.file_error = f"cannot write the activity log {self.path}: {error.strerror or error}"
+            # Logging must never stop the work; remember why, so the front ends say so (the CLI
+            # with a warning and exit code 1, the TUI with a notification).
+            self.file_error = (
+                f"the audit trail could not be written: {self.path}: {error.strerror or error}"
+            )
 
     def subscribe(self, callback: Callable[[ActivityEntry], None]) -> Callable[[], None]:
         with self._lock:

@@ -183,7 +183,7 @@ class Authenticator:
                         self.profile.client_id,
                         authority=self.profile.authority,
                         instance_discovery=False,
-                        http_client=MsalHttp(self._http.client),
+                        http_client=MsalHttp(self._http),
                         token_cache=self._cache,
                     )
             return self._public
@@ -199,7 +199,7 @@ class Authenticator:
                         client_credential=credential,
                         authority=self.profile.authority,
                         instance_discovery=False,
-                        http_client=MsalHttp(self._http.client),
+                        http_client=MsalHttp(self._http),
                         token_cache=self._cache,
                     )
             return self._confidential

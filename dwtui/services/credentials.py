@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from cryptography import x509
@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dwtui.domain.models import Fault
 from dwtui.services.errors import ServiceError
 from dwtui.services.files import MIB, FileProblem, read_limited
+
+if TYPE_CHECKING:
+    from dwtui.services.http import HttpPolicy
 
 # A PEM key and its chain are a few KiB; `--certificate /dev/zero` must not be read without end.
 CERTIFICATE_LIMIT = MIB
@@ -78,22 +81,43 @@ def _public_numbers(certificate: x509.Certificate) -> rsa.RSAPublicNumbers | Non
 
 
 class MsalHttp:
-    """MSAL's http_client interface over our httpx client.
+    """MSAL's http_client interface over our HTTP policy's client.
 
     MSAL hands the certificate's client assertion over as bytes, which requests encodes as text
     but httpx sends as "b'eyJ...'", so the identity provider would refuse every certificate sign-in.
+
+    A 429 from the identity provider is waited out here, as its Retry-After asks and within the
+    policy's cap, then sent again; beyond that it is a sign-in fault that says it is throttling,
+    never MSAL's bare "sign in failed". Microsoft Entra ID answers too many token requests with
+    HTTP 429 and Retry-After, and asks clients to honour it:
+    https://learn.microsoft.com/entra/msal/dotnet/advanced/exceptions/retry-policy
     """
 
-    def __init__(self, client: httpx.Client) -> None:
-        self._client = client
+    SERVICE = "sign-in"
+    WHY = "throttled by the identity provider"
+
+    def __init__(self, http: HttpPolicy) -> None:
+        self._http = http
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kw: Any) -> Any:
         if isinstance(data, Mapping):
             data = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in data.items()}
-        return self._client.post(url, params=params, data=data, headers=headers, **kw)
+        return self._answer(
+            lambda: self._http.client.post(url, params=params, data=data, headers=headers, **kw)
+        )
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kw: Any) -> Any:
-        return self._client.get(url, params=params, headers=headers, **kw)
+        return self._answer(lambda: self._http.client.get(url, params=params, headers=headers, **kw))
+
+    def _answer(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            response = send()
+            if response.status_code != 429:
+                return response
+            # A refused token request was not processed, so sending it again is safe.
+            self._http.wait_out_throttling(self.SERVICE, response, attempt, self.WHY)
 
     def close(self) -> None:
         """The HttpPolicy owns the client; MSAL must not close it."""

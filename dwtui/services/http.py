@@ -38,10 +38,39 @@ _SERVICE_KEY = "dwtui_service"
 _START_KEY = "dwtui_started"
 _BACKOFF_BASE = 1.0
 _SNIPPET = 200
+# The longest wait dwtui sits out for one answer (README "Waits"): a longer Retry-After ends the
+# call with an error saying when to try again, rather than a silent sleep of minutes or hours.
+MAX_RETRY_AFTER = 120.0
 
 
 def _seconds(wait: float) -> str:
+    if wait >= 3600:
+        return f"{wait / 3600:.1f} h"
     return f"{round(wait)} s" if wait >= 1 else f"{wait:.1f} s"
+
+
+def clock_after(seconds: float, now: float | None = None) -> str:
+    """The UTC wall-clock time `seconds` from now, as a person reads it: "10:42:17 UTC"."""
+    moment = (time.time() if now is None else now) + seconds
+    day = "" if seconds < 12 * 3600 else time.strftime("%Y-%m-%d ", time.gmtime(moment))
+    return f"{day}{time.strftime('%H:%M:%S', time.gmtime(moment))} UTC"
+
+
+def beyond_cap_fault(
+    service: str, why: str, wait: float, cap: float, *, status: int | None = None, url: str = ""
+) -> Fault:
+    """A Retry-After longer than dwtui waits: what was asked, the cap, and when to try again."""
+    until = clock_after(wait)
+    return Fault(
+        service,
+        f"{why}: the service asked to wait {_seconds(wait)} (Retry-After), longer than dwtui waits "
+        f"({_seconds(cap)})",
+        f"HTTP {status}" if status is not None else "throttled",
+        status,
+        wait,
+        url,
+        remedy=f"Try again after {until}, when the service said it will take requests again.",
+    )
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -114,7 +143,7 @@ class HttpPolicy:
         activity: ActivityLog,
         timeout: float = 30.0,
         max_attempts: int = 4,
-        max_wait: float = 120.0,
+        max_wait: float = MAX_RETRY_AFTER,
         sleep: Callable[[float], None] | None = None,
         transport: httpx.BaseTransport | None = None,
         trace: TraceFile | None = None,
@@ -212,15 +241,18 @@ class HttpPolicy:
 
     def _record_wait(self, service: str, method: str, url: str, status: int | None, why: str,
                      wait: float, attempt: int) -> None:
+        # Recorded before the wait starts: the screen and a terminal's stderr say what is waited
+        # for and until when (the wait's length is the entry's duration).
         self.activity.record(
             ActivityEntry(
                 at=time.time(),
                 kind="wait",
-                summary=f"{service} {why}, retrying in {_seconds(wait)}",
+                summary=f"{service} {why}, retrying in {_seconds(wait)} (until {clock_after(wait)})",
                 service=service,
                 method=method,
                 url=url,
                 status=status,
+                duration_ms=wait * 1000.0,
                 detail=f"attempt {attempt} of {self.max_attempts} failed; waiting {wait:.2f} s",
             )
         )
@@ -300,16 +332,51 @@ class HttpPolicy:
                 self._wait(service, method, shown_url, None, "unreachable", self._backoff(attempt), attempt)
                 continue
             status = response.status_code
-            if status in RETRY_STATUSES and not last:
+            if status in RETRY_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                wait = min(self.max_wait, retry_after) if retry_after is not None else self._backoff(attempt)
                 why = "throttled" if status == 429 else f"unavailable (HTTP {status})"
-                response.close()
-                self._wait(service, method, shown_url, status, why, wait, attempt)
-                continue
+                if retry_after is not None and retry_after > self.max_wait:
+                    response.close()
+                    cap = self.max_wait
+                    raise ServiceError(
+                        beyond_cap_fault(service, why, retry_after, cap, status=status, url=shown_url)
+                    )
+                if not last:
+                    wait = retry_after if retry_after is not None else self._backoff(attempt)
+                    response.close()
+                    self._wait(service, method, shown_url, status, why, wait, attempt)
+                    continue
             if status >= 400:
                 raise ServiceError(self._http_fault(service, response, shown_url))
             return response
+
+    def wait_out_throttling(self, service: str, response: httpx.Response, attempt: int, why: str) -> None:
+        """After a 429 to a call made directly on .client (MSAL's): wait as asked, then send again.
+
+        Raises instead when Retry-After is beyond the cap or `attempt` was the last one.
+        """
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        url = redact_url(str(response.request.url))
+        method = response.request.method
+        response.close()
+        if retry_after is not None and retry_after > self.max_wait:
+            cap = self.max_wait
+            raise ServiceError(beyond_cap_fault(service, why, retry_after, cap, status=status, url=url))
+        if attempt >= self.max_attempts:
+            later = clock_after(retry_after or 60.0)
+            raise ServiceError(
+                Fault(
+                    service,
+                    f"{why} (HTTP {status}), still after {attempt} tries",
+                    f"HTTP {status}",
+                    status,
+                    retry_after,
+                    url,
+                    remedy=f"Try again after {later}.",
+                )
+            )
+        self._wait(service, method, url, status, why, retry_after or self._backoff(attempt), attempt)
 
     def _timeout_of(self, timeout: float | None) -> float:
         return self.timeout if timeout is None else timeout

@@ -34,6 +34,7 @@ from dwtui.domain.operations import (
     with_stage,
 )
 from dwtui.services.errors import ServiceError
+from dwtui.services.private_files import open_private, private_dir
 
 FILE_NAME = "operations.json"
 FORMAT_VERSION = 1
@@ -87,9 +88,9 @@ class OperationStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         with self._thread_lock:
-            descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            descriptor = open_private(self.lock_path, os.O_RDWR)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX)
                 yield

@@ -1,16 +1,18 @@
 """Secrets (token cache, client secret, passphrases) in the OS keyring, or in memory for the run.
 
-A backend that would keep secrets readable on disk (plain-text file keyrings), one that does
-nothing (null, fail) or one that would stop and ask for a password on the terminal (an encrypted
-file keyring with no key set, fatal under a TUI) is never used: the store keeps secrets in memory
-and says so once through `.warning`.
+Only backends on an allowlist are used: stores known to protect secrets and never to stop and ask
+for a password on the terminal (keyrings.alt's and keyrings.cryptfile's encrypted file keyrings
+do, with getpass, which a full-screen terminal app hides). Every other backend, plain-text files,
+the null and fail backends and any third-party one dwtui does not know, is refused: the store
+keeps secrets in memory for the run and says so once, in one line, through `.warning`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any
+from collections.abc import Collection
+from contextlib import closing
 
 import keyring
 import keyring.backend
@@ -22,7 +24,29 @@ import keyring.errors
 CHUNK_SIZE = 1000
 _MARK = "dwtui-chunked:v1:"
 
-_DO_NOTHING_MODULES = ("keyring.backends.fail", "keyring.backends.null")
+# The OS stores dwtui trusts: secure (the OS protects them) and non-interactive in a terminal.
+# - macOS Keychain and Windows Credential Manager never ask on the terminal (a locked macOS
+#   keychain is unlocked by the desktop's own dialog, or the call fails over SSH).
+# - The Linux Secret Service only when its collection exists and is unlocked when the store is
+#   made (checked over D-Bus without creating or unlocking anything, see _secret_service_refusal):
+#   keyring would otherwise ask the desktop to create or unlock it, which on a jump box without a
+#   desktop never answers.
+# Not on the list: kwallet (opening a wallet shows KWallet's "allow this application" dialog and
+# waits for it), libsecret (it unlocks by prompting as well; keyring's own SecretService backend
+# reaches the same store and wins when both are there), and every file keyring.
+OS_STORES: dict[str, str] = {
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KeePassXC, ...)",
+}
+# The headless token store for jump boxes (a later issue) goes here: secure and non-interactive
+# without a desktop session.
+HEADLESS_STORES: dict[str, str] = {}
+# What SecretStore may use; tests add their in-memory keyring to it explicitly.
+ALLOWED_BACKENDS: frozenset[str] = frozenset(OS_STORES) | frozenset(HEADLESS_STORES)
+
+_SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
+_MEMORY = "secrets are kept in memory for this run only"
 
 
 def _name(backend: object) -> str:
@@ -30,41 +54,64 @@ def _name(backend: object) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _priority(backend: object) -> float:
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _secret_service_refusal(backend: keyring.backend.KeyringBackend) -> str | None:
+    """Why the Secret Service cannot be used without a prompt right now, or None when it can."""
+    # keyring's SecretService backend (keyring/backends/SecretService.py) creates the default
+    # collection or unlocks a locked one, both through a desktop prompt; look first, asking nothing.
     try:
-        return float(getattr(backend, "priority", 0))
-    except Exception:  # a backend's priority raises when its platform support is missing
-        return 0.0
-
-
-def _insecure_reason(backend: keyring.backend.KeyringBackend) -> str | None:
-    """Why `backend` must not hold secrets, or None when it may."""
-    name = _name(backend)
-    # keyrings.alt and keyrings.cryptfile both name their unencrypted file backends PlaintextKeyring.
-    if type(backend).__module__ in _DO_NOTHING_MODULES or "plaintext" in type(backend).__name__.lower():
-        return f"No secure keyring backend ({name})"
-    if _priority(backend) <= 0:
-        return f"No secure keyring backend ({name}, priority <= 0)"
-    # Encrypted file keyrings (keyrings.cryptfile, keyrings.alt) ask for their password with
-    # getpass on first use, which would hang a full-screen terminal app.
-    if hasattr(type(backend), "keyring_key") and getattr(backend, "_keyring_key", "set") is None:
-        return f"Keyring backend {name} needs its password typed at a prompt"
+        import secretstorage
+        from secretstorage.exceptions import ItemNotFoundException
+    except Exception as error:  # keyring's own backend would not load either
+        return f"not usable: {_first_line(error)}"
+    path = getattr(backend, "preferred_collection", None) or secretstorage.collection.DEFAULT_COLLECTION
+    try:
+        with closing(secretstorage.dbus_init()) as connection:
+            # Collection() reads its Label, so it fails when there is no such collection.
+            if secretstorage.Collection(connection, path).is_locked():
+                return "its collection is locked and dwtui never asks to unlock it"
+    except ItemNotFoundException:
+        return "it has no default collection and dwtui never asks to create one"
+    except Exception as error:  # no D-Bus session, no daemon: not usable here
+        return f"not usable without a prompt: {_first_line(error)}"
     return None
 
 
-def _secure_member(chainer: Any) -> keyring.backend.KeyringBackend | None:
-    """The best secure backend a ChainerBackend would try, used directly.
-
-    Going through the chainer would also read from (and on failure write to) its insecure members.
-    """
-    for member in getattr(chainer, "backends", ()):
-        if _insecure_reason(member) is None:
-            return member  # type: ignore[no-any-return]
+def _refusal(backend: keyring.backend.KeyringBackend, allowed: Collection[str]) -> str | None:
+    """Why `backend` must not hold secrets (one line), or None when it may."""
+    name = _name(backend)
+    if name not in allowed:
+        return f"No secure keyring backend ({name} is not one dwtui knows to be secure and non-interactive)"
+    if name == _SECRET_SERVICE:
+        reason = _secret_service_refusal(backend)
+        if reason is not None:
+            return f"No secure keyring backend ({name}: {reason})"
     return None
 
 
 def _is_chainer(backend: object) -> bool:
     return isinstance(backend, keyring.backends.chainer.ChainerBackend)
+
+
+def _choose(
+    backend: keyring.backend.KeyringBackend, allowed: Collection[str]
+) -> tuple[keyring.backend.KeyringBackend | None, str | None]:
+    """The backend to use (or None) and the warning to give (or None)."""
+    if not _is_chainer(backend):
+        reason = _refusal(backend, allowed)
+        return (None, f"{reason}; {_MEMORY}") if reason is not None else (backend, None)
+    # A chainer reads from (and on failure writes to) every member in turn: it is never used itself.
+    # Its best allowed member is used directly, so a keyrings.alt file keyring beside the OS store
+    # is never asked for anything.
+    members: list[keyring.backend.KeyringBackend] = list(getattr(backend, "backends", ()))
+    for member in members:
+        if _refusal(member, allowed) is None:
+            return member, None
+    names = ", ".join(_name(member) for member in members) or "none"
+    return None, f"No secure keyring backend (none of the chained backends is allowed: {names}); {_MEMORY}"
 
 
 class SecretStore:
@@ -80,7 +127,9 @@ class SecretStore:
         service_name: str = "dwtui",
         backend: keyring.backend.KeyringBackend | None = None,
         memory_only: bool = False,
+        allowed: Collection[str] | None = None,
     ) -> None:
+        """`allowed`: backend class names to accept (default ALLOWED_BACKENDS, read at call time)."""
         self.service_name = service_name
         self._memory: dict[str, str] = {}
         self._lock = threading.RLock()
@@ -90,21 +139,10 @@ class SecretStore:
             self.backend_name = "memory"
             return
         chosen = backend if backend is not None else _default_backend()
-        if chosen is not None and _is_chainer(chosen):
-            member = _secure_member(chosen)
-            if member is None:
-                self.warning = (
-                    f"No secure keyring backend ({_name(chosen)} has no secure member); "
-                    "secrets are kept in memory for this run only"
-                )
-            chosen = member
-        elif chosen is not None:
-            reason = _insecure_reason(chosen)
-            if reason is not None:
-                self.warning = f"{reason}; secrets are kept in memory for this run only"
-                chosen = None
-        elif self.warning is None:
-            self.warning = "No keyring backend could be loaded; secrets are kept in memory for this run only"
+        if chosen is None:
+            self.warning = f"No keyring backend could be loaded; {_MEMORY}"
+        else:
+            chosen, self.warning = _choose(chosen, ALLOWED_BACKENDS if allowed is None else allowed)
         self._backend = chosen
         self.backend_name = _name(chosen) if chosen is not None else "memory"
 
@@ -207,11 +245,7 @@ class SecretStore:
 
     def _fall_back(self, error: Exception) -> None:
         # A keyring that fails at run time (locked, no D-Bus session) must not stop sign-in.
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        self.warning = (
-            f"Keyring backend {self.backend_name} failed ({first_line}); "
-            "secrets are kept in memory for this run only"
-        )
+        self.warning = f"Keyring backend {self.backend_name} failed ({_first_line(error)}); {_MEMORY}"
         self._backend = None
         self.backend_name = "memory"
 

@@ -37,6 +37,7 @@ from dwtui.domain.watch_events import (
     WatchEvent,
 )
 from dwtui.services.errors import ServiceError, SignInRequired
+from dwtui.services.http import MAX_RETRY_AFTER, beyond_cap_fault
 from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import SERVICE
 
@@ -210,6 +211,16 @@ def watch(
                 transient, persistent = 0, persistent + 1
                 limit = MAX_PERSISTENT_STREAK
             streak = max(transient, persistent)
+            if fault.retry_after is not None and fault.retry_after > MAX_RETRY_AFTER:
+                # Never a silent sleep of hours: the operation goes on, the watching stops and says
+                # when the service will answer again.
+                if not fault.remedy:
+                    fault = beyond_cap_fault(
+                        fault.service, fault.message, fault.retry_after, MAX_RETRY_AFTER,
+                        status=fault.http_status, url=fault.url,
+                    )
+                on_event(GaveUp(record, fault, streak))
+                return record
             if streak >= limit:
                 on_event(GaveUp(record, fault, streak))
                 return record

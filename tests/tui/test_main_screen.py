@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Button, Label, Static
 
@@ -308,3 +310,31 @@ async def test_an_application_profile_gets_the_lcs_refusal_and_no_call(sim_facto
         assert app.page.environment_pane.faults == (fault,)
         assert app.signed_in is None
     assert sim.requests() == []
+
+
+async def test_an_audit_trail_that_cannot_be_written_is_shown_once(
+    sim_factory: SimFactory, tmp_path: Path
+) -> None:
+    from dwtui.services.activity import ActivityLog
+    from tests.helpers import make_session
+    from tests.tui.support import FIXED_CLOCK
+
+    trail = tmp_path / "activity.jsonl"
+    trail.mkdir()  # a folder where the file belongs: no write succeeds, even as root
+    sim = sim_factory("happy")
+    app = DwtuiApp(
+        lambda: make_session(sim, activity=ActivityLog(trail), sign_in=True),
+        profile_name="sim",
+        clock=lambda: FIXED_CLOCK,
+        show_timings=False,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("r")
+        await settle(pilot, ready(app))
+        shown = [n for n in app._notifications if n.title == "Audit trail"]
+        assert len(shown) == 1
+        assert shown[0].severity == "error"
+        assert f"the audit trail could not be written: {trail}" in shown[0].message
+        # The pane still has every call.
+        assert any(entry.kind == "http" for entry in app.page.activity_pane.entries)

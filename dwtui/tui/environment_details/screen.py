@@ -106,6 +106,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         self._picker: EnvironmentPickerScreen | None = None
         self._heap_frozen = False
         self._unsubscribe: Callable[[], None] | None = None
+        self._audit_failure_shown = False
         # The flows exist from the start: check_action asks them which keys apply.
         self.reader = EnvironmentReader()
         self._progress = ProgressPane(id="progress-pane")
@@ -348,6 +349,7 @@ class EnvironmentDetailsScreen(Screen[None]):
             return  # a call that ends while dwtui is closing has nowhere to be shown
         entry = message.entry
         pane.add(entry)
+        self._show_audit_failure()
         if entry.kind != "wait":
             return
         # A retry wait is the loading state of whichever pane is waiting on that service.
@@ -358,6 +360,19 @@ class EnvironmentDetailsScreen(Screen[None]):
                 self.environment_pane.set_status(entry.summary)
                 return
         self.power_platform_pane.set_status(entry.summary)
+
+    def _show_audit_failure(self) -> None:
+        """Once per run: the audit trail on disk is missing what the Activity pane shows."""
+        failure = self.session.activity.file_error if self.session is not None else None
+        if failure is None or self._audit_failure_shown:
+            return
+        self._audit_failure_shown = True
+        self.notify(
+            f"{failure}. The Activity pane still shows every call; the file on disk misses them.",
+            title="Audit trail",
+            severity="error",
+            timeout=30,
+        )
 
     # -- what the flows report ---------------------------------------------------------------------
 

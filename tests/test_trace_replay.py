@@ -490,7 +490,27 @@ def test_a_trace_that_cannot_be_written_stops_the_run_before_any_call(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli(["--demo", "--trace", str(tmp_path / "missing" / "t.jsonl"), "status"], capsys)
-    assert code == 1
+    assert code == 2  # the path given is the problem: usage
     assert out == ""
     [line] = err.strip().splitlines()
-    assert line.startswith("dwtui: ") and "t.jsonl" in line
+    assert line.startswith("dwtui: --trace ") and "t.jsonl" in line
+
+
+def test_a_trace_never_overwrites_a_file_that_is_not_a_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = tmp_path / "passwd"
+    precious.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    precious.chmod(0o644)
+    code, out, err = run_cli(["--demo", "--trace", str(precious), "status"], capsys)
+    assert code == 2 and out == ""
+    assert "exists and is not a dwtui trace" in err
+    assert precious.read_text(encoding="utf-8") == "root:x:0:0:root:/root:/bin/bash\n"
+    assert precious.stat().st_mode & 0o777 == 0o644
+    # An earlier trace is replaced, as the person expects.
+    earlier = tmp_path / "earlier.jsonl"
+    assert run_cli(["--demo", "--trace", str(earlier), "status"], capsys)[0] == 0
+    first = earlier.read_text(encoding="utf-8")
+    assert run_cli(["--demo", "--trace", str(earlier), "status"], capsys)[0] == 0
+    again = earlier.read_text(encoding="utf-8")
+    assert again.count('"kind":"profile"') == first.count('"kind":"profile"') == 1

@@ -165,7 +165,11 @@ class Runtime:
         if self.trace_path is not None and self._trace is None:
             from dwtui.services.trace import TraceFile
 
-            self._trace = TraceFile(self.trace_path)
+            try:
+                self._trace = TraceFile(self.trace_path)
+            except OSError as error:  # a path the person typed: usage (2), not a failure of the run
+                problem = error.strerror or str(error)
+                raise Failure(f"--trace {self.trace_path}: {problem}", EXIT_CONFIG) from error
         return self._trace
 
     def profiles(self) -> tuple[Path | None, dict[str, Profile], str | None]:

@@ -218,6 +218,15 @@ def _response_content(response: httpx.Response) -> bytes | None:
         return None
 
 
+# Every trace starts with its profile line (`{"v": 1, "kind": "profile", ...}`, written compactly
+# or not): what an existing file must start with to be overwritten.
+_TRACE_START = b'{"v": 1, "kind"'
+
+
+def _is_trace(head: bytes) -> bool:
+    return head.replace(b" ", b"").startswith(_TRACE_START.replace(b" ", b""))
+
+
 class TraceFile:
     """The open trace: thread-safe, one flushed line a record, created 0600 (never widened)."""
 
@@ -230,11 +239,19 @@ class TraceFile:
         self._profiles: set[str] = set()
         self.failure: str | None = None  # set once if a line could not be written
         # O_NONBLOCK: a FIFO named by mistake fails at once (no reader) instead of blocking the run.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o600)
+        # No O_TRUNC: a file that exists is emptied only once it is known to be an earlier trace, so
+        # `--trace` given the wrong path (as root, /etc/passwd) destroys nothing.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o600)
         try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
                 raise OSError(errno.EINVAL, "not a regular file", str(path))
+            if info.st_size and not _is_trace(os.pread(descriptor, len(_TRACE_START), 0)):
+                raise OSError(
+                    errno.EEXIST, "exists and is not a dwtui trace; name a new file or delete it", str(path)
+                )
             os.set_blocking(descriptor, True)
+            os.ftruncate(descriptor, 0)
             os.fchmod(descriptor, 0o600)  # O_CREAT's mode does not apply to a file that exists
         except OSError:
             os.close(descriptor)

@@ -8,8 +8,10 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import sys
 import threading
+import tomllib
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -71,6 +73,15 @@ class _Server(uvicorn.Server):
         if self._loop is not None and self._wake is not None:
             with contextlib.suppress(RuntimeError):  # the loop has already closed
                 self._loop.call_soon_threadsafe(self._wake.set)
+
+
+def _is_profiles_file(data: bytes) -> bool:
+    """A dwtui config (TOML with a [profiles] table): what --write-config may replace."""
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return False
+    return isinstance(document.get("profiles"), dict)
 
 
 class SimServer:
@@ -290,8 +301,18 @@ class SimServer:
             "profiles": {profile_name: self.profile_table(environment)},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
+        # No O_TRUNC until the file is known to be a profiles file (or empty): a mistyped path
+        # (as root, /etc/passwd) must not be emptied. O_NONBLOCK: a FIFO fails instead of blocking.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        with os.fdopen(descriptor, "r+b") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(f"{path} is not a regular file")
+            if info.st_size and not _is_profiles_file(handle.read(1024 * 1024 + 1)):
+                raise OSError(f"{path} exists and is not a dwtui profiles file; name a new file")
+            os.set_blocking(handle.fileno(), True)
+            handle.seek(0)
+            handle.truncate()
             os.fchmod(handle.fileno(), 0o600)  # O_CREAT's mode does not apply to an existing file
             tomli_w.dump(document, handle)
 

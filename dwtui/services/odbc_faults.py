@@ -286,6 +286,16 @@ def _unreachable(state: str, lowered: str, target: _Target) -> Fault | None:
     return Fault(SERVICE, f"cannot reach {where}", "connection_failed", remedy=remedy)
 
 
+_MAY_WRITE = {
+    DriverKind.SQL_SERVER: "connect as a local administrator or a member of db_owner on AXDB",
+    DriverKind.FREETDS: "connect as a local administrator or a member of db_owner on AXDB",
+    DriverKind.POSTGRESQL: "connect as a role that may select, update and insert into SYSFLIGHTING (its "
+    "owner, say), to a database that is not read-only",
+    DriverKind.SQLITE: "make the database file and its folder writable",
+    DriverKind.OTHER: "connect with a login that may change SYSFLIGHTING",
+}
+
+
 def _statement_fault(state: str, lowered: str, text: str, target: _Target, in_transaction: bool) -> Fault:
     """A statement the database refused, once connected."""
     database = target.database or "this database"
@@ -301,23 +311,25 @@ def _statement_fault(state: str, lowered: str, text: str, target: _Target, in_tr
             f"a table the flight needs (PARTITIONS or SYSFLIGHTING) does not exist in {database}: is it "
             f"AXDB?{tail}{said}",
             "missing_table",
+            remedy="connect to the AXDB database (Database=AXDB on a one-box VM)",
         )
     if state in ("55P03", "40P01") or _has(
         lowered, "database is locked", "lock request time out", "lock timeout", "deadlock"
     ):
         return Fault(
             SERVICE,
-            f"the database is locked by another session; try again when it is free.{tail}{said}",
+            f"the database is locked by another session.{tail}{said}",
             "locked",
+            remedy="try again when the other session has finished",
         )
     if state in ("42501", "25006") or _has(
         lowered, "permission", "denied", "readonly", "read-only", "read only"
     ):
         return Fault(
             SERVICE,
-            "the login may not change SYSFLIGHTING (permission denied or a read-only database): connect as "
-            f"a local administrator or a member of db_owner on AXDB.{tail}{said}",
+            f"the login may not change SYSFLIGHTING (permission denied or a read-only database).{tail}{said}",
             "permission_denied",
+            remedy=_MAY_WRITE[target.kind],
         )
     return Fault(
         SERVICE,

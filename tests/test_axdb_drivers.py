@@ -61,15 +61,17 @@ def test_postgresql_missing_database(postgres: PgCluster) -> None:
 
 
 def test_postgresql_without_ssl_when_the_form_asks_for_it(postgres: PgCluster) -> None:
-    form = ConnectionForm("PostgreSQL Unicode", server="127.0.0.1", port=str(postgres.port), login="sql")
-    form = ConnectionForm(**{**_fields(form), "username": USER, "database": "postgres"})
+    form = ConnectionForm(
+        "PostgreSQL Unicode",
+        server="127.0.0.1",
+        port=str(postgres.port),
+        database="postgres",
+        login="sql",
+        username=USER,
+    )  # Encrypt on: the form's default
     fault = failure(connection_string(form, postgres.password))
     assert fault.code == "tls" and "does not offer SSL" in fault.message
     assert "--no-encrypt" in remedy(fault)
-
-
-def _fields(form: ConnectionForm) -> dict[str, object]:
-    return {name: getattr(form, name) for name in form.__slots__}
 
 
 @pytest.mark.parametrize("server", ["127.0.0.1", "127.0.0.1:{port}", "127.0.0.1,{port}"])

@@ -72,12 +72,16 @@ def is_sqlite_driver(driver: str) -> bool:
 
 
 def driver_label(driver: str) -> str:
-    """How a message names the driver: its own name, and the family when the name does not say it."""
+    """How a message names the driver: its own name, with the family when the name does not say it."""
     kind = driver_kind(driver)
     if not driver:
         return LABELS[kind]
-    if kind in (DriverKind.FREETDS, DriverKind.OTHER):
+    if kind is DriverKind.OTHER:
         return f"the ODBC driver '{driver}'"
+    if kind is DriverKind.SQL_SERVER and "sql server" in driver.lower() and "/" not in driver:
+        return driver  # "ODBC Driver 18 for SQL Server" says it all
+    if driver.lower() == LABELS[kind].lower():
+        return LABELS[kind]
     return f"{LABELS[kind]} ('{driver}')"
 
 

@@ -9,6 +9,9 @@ source scripts/setup.sh
 # tmux: the test of the installed command in a real terminal. unixodbc/odbcinst/libsqliteodbc: pyodbc
 # needs a driver manager, and the AXDB tests run through a real ODBC driver (SQLite's).
 ensure_system_packages python3 python3-venv python3-pip tmux unixodbc unixodbc-dev odbcinst libsqliteodbc
+# postgresql/odbc-postgresql: the flight tests run on SQLite and on a throwaway PostgreSQL cluster
+# through psqlODBC; tdsodbc: FreeTDS, tested against a closed port (SQL Server cannot run here).
+ensure_system_packages postgresql odbc-postgresql tdsodbc
 ensure_venv "[test]"
 
 echo "== ruff"

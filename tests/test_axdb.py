@@ -227,6 +227,10 @@ def test_a_raw_sqlite_string_never_creates_a_file_even_when_checked_too_early(tm
     with pytest.raises(pyodbc.Error):
         pyodbc.connect(text, autocommit=True)
     assert not path.exists()
+    path.touch()
+    assert axdb.prepare_connection(f"Driver={{SQLite3}};NoCreat=0;Database={path}") == (
+        f"Driver={{SQLite3}};NoCreat=1;Database={path}"
+    )
 
 
 def test_sqlite_without_real_transactions_is_refused(tmp_path: Path) -> None:

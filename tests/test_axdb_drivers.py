@@ -70,7 +70,7 @@ def test_postgresql_without_ssl_when_the_form_asks_for_it(postgres: PgCluster) -
         username=USER,
     )  # Encrypt on: the form's default
     fault = failure(connection_string(form, postgres.password))
-    assert fault.code == "tls" and "does not offer SSL" in fault.message
+    assert fault.code == "tls_failed" and "does not offer SSL" in fault.message
     assert "--no-encrypt" in remedy(fault)
 
 
@@ -137,7 +137,7 @@ def test_sql_server_self_signed_certificate() -> None:
         "[08001] [Microsoft][ODBC Driver 18 for SQL Server]SSL Provider: [error:0A000086:SSL "
         "routines::certificate verify failed:self-signed certificate] (-1) (SQLDriverConnect)",
     )
-    assert fault.code == "tls" and "self-signed" in fault.message
+    assert fault.code == "tls_failed" and "self-signed" in fault.message
     assert "TrustServerCertificate" in remedy(fault)
 
 
@@ -148,7 +148,7 @@ def test_sql_server_untrusted_chain_on_windows() -> None:
         "[08001] [Microsoft][ODBC Driver 18 for SQL Server]SSL Provider: The certificate chain was issued "
         "by an authority that is not trusted. (-2146893019) (SQLDriverConnect)",
     )
-    assert fault.code == "tls" and "TrustServerCertificate" in remedy(fault)
+    assert fault.code == "tls_failed" and "TrustServerCertificate" in remedy(fault)
 
 
 def test_sql_server_missing_database_comes_before_its_login_failed_record() -> None:
@@ -169,7 +169,7 @@ def test_sql_server_not_reachable_and_timeout() -> None:
     assert unreachable.message.startswith("cannot reach SQL Server at localhost.")
     assert "TCP/IP" in remedy(unreachable)
     timeout = sql18("HYT00", "[HYT00] [Microsoft][ODBC Driver 18 for SQL Server]Login timeout expired (0)")
-    assert timeout.code == "timeout" and "did not answer" in timeout.message
+    assert timeout.code == "timed_out" and "did not answer" in timeout.message
 
 
 def test_an_unknown_host_through_psqlodbc() -> None:

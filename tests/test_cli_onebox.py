@@ -201,7 +201,7 @@ def test_flight_run_through_psqlodbc_says_when_the_server_has_no_tls(
     axdb.create()
     code, _, err = run_cli(pg_flight_argv(postgres, axdb.database), capsys, stdin=postgres.password + "\n")
     assert code == EXIT_SERVICE
-    assert "AXDB [tls]" in err and "does not offer SSL" in err and "--no-encrypt" in err
+    assert "AXDB [tls_failed]" in err and "does not offer SSL" in err and "--no-encrypt" in err
 
 
 def test_flight_run_through_freetds_to_a_closed_port_is_one_clear_line(

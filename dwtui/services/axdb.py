@@ -56,6 +56,7 @@ __all__ = [
     "database_fault",
     "installed_drivers",
     "is_sqlite_driver",
+    "prepare_connection",
     "read_flight",
     "redact_connection_string",
     "run_flight",
@@ -147,7 +148,8 @@ def prepare_connection(text: str) -> str:
             )
         )
     if attribute(text, "NoCreat").strip().lower() in _FALSE:
-        text = text.rstrip("; ") + ";NoCreat=1"
+        given = re.compile(r"(?i)((?:^|;)\s*NoCreat\s*=)[^;]*")
+        text = given.sub(r"\g<1>1", text) if given.search(text) else text.rstrip("; ") + ";NoCreat=1"
     return text
 
 

@@ -125,7 +125,7 @@ def _tls(state: str, lowered: str, target: _Target) -> Fault | None:
         return Fault(
             SERVICE,
             f"PostgreSQL at {target.server} does not offer SSL, and the connection requires it (SSLmode)",
-            "tls",
+            "tls_failed",
             remedy="turn Encrypt off (--no-encrypt, SSLmode=disable) for a server on this machine, or "
             "enable ssl in the server's postgresql.conf",
         )
@@ -137,7 +137,7 @@ def _tls(state: str, lowered: str, target: _Target) -> Fault | None:
             f"{target.label} refused the TLS connection to {target.server}: ODBC Driver 18 encrypts by "
             "default and checks the server's certificate, and a one-box VM's SQL Server presents a "
             f"self-signed one",
-            "tls",
+            "tls_failed",
             remedy="tick TrustServerCertificate (TrustServerCertificate=yes in a connection string), or "
             "give SQL Server a certificate this machine trusts",
         )
@@ -145,14 +145,14 @@ def _tls(state: str, lowered: str, target: _Target) -> Fault | None:
         return Fault(
             SERVICE,
             f"psqlODBC could not verify PostgreSQL's certificate at {target.server}",
-            "tls",
+            "tls_failed",
             remedy="tick TrustServerCertificate (SSLmode=require encrypts without checking the "
             "certificate), or put the server's CA in ~/.postgresql/root.crt",
         )
     return Fault(
         SERVICE,
         f"the TLS connection to {target.server} through {target.label} failed",
-        "tls",
+        "tls_failed",
         remedy="turn Encrypt off (--no-encrypt) if the server does not require it, or fix the "
         "server's certificate",
     )
@@ -239,7 +239,7 @@ def _timeout(state: str, lowered: str, target: _Target) -> Fault | None:
     return Fault(
         SERVICE,
         f"{target.server} did not answer {target.label} in time",
-        "timeout",
+        "timed_out",
         remedy="check the server name and port, and that no firewall drops the connection",
     )
 

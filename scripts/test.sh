@@ -11,6 +11,9 @@ source scripts/setup.sh
 ensure_system_packages python3 python3-venv python3-pip tmux unixodbc unixodbc-dev odbcinst libsqliteodbc
 # gnome-keyring and dbus: a real Linux Secret Service, the OS store dwtui allows there.
 ensure_system_packages gnome-keyring dbus-daemon
+# postgresql/odbc-postgresql: the flight tests run on SQLite and on a throwaway PostgreSQL cluster
+# through psqlODBC; tdsodbc: FreeTDS, tested against a closed port (SQL Server cannot run here).
+ensure_system_packages postgresql odbc-postgresql tdsodbc
 ensure_venv "[test]"
 
 echo "== ruff"

@@ -1,9 +1,10 @@
-"""Shared fixtures: simulators over real TLS on loopback, stopped at teardown."""
+"""Shared fixtures: simulators over real TLS on loopback, PostgreSQL for the flight; stopped at teardown."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -11,6 +12,10 @@ from dwtui.sim.server import SimServer
 from tests.no_skips import pytest_sessionfinish, pytest_terminal_summary
 
 __all__ = ["pytest_sessionfinish", "pytest_terminal_summary"]  # hooks: every run refuses skips
+
+if TYPE_CHECKING:
+    from tests.axdb_support import Axdb
+    from tests.pg_support import PgCluster
 
 SimFactory = Callable[..., SimServer]
 
@@ -35,6 +40,30 @@ def sim_factory() -> Iterator[SimFactory]:
 def sim(sim_factory: SimFactory) -> SimServer:
     """The happy scenario at speed 50."""
     return sim_factory()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgCluster]:
+    """This worker's own PostgreSQL cluster (a temp directory, a free port), stopped at teardown.
+
+    Fails, never skips, where the server or psqlODBC is missing (tests/pg_support.py)."""
+    from tests.pg_support import start_cluster
+
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Axdb:
+    """AXDB behind the SQLite3 ODBC driver, then behind psqlODBC: the flight must behave the same."""
+    from tests.axdb_support import PostgresAxdb, SqliteAxdb
+
+    if request.param == "sqlite":
+        return SqliteAxdb(tmp_path)
+    return PostgresAxdb(request.getfixturevalue("postgres"))
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,12 @@ import pytest
 
 from dwtui.cli import EXIT_CONFIG, EXIT_SERVICE
 from dwtui.domain.flight import DEFAULT_FLIGHT_NAME, documented_script
+from dwtui.services.activity import default_activity_path
 from dwtui.services.axdb_demo import create_demo_database, demo_connection_string
+from tests.axdb_support import PostgresAxdb
 from tests.cli_support import MemoryKeyring, clear_overrides, run_cli, run_installed, use_memory_keyring
 from tests.conftest import SimFactory
+from tests.pg_support import USER, PgCluster, free_port
 
 FAST = ["--demo", "--speed", "400"]
 
@@ -129,6 +132,119 @@ def test_flight_run_needs_to_know_where_axdb_is(capsys: pytest.CaptureFixture[st
     code, _, err = run_cli(["onebox", "flight", "--run", "--yes"], capsys)
     assert code == EXIT_CONFIG
     assert "--connection-string" in err
+
+
+def pg_flight_argv(postgres: PgCluster, database: str, *extra: str) -> list[str]:
+    return [
+        "onebox",
+        "flight",
+        "--run",
+        "--yes",
+        "--driver",
+        "PostgreSQL Unicode",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        str(postgres.port),
+        "--database",
+        database,
+        "--sql-login",
+        USER,
+        "--password-stdin",
+        *extra,
+    ]
+
+
+def test_flight_run_through_psqlodbc_with_the_driver_form(
+    postgres: PgCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    axdb = PostgresAxdb(postgres)
+    axdb.create()
+    argv = pg_flight_argv(postgres, axdb.database, "--no-encrypt", "--json")
+    code, out, err = run_cli(argv, capsys, stdin=postgres.password + "\n")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["committed"] is True and data["inserted"] == 3
+    [note] = data["notes"]
+    assert "does not support a query timeout" in note and "statements run without one" in note
+    assert f"dwtui: note: {note}" in err
+    assert "Server=127.0.0.1;Port=" in err  # no braces psqlODBC would take as part of the host name
+    assert [row[1] for row in axdb.rows()] == [1, 1, 1]
+    # The password (';', braces, a space) reaches no output and not the audit trail.
+    audit = default_activity_path().read_text(encoding="utf-8")
+    assert "PWD=***" in audit and "PWD=***" in err
+    for part in postgres.password.replace("{", ";").replace("}", ";").split(";"):
+        if part.strip():
+            assert part not in audit and part not in out + err
+
+
+def test_flight_run_through_psqlodbc_names_postgresql_when_the_password_is_wrong(
+    postgres: PgCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    axdb = PostgresAxdb(postgres)
+    axdb.create()
+    code, _, err = run_cli(pg_flight_argv(postgres, axdb.database, "--no-encrypt"), capsys, stdin="wrong\n")
+    assert code == EXIT_SERVICE
+    [line] = [x for x in err.splitlines() if x.startswith("dwtui: AXDB")]
+    assert line.startswith(
+        f"dwtui: AXDB [login_failed]: PostgreSQL at 127.0.0.1:{postgres.port} refused the login."
+    )
+    assert "password authentication failed" in line and "pg_hba.conf" in line
+    assert "SQL Server" not in err and "Traceback" not in err
+    assert axdb.rows() == []
+
+
+def test_flight_run_through_psqlodbc_says_when_the_server_has_no_tls(
+    postgres: PgCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    axdb = PostgresAxdb(postgres)
+    axdb.create()
+    code, _, err = run_cli(pg_flight_argv(postgres, axdb.database), capsys, stdin=postgres.password + "\n")
+    assert code == EXIT_SERVICE
+    assert "AXDB [tls_failed]" in err and "does not offer SSL" in err and "--no-encrypt" in err
+
+
+def test_flight_run_through_freetds_to_a_closed_port_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    closed = free_port()
+    argv = ["onebox", "flight", "--run", "--yes", "--driver", "FreeTDS", "--server", f"127.0.0.1,{closed}"]
+    code, out, err = run_cli([*argv, "--sql-login", "sa", "--password-stdin"], capsys, stdin="s3cret;x\n")
+    assert code == EXIT_SERVICE
+    assert (
+        f"Server=127.0.0.1;Port={closed};Database=AXDB;UID=sa;PWD=***;TDS_Version=7.4;Encryption=require"
+        in out
+    )
+    [line] = [x for x in err.splitlines() if x.startswith("dwtui: AXDB")]
+    assert f"[connection_failed]: cannot reach SQL Server at 127.0.0.1:{closed} through FreeTDS." in line
+    assert "Traceback" not in err and "s3cret" not in out + err
+
+
+def test_flight_run_on_a_missing_sqlite_file_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "AXDB.sqlite"
+    argv = ["onebox", "flight", "--run", "--yes", "--driver", "SQLite3", "--database", str(missing)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == EXIT_CONFIG
+    assert f"AXDB [path]: the SQLite database file '{missing}' does not exist" in err
+    assert not missing.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_flight_run_refuses_a_value_psqlodbc_would_misread(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "onebox",
+        "flight",
+        "--run",
+        "--yes",
+        "--driver",
+        "PostgreSQL Unicode",
+        "--database",
+        "AXDB;UID=x",
+    ]
+    code, _, err = run_cli(argv, capsys)
+    assert code == EXIT_CONFIG
+    assert "AXDB [connection_value]: Database: 'AXDB;UID=x' cannot be passed to psqlODBC" in err
 
 
 # -- application user and verify -------------------------------------------------------------------

@@ -40,16 +40,32 @@ if TYPE_CHECKING:
 @click.option(
     "--connection-string", default="", help="A raw ODBC connection string (instead of the options below)."
 )
-@click.option("--driver", default="", help="ODBC driver name, e.g. 'ODBC Driver 18 for SQL Server'.")
-@click.option("--server", default="localhost", show_default=True, help="SQL Server name.")
-@click.option("--database", default="AXDB", show_default=True, help="Database name.")
-@click.option("--sql-login", default="", help="SQL login user name (default: Windows login).")
+@click.option(
+    "--driver",
+    default="",
+    help="ODBC driver name: 'ODBC Driver 18 for SQL Server', 'FreeTDS', 'PostgreSQL Unicode' or 'SQLite3'.",
+)
+@click.option(
+    "--server",
+    default="localhost",
+    show_default=True,
+    help="Server name (host, host,port or host\\instance).",
+)
+@click.option("--port", default="", help="TCP port (default: the driver's, 1433 or 5432).")
+@click.option(
+    "--database", default="AXDB", show_default=True, help="Database name (for SQLite: the file's path)."
+)
+@click.option(
+    "--sql-login", default="", help="Login user name (default: Windows login, or the driver's default)."
+)
 @click.option("--password-stdin", is_flag=True, help="Read the SQL login's password from one line of stdin.")
 @click.option(
     "--remember-password", is_flag=True, help="Keep the SQL login's password in the keyring after a run."
 )
 @click.option(
-    "--no-encrypt", is_flag=True, help="Encrypt=no (default: yes, trusting the server certificate)."
+    "--no-encrypt",
+    is_flag=True,
+    help="No TLS: Encrypt=no, SSLmode=disable, Encryption=off (default: TLS, trusting the certificate).",
 )
 @click.option("--flight-name", default=DEFAULT_FLIGHT_NAME, show_default=True, help="Flight name.")
 @click.option(
@@ -64,6 +80,7 @@ def flight(
     connection_string: str,
     driver: str,
     server: str,
+    port: str,
     database: str,
     sql_login: str,
     password_stdin: bool,
@@ -97,7 +114,7 @@ def flight(
         connection = connection_string.strip()
     elif driver.strip():
         password = _password(sql_login, password_stdin)
-        connection = _form_connection(driver, server, database, sql_login, password, no_encrypt)
+        connection = _form_connection(driver, server, port, database, sql_login, password, no_encrypt)
     elif session is not None and session.demo is not None and session.demo.axdb_connection_string:
         connection = session.demo.axdb_connection_string
     else:
@@ -111,6 +128,8 @@ def flight(
     )
     confirm("Run the flight on AXDB?", yes=yes, what="run the flight")
     result = _run(connection, plan, activity)
+    for note in result.notes:
+        click.echo(f"dwtui: note: {note}", err=True)
     _print_rows(out, result)
     out.say(result.summary())
     if remember_password and password and result.committed:
@@ -139,13 +158,14 @@ def _drivers_hint() -> str:
 
 
 def _form_connection(
-    driver: str, server: str, database: str, sql_login: str, password: str, no_encrypt: bool
+    driver: str, server: str, port: str, database: str, sql_login: str, password: str, no_encrypt: bool
 ) -> str:
     from dwtui.services.axdb import ConnectionForm, connection_string
 
     form = ConnectionForm(
         driver=driver.strip(),
         server=server,
+        port=port,
         database=database,
         login="sql" if sql_login.strip() else "windows",
         username=sql_login,
@@ -227,6 +247,7 @@ def _json(result: FlightResult) -> dict[str, Any]:
         "inserted": result.inserted,
         "updated": result.updated,
         "problems": list(result.check.problems),
+        "notes": list(result.notes),
         "summary": result.summary(),
         "partitions": [
             {

@@ -86,6 +86,8 @@ _USAGE_CODES = frozenset(
         "password",
         "not_configured",
         "driver_not_found",
+        "connection_value",  # a --driver form value that driver cannot be given intact
+        "no_transactions",  # a driver (or NoTXN) that cannot run the flight in one transaction
         "delegated_only",  # an application profile for a command that reads LCS: the fix is `auth`
     }
 )

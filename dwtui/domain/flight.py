@@ -2,7 +2,8 @@
 
 Two renderings of one intent. `documented_script` is Microsoft's T-SQL with the values written in,
 for people who run it themselves in SQL Server Management Studio. `FlightPlan.statements` is what
-dwtui executes through ODBC in one transaction: plain SQL that SQL Server and SQLite both accept,
+dwtui executes through ODBC in one transaction: plain SQL that SQL Server, PostgreSQL and SQLite
+accept alike (unquoted names, which PostgreSQL folds to lower case on both sides),
 with every value passed as a `?` parameter, so no input can ever change the SQL text.
 
 SQL Server's real SYSFLIGHTING also has RECID and RECVERSION columns with defaults; the documented
@@ -236,7 +237,11 @@ def _first_by_partition(rows: Iterable[FlightRow]) -> dict[int, FlightRow]:
 
 @dataclass(frozen=True, slots=True)
 class FlightResult:
-    """What a run did. `committed` is False when it was rolled back (nothing written)."""
+    """What a run did. `committed` is False when it was rolled back (nothing written).
+
+    `notes` are what the ODBC driver would not do that dwtui asked for, and what it did instead
+    (e.g. "... does not support a query timeout; statements run without one").
+    """
 
     plan: FlightPlan
     committed: bool
@@ -244,6 +249,7 @@ class FlightResult:
     updated: int
     inserted: int
     check: FlightCheck
+    notes: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -1,8 +1,10 @@
-"""AXDB through ODBC: connection strings, installed drivers, and the flight in one transaction.
+"""AXDB through ODBC: installed drivers, and the flight in one transaction.
 
 pyodbc is imported inside the functions that need it, so dwtui starts on machines without an
 ODBC driver manager and says what to install only when a database feature is used. The same code
-reaches SQL Server on a one-box VM and the demo's SQLite file (through the SQLite3 ODBC driver).
+reaches SQL Server on a one-box VM (Microsoft's driver or FreeTDS), PostgreSQL through psqlODBC, and
+the demo's SQLite file (through the SQLite3 ODBC driver). Connection strings are built in
+odbc_strings, driver errors explained in odbc_faults; an attribute a driver refuses is noted, not fatal.
 Every statement is recorded in the Activity log with its parameters (flight name and service id
 are not secrets); a connection string is recorded only with its password masked.
 """
@@ -13,9 +15,10 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from dwtui.domain.flight import (
     FlightCheck,
@@ -30,14 +33,39 @@ from dwtui.domain.flight import (
 from dwtui.domain.models import Fault
 from dwtui.services.activity import ActivityEntry, ActivityLog
 from dwtui.services.errors import DatabaseDriverMissing, ServiceError
-
-SERVICE = "AXDB"
-INSTALL_HINT = (
-    "install unixODBC (apt-get install unixodbc) and an ODBC driver: Microsoft ODBC Driver 18 for "
-    "SQL Server, or libsqliteodbc for the demo"
+from dwtui.services.odbc_faults import INSTALL_HINT, database_fault, squash
+from dwtui.services.odbc_strings import (
+    SERVICE,
+    ConnectionForm,
+    DriverKind,
+    attribute,
+    connection_driver,
+    connection_kind,
+    connection_string,
+    driver_label,
+    is_sqlite_driver,
+    redact_connection_string,
+    sqlite_connection_string,
 )
+
+__all__ = [
+    "INSTALL_HINT",
+    "SERVICE",
+    "ConnectionForm",
+    "connection_string",
+    "database_fault",
+    "installed_drivers",
+    "is_sqlite_driver",
+    "prepare_connection",
+    "read_flight",
+    "redact_connection_string",
+    "run_flight",
+    "sort_drivers",
+    "sqlite_connection_string",
+]
+
 LOGIN_TIMEOUT = 15  # seconds to connect
-QUERY_TIMEOUT = 60  # seconds per statement
+QUERY_TIMEOUT = 60  # seconds per statement, where the driver supports one
 
 
 def _pyodbc() -> ModuleType:
@@ -53,7 +81,7 @@ def _pyodbc() -> ModuleType:
     return module
 
 
-# -- drivers and connection strings ---------------------------------------------------------------
+# -- drivers ----------------------------------------------------------------------------------------
 
 
 def _driver_rank(name: str) -> tuple[int, int, str]:
@@ -72,156 +100,57 @@ def installed_drivers() -> list[str]:
     return sort_drivers(list(_pyodbc().drivers()))
 
 
-def is_sqlite_driver(driver: str) -> bool:
-    return "sqlite" in driver.lower()
+# -- before connecting ------------------------------------------------------------------------------
+
+_FALSE = ("", "0", "false", "no", "off")
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionForm:
-    driver: str
-    server: str = "localhost"
-    database: str = "AXDB"  # for a SQLite driver: the database file's path
-    login: str = "windows"  # windows | sql
-    username: str = ""
-    encrypt: bool = True
-    # A one-box VM's SQL Server presents a self-signed certificate; ODBC Driver 18 refuses it unless told.
-    trust_server_certificate: bool = True
+def _sqlite_file(database: str) -> str | None:
+    """The file a SQLite Database= names, or None for an in-memory database."""
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        parsed = urlparse(database)
+        if "mode=memory" in parsed.query:
+            return None
+        return unquote(parsed.path) or None
+    return database
 
 
-def _braced(value: str) -> str:
-    """An ODBC attribute value that may hold ; { } or spaces: {value} with } doubled."""
-    return "{" + value.replace("}", "}}") + "}"
+def prepare_connection(text: str) -> str:
+    """The connection string as dwtui connects with it, or a ServiceError before anything is opened.
 
-
-def connection_string(form: ConnectionForm, password: str = "") -> str:
-    """The ODBC connection string for `form`; the password is used here and never kept."""
-    driver = form.driver.strip()
-    if not driver:
-        raise ServiceError(Fault(SERVICE, "choose an ODBC driver", "driver_missing"))
-    if is_sqlite_driver(driver):
-        return sqlite_connection_string(driver, form.database.strip())
-    parts = [
-        f"Driver={_braced(driver)}",
-        f"Server={_braced(form.server.strip() or 'localhost')}",
-        f"Database={_braced(form.database.strip() or 'AXDB')}",
-    ]
-    if form.login == "sql":
-        if not form.username.strip():
-            raise ServiceError(Fault(SERVICE, "enter the SQL login's user name", "login_missing"))
-        parts += [f"UID={_braced(form.username.strip())}", f"PWD={_braced(password)}"]
-    else:
-        parts.append("Trusted_Connection=yes")
-    parts.append(f"Encrypt={'yes' if form.encrypt else 'no'}")
-    parts.append(f"TrustServerCertificate={'yes' if form.trust_server_certificate else 'no'}")
-    return ";".join(parts)
-
-
-def sqlite_connection_string(driver: str, path: str, lock_timeout_ms: int = 5000) -> str:
-    # The SQLite ODBC driver takes Database= literally (braces would become part of the path).
-    if not path or ";" in path or path != path.strip():
+    For the SQLite ODBC driver: a Database= file that does not exist is refused (the driver would
+    create an empty one), NoCreat=1 is added so that not even a race can create one, and NoTXN (which
+    "only pretends transactions", the driver's README) is refused: the flight needs a real one.
+    """
+    if connection_kind(text) is not DriverKind.SQLITE:
+        return text
+    if attribute(text, "NoTXN").strip().lower() not in _FALSE:
         raise ServiceError(
             Fault(
-                SERVICE, f"'{path}' cannot be used as a database file path (no ';', no edge spaces)", "path"
+                SERVICE,
+                "NoTXN makes the SQLite ODBC driver only pretend transactions, and the flight runs in one: "
+                "nothing was opened",
+                "no_transactions",
+                remedy="remove NoTXN from the connection string",
             )
         )
-    return f"Driver={_braced(driver)};Database={path};Timeout={int(lock_timeout_ms)}"
-
-
-_PASSWORD = re.compile(r"(?i)\b(pwd|password)(\s*=\s*)(\{(?:[^}]|\}\})*\}|[^;]*)")
-
-
-def redact_connection_string(text: str) -> str:
-    # Braced values may hold ';', which the Activity log's generic redaction would stop at.
-    return _PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-
-
-def _attribute(text: str, name: str) -> str:
-    match = re.search(rf"(?i)(?:^|;)\s*{name}\s*=\s*(\{{(?:[^}}]|\}}\}})*\}}|[^;]*)", text)
-    if not match:
-        return ""
-    value = match.group(1).strip()
-    if value.startswith("{") and value.endswith("}"):
-        value = value[1:-1].replace("}}", "}")
-    return value
-
-
-# -- errors ---------------------------------------------------------------------------------------
-
-
-def _state_and_text(error: BaseException) -> tuple[str, str]:
-    args: tuple[Any, ...] = tuple(getattr(error, "args", ()))
-    if len(args) >= 2 and isinstance(args[0], str):
-        return args[0], str(args[1])
-    return "", str(error)
-
-
-def database_fault(error: BaseException, connection: str, *, written: bool = False) -> Fault:
-    """One clear message per kind of failure; `written` False adds that nothing was written."""
-    state, text = _state_and_text(error)
-    lowered = text.lower()
-    driver = _attribute(connection, "Driver")
-    server = _attribute(connection, "Server") or _attribute(connection, "Database")
-    database = _attribute(connection, "Database")
-    detail = f" (driver: {redact_connection_string(_squash(text))})"
-    tail = "" if written else " Nothing was written (rolled back)."
-    if state == "IM002" or "can't open lib" in lowered or "data source name not found" in lowered:
-        return Fault(
-            SERVICE,
-            f"the ODBC driver '{driver or '?'}' is not installed or not registered in odbcinst.ini; "
-            f"choose an installed one, or {INSTALL_HINT}{detail}",
-            "driver_not_found",
+    database = attribute(text, "Database")
+    path = _sqlite_file(database)
+    if path is not None and not Path(path).is_file():
+        raise ServiceError(
+            Fault(
+                SERVICE,
+                f"the SQLite database file '{path}' does not exist; nothing was opened or created",
+                "path",
+                remedy="check the Database= path (in the demo, dwtui creates and names the file itself)",
+            )
         )
-    if state == "28000" or "login failed" in lowered:
-        return Fault(
-            SERVICE,
-            f"SQL Server refused the login to {server or 'the server'}: check the user name and password, "
-            f"or use Windows login as a local administrator{detail}",
-            "login_failed",
-        )
-    if (
-        state.startswith("08")
-        or state == "HYT00"
-        or "connect failed" in lowered
-        or "unable to open" in lowered
-    ):
-        return Fault(
-            SERVICE,
-            f"cannot connect to {server or 'the database'}: check that SQL Server is running and the "
-            f"server name (localhost on a one-box VM){detail}",
-            "connection_failed",
-        )
-    if state == "42S02" or "invalid object name" in lowered or "no such table" in lowered:
-        return Fault(
-            SERVICE,
-            f"a table the flight needs (PARTITIONS or SYSFLIGHTING) does not exist in "
-            f"{database or 'this database'}: is it AXDB?{tail}{detail}",
-            "missing_table",
-        )
-    if "database is locked" in lowered or "lock request time out" in lowered:
-        return Fault(
-            SERVICE,
-            f"the database is locked by another session; try again when it is free.{tail}{detail}",
-            "locked",
-        )
-    if (
-        "permission" in lowered
-        or "denied" in lowered
-        or "readonly" in lowered
-        or "read-only" in lowered
-        or "read only" in lowered
-    ):
-        return Fault(
-            SERVICE,
-            "the login may not change SYSFLIGHTING (permission denied or a read-only database): "
-            f"connect as a local administrator or a member of db_owner on AXDB.{tail}{detail}",
-            "permission_denied",
-        )
-    return Fault(SERVICE, f"the database reported an error: {_squash(text)}.{tail}", state or "sql_error")
-
-
-def _squash(text: str, limit: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    if attribute(text, "NoCreat").strip().lower() in _FALSE:
+        given = re.compile(r"(?i)((?:^|;)\s*NoCreat\s*=)[^;]*")
+        text = given.sub(r"\g<1>1", text) if given.search(text) else text.rstrip("; ") + ";NoCreat=1"
+    return text
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -253,26 +182,69 @@ def _params_text(statement: Statement) -> str:
 
 
 class _Transaction:
-    """One connection with autocommit off; every statement recorded; rollback unless committed."""
+    """One connection in manual-commit mode; every statement recorded; rollback unless committed.
+
+    `notes` says what the driver would not do that dwtui asked for (e.g. a query timeout) and what
+    dwtui did instead; each note is in the Activity log too.
+    """
 
     def __init__(self, connection_string: str, recorder: _Recorder, login_timeout: int) -> None:
+        self.text = prepare_connection(connection_string)
         self.pyodbc = _pyodbc()
-        self.text = connection_string
         self.recorder = recorder
+        self.notes: list[str] = []
+        self.finished = False
+        self.label = driver_label(connection_driver(self.text))
         started = time.perf_counter()
-        shown = redact_connection_string(connection_string)
+        shown = redact_connection_string(self.text)
         try:
-            self.connection: Any = self.pyodbc.connect(
-                connection_string, autocommit=False, timeout=login_timeout
-            )
+            # Autocommit on (ODBC's default) to connect: a driver's refusal of manual commit is then
+            # told apart from a connection failure.
+            self.connection: Any = self.pyodbc.connect(self.text, autocommit=True, timeout=login_timeout)
         except self.pyodbc.Error as error:
-            fault = database_fault(error, connection_string, written=True)
+            fault = database_fault(error, self.text)
             recorder.record("connect failed", f"{shown}: {fault.message}", started)
             raise ServiceError(fault) from error
         recorder.record("connect", shown, started)
-        self.connection.timeout = QUERY_TIMEOUT
+        self._manual_commit()
+        self._query_timeout()
         self.cursor = self.connection.cursor()
-        self.finished = False
+
+    def _manual_commit(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.connection.autocommit = False
+        except self.pyodbc.Error as error:
+            with contextlib.suppress(self.pyodbc.Error):
+                self.connection.close()
+            self.finished = True
+            fault = Fault(
+                SERVICE,
+                f"{self.label} refused to turn autocommit off (SQL_ATTR_AUTOCOMMIT), so the statements "
+                "cannot run in one transaction; nothing was run or written "
+                f"({self.label} said: {redact_connection_string(squash(str(error)))})",
+                "no_transactions",
+                remedy="use a driver that supports transactions (SQL Server's, FreeTDS, psqlODBC, SQLite's)",
+            )
+            self.recorder.record("autocommit off refused", fault.message, started)
+            raise ServiceError(fault) from error
+
+    def _query_timeout(self) -> None:
+        # pyodbc's Connection.timeout is SQL_ATTR_CONNECTION_TIMEOUT (113), which pyodbc then applies to
+        # every statement; psqlODBC refuses it ("Couldn't set unsupported connect attribute 113").
+        started = time.perf_counter()
+        try:
+            self.connection.timeout = QUERY_TIMEOUT
+        except self.pyodbc.Error as error:
+            self.note(
+                f"{self.label} does not support a query timeout (connection attribute 113); statements "
+                f"run without one ({squash(str(error))})",
+                started,
+            )
+
+    def note(self, text: str, started: float) -> None:
+        self.notes.append(text)
+        self.recorder.record("driver note", text, started)
 
     def run(self, statement: Statement) -> tuple[list[tuple[Any, ...]], int]:
         started = time.perf_counter()
@@ -299,7 +271,7 @@ class _Transaction:
             self.connection.rollback()
         except self.pyodbc.Error as error:
             # The connection is broken; the server discards the open transaction with it.
-            why = f"{why}; rollback reported: {_squash(str(error))}"
+            why = f"{why}; rollback reported: {squash(str(error))}"
         self.finished = True
         self.recorder.record("ROLLBACK", why, started)
 
@@ -345,7 +317,7 @@ def run_flight(
             _, inserted = transaction.run(plan.insert())
             after_rows, _ = transaction.run(plan.read_rows("after"))
         except transaction.pyodbc.Error as error:
-            fault = database_fault(error, connection_string)
+            fault = database_fault(error, transaction.text, in_transaction=True)
             transaction.rollback(fault.message)
             raise ServiceError(fault) from error
         partitions = _partitions(partition_rows)
@@ -355,7 +327,7 @@ def run_flight(
             try:
                 transaction.commit()
             except transaction.pyodbc.Error as error:
-                fault = database_fault(error, connection_string)
+                fault = database_fault(error, transaction.text, in_transaction=True)
                 transaction.rollback(fault.message)
                 raise ServiceError(fault) from error
         else:
@@ -367,6 +339,7 @@ def run_flight(
             updated=max(0, updated),
             inserted=max(0, inserted),
             check=check,
+            notes=tuple(transaction.notes),
         )
     finally:
         transaction.close()
@@ -387,7 +360,7 @@ def read_flight(
             partition_rows, _ = transaction.run(plan.partitions())
             rows, _ = transaction.run(plan.read_rows("after"))
         except transaction.pyodbc.Error as error:
-            raise ServiceError(database_fault(error, connection_string, written=True)) from error
+            raise ServiceError(database_fault(error, transaction.text)) from error
         return check_enabled(_partitions(partition_rows), _flight_rows(rows), plan.service_id)
     finally:
         transaction.close()

@@ -21,7 +21,7 @@ DEMO_PARTITIONS: tuple[tuple[int, str, str], ...] = (
     (5637144578, "fabrikam", "Fabrikam"),
 )
 # Other flights a one-box already has, so the table is not empty and the run must leave them alone.
-_OTHER_FLIGHTS = (("EnableSomethingUnrelated", 1, 12719367), ("ClientRoundTripLogging", 0, 12719367))
+OTHER_FLIGHTS = (("EnableSomethingUnrelated", 1, 12719367), ("ClientRoundTripLogging", 0, 12719367))
 
 _SCHEMA = (
     "CREATE TABLE PARTITIONS ("
@@ -61,16 +61,23 @@ def create_demo_database(
         connection.executemany(
             "INSERT INTO PARTITIONS (RECID, PARTITIONKEY, NAME) VALUES (?, ?, ?)", partitions
         )
-        others = [
-            (name, enabled, service, recid)
-            for name, enabled, service in _OTHER_FLIGHTS
-            for recid, _key, _name in partitions
-        ]
         connection.executemany(
             "INSERT INTO SYSFLIGHTING (FLIGHTNAME, ENABLED, FLIGHTSERVICEID, PARTITION) VALUES (?, ?, ?, ?)",
-            [*others, *flight_rows],
+            seed_flight_rows(partitions, flight_rows),
         )
     return path
+
+
+def seed_flight_rows(
+    partitions: Sequence[tuple[int, str, str]], flight_rows: Iterable[tuple[str, int, int, int]] = ()
+) -> list[tuple[str, int, int, int]]:
+    """A demo AXDB's first SYSFLIGHTING rows: the other flights on every partition, then `flight_rows`."""
+    others = [
+        (name, enabled, service, recid)
+        for name, enabled, service in OTHER_FLIGHTS
+        for recid, _key, _name in partitions
+    ]
+    return [*others, *flight_rows]
 
 
 def sqlite_driver_name() -> str:

@@ -1,7 +1,8 @@
 """Pilot tests of the One-box screen: the simulator's contoso-dev and the demo AXDB through real ODBC.
 
 The AXDB is a SQLite file reached through unixODBC and the SQLite3 ODBC driver (pyodbc), as the
-demo reaches it; the AOS restart is the demo's simulated service controller.
+demo reaches it, and once a PostgreSQL database through psqlODBC; the AOS restart is the demo's
+simulated service controller.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
 from dwtui.tui.flows.onebox.screen import OneboxScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.activity_pane import ActivityPane
+from tests.axdb_support import PostgresAxdb
 from tests.conftest import SimFactory
+from tests.pg_support import PgCluster
 from tests.tui.onebox_support import (
     AXDB_FILE,
     build_onebox_app,
@@ -316,7 +319,7 @@ async def test_flight_failures_are_one_clear_message(
         await pilot.click("#flight-run")
         asked = await confirm(pilot, app)
         shown_target = (
-            "Driver={ODBC Driver 18 for SQL Server};Server={localhost};Database={AXDB};UID={sa};PWD=***"
+            "Driver={ODBC Driver 18 for SQL Server};Server=localhost;Database=AXDB;UID=sa;PWD=***"
         )
         assert shown_target in asked
         assert "Pa55" not in asked
@@ -339,6 +342,30 @@ async def test_flight_failures_are_one_clear_message(
         assert state(screen, Step.FLIGHT) is StepState.DONE
         assert sql_password(session.secrets, session.profile) == "Pa55;word}"
         assert not any("Pa55" in f"{e.summary} {e.detail} {e.url}" for e in session.activity.entries())
+
+
+async def test_the_flight_through_psqlodbc_notes_the_refused_query_timeout(
+    sim_factory: SimFactory, postgres: PgCluster
+) -> None:
+    database = PostgresAxdb(postgres)
+    connection = database.create()
+    app = build_onebox_app(sim_factory("onebox-no-app-user"), connection)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        await show_tab(pilot, screen, "tab-flight")
+        await pilot.click("#flight-run")
+        asked = await confirm(pilot, app)
+        assert "Driver={PostgreSQL Unicode};Server=127.0.0.1;" in asked and "PWD=***" in asked
+        await settle(pilot, lambda: finished(screen, Step.FLIGHT))
+        assert state(screen, Step.FLIGHT) is StepState.DONE
+        status = text(screen, "#flight-status")
+        assert status.startswith("Committed. Note: psqlODBC ('PostgreSQL Unicode') does not support a query")
+        assert "statements run without one" in status
+        assert [row[1] for row in database.rows()] == [1, 1, 1]
+        session = app.session
+        assert session is not None
+        notes = [e for e in session.activity.entries() if e.summary == "driver note"]
+        assert len(notes) == 1 and "query timeout" in notes[0].detail
 
 
 async def test_generate_copy_and_save(sim_factory: SimFactory, axdb: str, tmp_path: Path) -> None:

@@ -275,7 +275,9 @@ class FlightPanel(Horizontal):
     def show_result(self, result: FlightResult) -> None:
         self.set_busy(False)
         self.query_one("#flight-fault", FaultBox).display = False
-        self.set_status("Committed." if result.committed else "Rolled back: nothing was written.")
+        status = "Committed." if result.committed else "Rolled back: nothing was written."
+        # What the driver would not do (e.g. a query timeout) and what dwtui did instead.
+        self.set_status(" ".join([status, *(f"Note: {note}." for note in result.notes)]))
         self.query_one("#flight-summary", Static).update(result.summary())
         table = self.query_one("#flight-rows", DataTable)
         table.clear()

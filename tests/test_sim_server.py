@@ -89,7 +89,7 @@ def test_profile_table_is_a_valid_profile_for_each_environment(sim: SimServer) -
 def test_write_config_is_private_toml_naming_the_sim_profile(sim: SimServer, tmp_path: Path) -> None:
     path = tmp_path / "conf" / "config.toml"
     path.parent.mkdir()
-    path.write_text("old")
+    path.write_text('[profiles.old]\ntenant_id = "x"\n')  # an earlier profiles file: replaced
     os.chmod(path, 0o644)
     sim.write_config(path, environment="prod")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -101,6 +101,18 @@ def test_write_config_is_private_toml_naming_the_sim_profile(sim: SimServer, tmp
     assert table["lcs_api_url"] == f"{sim.base_url}/lcs"
     assert table["ca_bundle"] == str(sim.ca_file)
     assert sim.client_secret not in path.read_text()
+
+
+def test_write_config_never_replaces_a_file_that_is_not_a_profiles_file(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    precious = tmp_path / "passwd"
+    precious.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    os.chmod(precious, 0o644)
+    with pytest.raises(OSError, match="is not a dwtui profiles file"):
+        sim.write_config(precious)
+    assert precious.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert stat.S_IMODE(precious.stat().st_mode) == 0o644
 
 
 def test_run_standalone_prints_how_to_use_it_and_stops(tmp_path: Path) -> None:

@@ -204,7 +204,8 @@ def _exchange(trace: TraceFile) -> None:
 
 def test_the_trace_file_is_private_and_holds_one_object_a_line(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
-    path.write_text("an older file anyone could read\n")
+    # An earlier trace anyone could read: replaced, and private from then on.
+    path.write_text('{"v":1,"kind":"profile","name":"old"}\n')
     os.chmod(path, 0o644)
     trace = TraceFile(path)
     profile = parse_profile(

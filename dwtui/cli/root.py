@@ -24,6 +24,7 @@ from dwtui.cli.runtime import (
     exit_code_of,
     fault_line,
 )
+from dwtui.cli.terminal_text import inert_streams
 from dwtui.domain.profile import ProfileError
 
 if TYPE_CHECKING:
@@ -146,7 +147,16 @@ def _run_tui(runtime: Runtime) -> int:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and turn every expected failure into one stderr line and an exit code."""
+    """Run the command line and turn every expected failure into one stderr line and an exit code.
+
+    Everything written meanwhile passes the command line's one boundary for text: service names,
+    messages and the person's own arguments reach the terminal inert (dwtui.cli.terminal_text).
+    """
+    with inert_streams():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     from dwtui.services.errors import ServiceError, SignInRequired
 
     try:

@@ -10,12 +10,13 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dwtui.domain.models import Fault, LcsEnvironment
+from dwtui.tui.safe_text import option_prompt
 from dwtui.tui.widgets.pane import describe_fault
 
 
 def _row(environment: LcsEnvironment) -> str:
     state = environment.deployment_status or environment.deployment_state
-    return f"{environment.name:<28} {environment.environment_type:<12} {state}"
+    return option_prompt(f"{environment.name:<28} {environment.environment_type:<12} {state}")
 
 
 class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):

@@ -1,0 +1,95 @@
+"""The terminal UI's one boundary for text, and the pieces that show outside text on screen.
+
+`InertLines` is a Textual line filter the App applies to every line it paints (panes, dialogs,
+tables, notifications, the footer): no control, format or separator character in a segment's text
+reaches the terminal, and no link style carries a URL that `safe_https_url` refuses. Textual's own
+escape codes are made from styles after the filters ran, never from segment text, so they are not
+touched. The layout was already measured by then, with every such character zero cells wide
+(a few are one cell), so the filter can only drop them (or put U+FFFD in a cell's place): it is
+the guarantee, not the way a person sees them.
+
+Seeing them is the job of the data edges: where a service's text enters a widget it goes through
+dwtui.domain.text.inert (a handful of shared places: Fields, the fault box and error details, the
+Activity table, notifications, the progress pane, dialogs), so an ESC shows as `\\x1b` and the
+layout is measured with that. `link_text` is the one way the TUI makes a hyperlink.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+from rich.markup import escape as escape_rich_markup
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.color import Color
+from textual.filter import LineFilter
+from textual.markup import escape as escape_markup
+
+from dwtui.domain.text import UNSAFE_RANGES, inert, safe_https_url
+
+
+def _replacement(char: str) -> str:
+    # Keep the cells the layout gave the character: zero-width ones vanish, the rest become U+FFFD.
+    return "\ufffd" * cell_len(char)
+
+
+_DROP = {code: _replacement(chr(code)) for first, last in UNSAFE_RANGES for code in range(first, last + 1)}
+
+
+def _safe_link(style: Style | None) -> Style | None:
+    if style is None or not style.link or safe_https_url(style.link) == style.link:
+        return style
+    return style.update_link(None)
+
+
+class InertLines(LineFilter):
+    """Drops control, format and separator characters from painted text; unlinks unsafe URLs."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        # Nearly every line is printable and unlinked: one pass of cheap checks, no copies.
+        for text, style, control in segments:
+            if control is None and (not text.isprintable() or (style is not None and style.link)):
+                break
+        else:
+            return segments
+        cleaned: list[Segment] = []
+        for segment in segments:
+            text, style, control = segment
+            if control is None:
+                if not text.isprintable():
+                    text = text.translate(_DROP)
+                    if not text:
+                        continue
+                segment = Segment(text, _safe_link(style), control)
+            cleaned.append(segment)
+        return cleaned
+
+
+def link_text(url: str) -> Text:
+    """The URL as text a terminal with hyperlinks (OSC 8) can follow, when it is a safe https URL
+    (and only with itself as the text); otherwise the URL made inert, not linked."""
+    if safe_https_url(url) == url:
+        return Text(url, style=Style(link=url))
+    return Text(inert(url))
+
+
+def copy_url(app: App[Any], url: str) -> bool:
+    """Put the URL on the person's clipboard (OSC 52) only when it could also be a hyperlink."""
+    if safe_https_url(url) != url:
+        app.notify("Not copied: the address is not a plain https URL.", severity="warning")
+        return False
+    app.copy_to_clipboard(url)
+    return True
+
+
+def table_cell(text: str) -> str:
+    """A DataTable cell from outside text: inert, and its brackets never read as (Rich) markup."""
+    return escape_rich_markup(inert(text))
+
+
+def option_prompt(text: str) -> str:
+    """An OptionList or Select prompt from outside text: inert, never read as (Textual) markup."""
+    return escape_markup(inert(text))

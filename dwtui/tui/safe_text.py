@@ -26,7 +26,6 @@ from rich.text import Text
 from textual.app import App
 from textual.color import Color
 from textual.filter import LineFilter
-from textual.markup import escape as escape_markup
 
 from dwtui.domain.text import UNSAFE_RANGES, inert, safe_https_url
 
@@ -90,6 +89,7 @@ def table_cell(text: str) -> str:
     return escape_rich_markup(inert(text))
 
 
-def option_prompt(text: str) -> str:
-    """An OptionList or Select prompt from outside text: inert, never read as (Textual) markup."""
-    return escape_markup(inert(text))
+def option_prompt(text: str) -> Text:
+    """An OptionList, Select or SelectionList prompt from outside text: inert, and never read as
+    markup (Textual's markup escape leaves `[31m` to its parser, so the prompt is no string at all)."""
+    return Text(inert(text))

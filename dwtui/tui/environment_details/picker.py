@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,7 +15,7 @@ from dwtui.tui.safe_text import option_prompt
 from dwtui.tui.widgets.pane import describe_fault
 
 
-def _row(environment: LcsEnvironment) -> str:
+def _row(environment: LcsEnvironment) -> Text:
     state = environment.deployment_status or environment.deployment_state
     return option_prompt(f"{environment.name:<28} {environment.environment_type:<12} {state}")
 

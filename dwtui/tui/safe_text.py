@@ -16,6 +16,8 @@ layout is measured with that. `link_text` is the one way the TUI makes a hyperli
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len
@@ -27,19 +29,22 @@ from textual.app import App
 from textual.color import Color
 from textual.filter import LineFilter
 
-from dwtui.domain.text import UNSAFE_RANGES, inert, safe_https_url
+from dwtui.domain.text import UNSAFE, inert, safe_https_url
 
 
-def _replacement(char: str) -> str:
+def _same_cells(match: re.Match[str]) -> str:
     # Keep the cells the layout gave the character: zero-width ones vanish, the rest become U+FFFD.
-    return "\ufffd" * cell_len(char)
+    return "\ufffd" * cell_len(match.group())
 
 
-_DROP = {code: _replacement(chr(code)) for first, last in UNSAFE_RANGES for code in range(first, last + 1)}
+@lru_cache(maxsize=256)
+def _linkable(url: str) -> bool:
+    # The same few links are painted over and over; parsing each once is enough.
+    return safe_https_url(url) == url
 
 
 def _safe_link(style: Style | None) -> Style | None:
-    if style is None or not style.link or safe_https_url(style.link) == style.link:
+    if style is None or not style.link or _linkable(style.link):
         return style
     return style.update_link(None)
 
@@ -59,7 +64,7 @@ class InertLines(LineFilter):
             text, style, control = segment
             if control is None:
                 if not text.isprintable():
-                    text = text.translate(_DROP)
+                    text = UNSAFE.sub(_same_cells, text)
                     if not text:
                         continue
                 segment = Segment(text, _safe_link(style), control)

@@ -128,6 +128,9 @@ def test_hostile_names_leave_the_clipboard_and_the_title_alone(terminal: Termina
     terminal.keys(f"{DWTUI} --demo --scenario hostile-names --speed 20; echo tui-done $?", "Enter")
     tui_done = re.compile(r"^tui-done \d+$", re.MULTILINE)
     terminal.wait_for("the hostile names, shown", lambda text: "contoso-uat\\x1b]52;c;" in text)
+    # Both panes read (each border says when), so Link is enabled when l is pressed.
+    read_at = re.compile(r"read \d\d:\d\d:\d\d UTC")
+    terminal.wait_for("both panes read", lambda text: len(read_at.findall(text)) >= 2)
     terminal.keys("e")
     terminal.wait_for("the picker", lambda text: "Environments of LCS project" in text)
     terminal.keys("Escape")

@@ -111,6 +111,9 @@ def test_safe_urls_pass(url: str) -> None:
         "https://cont_oso.example/",
         "https://xn--contoso-.example/\u00e9",
         "https://[not-ipv6]/",
+        f"{SAFE}\n",
+        f"{SAFE}\t",
+        "https://contoso.example\n/",
     ],
 )
 def test_unsafe_urls_do_not(url: str) -> None:

@@ -107,22 +107,19 @@ def inert(text: str, *, multiline: bool = False) -> str:
     return pattern.sub(_visible, text)
 
 
-def has_unsafe(text: str) -> bool:
-    return not text.isprintable() and UNSAFE.search(text) is not None
-
-
 # A host name as DNS spells it (IDNs arrive as punycode), an IPv4 address or a bracketed IPv6 one.
-_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?$")
-_IPV6 = re.compile(r"^[0-9a-f:.]+$")
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?")
+_IPV6 = re.compile(r"[0-9a-f:.]+")
 # OSC 8 carries the URI as printable ASCII only (the hyperlink spec); a space ends nothing but
 # would make the text differ from what a person reads as the URL.
-_URL_CHARS = re.compile(r"^[\x21-\x7e]+$")
+_URL_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 def safe_https_url(url: str) -> str | None:
     """`url` when it may be a hyperlink: absolute https, a proper host, no user info, printable
     ASCII only (no controls, spaces or bidi characters); None otherwise."""
-    if not url or len(url) > 4096 or _URL_CHARS.match(url) is None:
+    # fullmatch, not match with $: `$` also matches before a final line feed.
+    if not url or len(url) > 4096 or _URL_CHARS.fullmatch(url) is None:
         return None
     try:
         parts = urlsplit(url)
@@ -135,8 +132,8 @@ def safe_https_url(url: str) -> str | None:
     if not host:
         return None
     if "[" in parts.netloc:
-        if _IPV6.match(host) is None:
+        if _IPV6.fullmatch(host) is None:
             return None
-    elif _HOST.match(host) is None:
+    elif _HOST.fullmatch(host) is None:
         return None
     return url

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -87,6 +88,9 @@ class DwtuiApp(App[int], inherit_bindings=False):
         self._sign_in_cancelled = threading.Event()
         self._sign_in_screen: SignInScreen | None = None
         self._inert_lines = InertLines()
+        # A crash report goes to stderr through the command line's boundary for text, which would
+        # show Rich's colour codes as `\x1b[...`: plain text passes it as it is.
+        self.error_console = Console(markup=False, highlight=False, stderr=True, color_system=None)
 
     # -- the boundary for text ----------------------------------------------------------------------
 
@@ -103,7 +107,8 @@ class DwtuiApp(App[int], inherit_bindings=False):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Every notification, from any screen or flow: a service's words shown inert, never markup."""
+        """Every notification, from any screen or flow: a service's words shown inert, and never read
+        as markup (`markup` is accepted for Textual's signature and ignored)."""
         shown = inert(message, multiline=True)
         super().notify(shown, title=inert(title), severity=severity, timeout=timeout, markup=False)
 

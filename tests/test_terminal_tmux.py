@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,3 +95,53 @@ def test_installed_demo_paints_loads_helps_and_quits(terminal: Terminal) -> None
     ended = terminal.wait_for("dwtui to exit", lambda text: "dwtui exited with status" in text, timeout=30)
     assert "dwtui exited with status 0" in ended
     assert "Traceback" not in ended
+
+
+def test_hostile_names_leave_the_clipboard_and_the_title_alone(terminal: Terminal) -> None:
+    """Services' names carry OSC 52 (clipboard), OSC 0 (title) and more: tmux sees none of them."""
+    assert DWTUI.is_file(), f"{DWTUI} is not installed; run `pip install -e .`"
+    terminal.config.write_text("set -g status off\nset -g set-clipboard on\n")
+    terminal.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION, "bash --norc --noprofile")
+    title = "dwtui-test-title"
+
+    def run(command: str, done: str, timeout: float = 90.0) -> str:
+        terminal.keys(f"{command}; echo {done} $?", "Enter")
+        ended = re.compile(rf"^{done} \d+$", re.MULTILINE)  # the echo's output, not the command line
+        return terminal.wait_for(done, lambda text: ended.search(text) is not None, timeout)
+
+    # The terminal really obeys these sequences: raw, they fill a paste buffer and set the title.
+    terminal.tmux("select-pane", "-t", SESSION, "-T", title)
+    run(r"printf '\033]52;c;ZHd0dWk=\007\033]2;pwned\033\\'", "probe-done")
+    assert "dwtui" in terminal.tmux("list-buffers")
+    assert terminal.tmux("display", "-p", "-t", SESSION, "#{pane_title}").strip() == "pwned"
+    terminal.tmux("delete-buffer")
+    terminal.tmux("select-pane", "-t", SESSION, "-T", title)
+    terminal.keys("clear", "Enter")
+
+    shown = run(f"{DWTUI} --demo --scenario hostile-names status", "status-done")
+    assert "status-done 0" in shown
+    assert "contoso-uat\\x1b]52;c;ZHd0dWktcHJvYmU=\\x07" in shown  # shown, not obeyed
+    assert terminal.tmux("list-buffers") == ""
+    assert terminal.tmux("display", "-p", "-t", SESSION, "#{pane_title}").strip() == title
+
+    terminal.keys("clear", "Enter")
+    terminal.keys(f"{DWTUI} --demo --scenario hostile-names --speed 20; echo tui-done $?", "Enter")
+    tui_done = re.compile(r"^tui-done \d+$", re.MULTILINE)
+    terminal.wait_for("the hostile names, shown", lambda text: "contoso-uat\\x1b]52;c;" in text)
+    # Both panes read (each border says when), so Link is enabled when l is pressed.
+    read_at = re.compile(r"read \d\d:\d\d:\d\d UTC")
+    terminal.wait_for("both panes read", lambda text: len(read_at.findall(text)) >= 2)
+    terminal.keys("e")
+    terminal.wait_for("the picker", lambda text: "Environments of LCS project" in text)
+    terminal.keys("Escape")
+    terminal.wait_for("the main screen", lambda text: "Environments of LCS project" not in text)
+    terminal.keys("l")
+    terminal.wait_for("the link confirmation", lambda text: "(y)" in text)
+    terminal.keys("y")
+    failed = terminal.wait_for("the DW9003 failure", lambda text: "CRM.\\x1b]52;c;" in text)
+    assert "Traceback" not in failed
+    terminal.keys("q")
+    ended = terminal.wait_for("dwtui to exit", lambda text: tui_done.search(text) is not None, timeout=30)
+    assert "tui-done 0" in ended
+    assert terminal.tmux("list-buffers") == ""
+    assert terminal.tmux("display", "-p", "-t", SESSION, "#{pane_title}").strip() == title

@@ -21,6 +21,7 @@ from dwtui.cli.runtime import (
     Failure,
     Runtime,
 )
+from dwtui.cli.terminal_text import install_inert_streams
 
 __all__ = [
     "EXIT_CONFIG",
@@ -38,4 +39,6 @@ __all__ = [
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # For the whole process, not only run(): a traceback of a bug passes the boundary too.
+    install_inert_streams()
     sys.exit(run(argv))

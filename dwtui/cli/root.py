@@ -25,6 +25,7 @@ from dwtui.cli.runtime import (
     exit_code_of,
     fault_line,
 )
+from dwtui.cli.terminal_text import inert_streams
 from dwtui.domain.profile import ProfileError
 
 if TYPE_CHECKING:
@@ -164,15 +165,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and turn every expected failure into one stderr line and an exit code.
 
     A run whose audit trail could not be written says so in one line at the end and exits 1 when
-    it would have exited 0; a failure's own code, more specific, is kept.
+    it would have exited 0; a failure's own code, more specific, is kept. Everything written
+    meanwhile passes the command line's one boundary for text: service names, messages and the
+    person's own arguments reach the terminal inert (dwtui.cli.terminal_text).
     """
-    ran = _Ran()
-    code = _run(argv, ran)
-    failure = ran.runtime.audit_failure() if ran.runtime is not None else None
-    if failure is not None:
-        click.echo(f"dwtui: {failure}; this run's calls and changes are missing from it", err=True)
-        code = code or EXIT_FAILURE
-    return code
+    with inert_streams():
+        ran = _Ran()
+        code = _run(argv, ran)
+        failure = ran.runtime.audit_failure() if ran.runtime is not None else None
+        if failure is not None:
+            click.echo(f"dwtui: {failure}; this run's calls and changes are missing from it", err=True)
+            code = code or EXIT_FAILURE
+        return code
 
 
 def _run(argv: Sequence[str] | None, ran: _Ran) -> int:

@@ -7,7 +7,6 @@ Services, the simulator and Textual are imported inside the functions that need 
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+# The one hyperlink builder of the command line (safe https URLs only), where commands find it.
+from dwtui.cli.terminal_text import hyperlink as hyperlink
 from dwtui.domain.profile import Profile, ProfileError
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ SCENARIOS = (
     "no-consent-ppapi",
     "onebox-app-user-no-role",
     "onebox-app-user-deleted",
+    "hostile-names",
 )
 _ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # A person reads a demo device code at any --speed: never let it expire in less than this.
@@ -421,13 +423,6 @@ def read_secret(prompt: str, *, from_stdin: bool, missing: str, code: int = EXIT
     if not value.strip():
         raise Failure(missing, code)
     return value.strip()
-
-
-def hyperlink(url: str) -> str:
-    """The URL, clickable (OSC 8) where stdout is a terminal that is not dumb; plain otherwise."""
-    if not sys.stdout.isatty() or os.environ.get("TERM", "") in ("", "dumb"):
-        return url
-    return f"\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\"
 
 
 # -- faults -------------------------------------------------------------------------------------

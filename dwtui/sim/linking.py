@@ -146,7 +146,8 @@ def _status_json(world: World, operation: Operation) -> dict[str, Any]:
     else:
         side = str(detail.get("failure", "CRM"))
         # [I] DWHelper's result has message and status only; the code LCS shows rides alongside.
-        state, result = "3", {"status": "Failed", "code": "DW9003", "message": DW9003[side]}
+        message = world.link_failure_message or DW9003[side]
+        state, result = "3", {"status": "Failed", "code": "DW9003", "message": message}
     return {
         "requestId": operation.operation_id,
         "action": "Link",

@@ -345,3 +345,43 @@ def _onebox_app_user_deleted(world: World) -> None:
 def _no_consent_ppapi(world: World) -> None:
     _uat_integrated(world)
     world.consent_withheld.add("https://api.powerplatform.com")
+
+
+# What a hostile (or broken) service could answer with: sequences that write the clipboard (OSC 52)
+# and set the window title (OSC 0), clear the screen, C1 controls (CSI, OSC, ST as single code
+# points), a hyperlink that would hide its target, and bidi overrides that reorder what is read.
+HOSTILE_CLIPBOARD = "\x1b]52;c;ZHd0dWktcHJvYmU=\x07"  # base64 of "dwtui-probe"
+HOSTILE_TITLE = "\x1b]0;dwtui-probe-title\x1b\\"
+HOSTILE_SCREEN = "\x1b[2J\x1b[31m\x9b1m\x9d52;c;ZHd0dWktcHJvYmU=\x9c"
+HOSTILE_BIDI = "\u202eexe.txt\u202c\u2066"
+# Ends the URL's text, then opens a link to another host: a hyperlink built from the URL would show
+# the real host and open evil.example.
+HOSTILE_URL_TAIL = "\x1b\\\x1b]8;;https://evil.example/\x1b\\"
+
+
+@scenario(
+    "hostile-names",
+    "like installed, but names, URLs and messages carry terminal escape sequences (clipboard, title, "
+    "hyperlink), C1 controls and bidi overrides; linking fails with such a DW9003 message, installing "
+    "Dual-write Finance with such an error, and contoso-prod's F&O URL hides a second hyperlink",
+)
+def _hostile_names(world: World) -> None:
+    uat = world.lcs_environments[UAT.environment_id]
+    uat.name = f"contoso-uat{HOSTILE_CLIPBOARD}{HOSTILE_TITLE}"
+    uat.fo_url = f"{UAT.fo_url}{HOSTILE_URL_TAIL}"
+    uat.topology = f"Standard Acceptance Test {HOSTILE_BIDI}"
+    uat.deployment_status = f"Deployed{HOSTILE_SCREEN}"
+    prod = world.lcs_environments[PROD.environment_id]
+    prod.fo_url = f"{PROD.fo_url}{HOSTILE_URL_TAIL}"
+    org = _uat_integrated(world, APPLICATION)
+    org.display_name = f"contoso-uat{HOSTILE_SCREEN}{HOSTILE_BIDI}"
+    world.link_failure = "CRM"
+    world.link_failure_message = (
+        f"Failed to connect to CRM.{HOSTILE_CLIPBOARD}{HOSTILE_TITLE} Ensure that the service principal "
+        f"has the correct permissions{HOSTILE_SCREEN} to access CRM."
+    )
+    world.install_failures[catalogue.FINANCE.lower()] = dict(
+        DEFAULT_FAILURE,
+        message=f"The import of solution msdyn_Dynamics365FinanceExtendedMaps failed.{HOSTILE_CLIPBOARD}"
+        f"{HOSTILE_TITLE}{HOSTILE_BIDI}",
+    )

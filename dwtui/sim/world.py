@@ -214,6 +214,7 @@ class World:
         # it ("CRM" or "AX" for the two documented DW9003 messages; "" links fine).
         self.link_seconds = 240.0
         self.link_failure = ""
+        self.link_failure_message = ""  # instead of the documented DW9003 text (hostile-names)
         # Installing: simulated seconds one package's install takes, and the packages (unique name,
         # lower case) whose install fails, with the error the operation then carries.
         self.install_seconds = 30 * 60.0

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.reactive import Reactive, reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dwtui.domain.models import SignedIn
+from dwtui.domain.text import inert
 from dwtui.services.errors import SignInRequired
 from dwtui.tui.commands import COMMANDS, system_commands
 from dwtui.tui.environment_details.screen import STYLESHEETS as PAGE_STYLESHEETS
@@ -31,6 +35,7 @@ from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
 from dwtui.tui.formatting import fault_of, seconds_left
 from dwtui.tui.messages import DeviceCodeIssued, SessionReady, SignInFinished, SignInLost, SignInNeeded
 from dwtui.tui.page_state import Phase
+from dwtui.tui.safe_text import InertLines
 from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
@@ -82,6 +87,30 @@ class DwtuiApp(App[int], inherit_bindings=False):
         self._latest = LatestWorkers()
         self._sign_in_cancelled = threading.Event()
         self._sign_in_screen: SignInScreen | None = None
+        self._inert_lines = InertLines()
+        # A crash report goes to stderr through the command line's boundary for text, which would
+        # show Rich's colour codes as `\x1b[...`: plain text passes it as it is.
+        self.error_console = Console(markup=False, highlight=False, stderr=True, color_system=None)
+
+    # -- the boundary for text ----------------------------------------------------------------------
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps every painted line free of control characters."""
+        return [*super().get_line_filters(), self._inert_lines]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification, from any screen or flow: a service's words shown inert, and never read
+        as markup (`markup` is accepted for Textual's signature and ignored)."""
+        shown = inert(message, multiline=True)
+        super().notify(shown, title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     def get_default_screen(self) -> Screen[None]:
         # Textual does not load a default screen's CSS_PATH: the page's stylesheets are in the App's.

@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from dwtui.domain.text import inert
+
 
 class ContextHeader(Horizontal):
     """Profile, tenant, signed-in user, environment; a PRODUCTION badge and read-only mode."""
@@ -35,6 +37,6 @@ class ContextHeader(Horizontal):
         ]
         if tenant:
             parts.append(f"tenant {tenant}")
-        self.query_one("#header-context", Label).update(" | ".join(parts))
+        self.query_one("#header-context", Label).update(inert(" | ".join(parts)))
         self.query_one("#header-production", Label).display = production
         self.query_one("#header-read-only", Label).display = read_only

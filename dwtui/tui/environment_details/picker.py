@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,12 +11,16 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dwtui.domain.models import Fault, LcsEnvironment
+from dwtui.domain.text import inert
+from dwtui.tui.safe_text import option_prompt
 from dwtui.tui.widgets.pane import describe_fault
 
 
-def _row(environment: LcsEnvironment) -> str:
+def _row(environment: LcsEnvironment) -> Text:
     state = environment.deployment_status or environment.deployment_state
-    return f"{environment.name:<28} {environment.environment_type:<12} {state}"
+    # Padded as shown: a name's escapes count towards its column.
+    name = inert(environment.name)
+    return option_prompt(f"{name:<28} {environment.environment_type:<12} {state}")
 
 
 class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):

@@ -20,6 +20,7 @@ from dwtui.domain.assessment import (
 from dwtui.domain.errors import explain
 from dwtui.domain.models import DataverseEnvironment, DualWriteLink, Fault, PowerPlatformSnapshot
 from dwtui.domain.packages import Installed, PackageStatus
+from dwtui.domain.text import inert
 from dwtui.tui.environment_details.connect_steps import connect_steps
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.pane import FaultBox, Pane
@@ -171,7 +172,7 @@ class PowerPlatformPane(Pane):
         self.query_one("#ppi-faults", FaultBox).show(assessment.faults, "Some sources could not be read:")
         self._show_actions(assessment)
         packages = self.query_one("#ppi-packages", Static)
-        packages.update(packages_text(assessment.packages))
+        packages.update(inert(packages_text(assessment.packages), multiline=True))
         packages.display = bool(assessment.packages)
         self.content_shown(read_at=read_at)
 
@@ -181,13 +182,13 @@ class PowerPlatformPane(Pane):
         if mismatch is None:
             return
         self.query_one("#mismatch-integration-url", Static).update(
-            mismatch.integration_dataverse_url or "none (not set up)"
+            inert(mismatch.integration_dataverse_url) or "none (not set up)"
         )
-        self.query_one("#mismatch-dual-write-url", Static).update(mismatch.dual_write_dataverse_url)
+        self.query_one("#mismatch-dual-write-url", Static).update(inert(mismatch.dual_write_dataverse_url))
         lines = remedy_lines(mismatch)
         if mismatch.remedy is Remedy.CONNECT_INTEGRATION:
             lines.append(connect_steps(mismatch.dual_write_dataverse_url))
-        self.query_one("#mismatch-remedies", Static).update("\n".join(lines))
+        self.query_one("#mismatch-remedies", Static).update(inert("\n".join(lines), multiline=True))
 
     def _show_actions(self, assessment: Assessment) -> None:
         # Add Dataverse is a step only some environments need: its row shows only for them.
@@ -201,4 +202,4 @@ class PowerPlatformPane(Pane):
             reason = availability.reason
             if action is Action.LINK and availability.enabled:
                 reason = "the gateway's link request is unverified (no public source shows it)"
-            self.query_one(f"#{name}-reason", Static).update(reason)
+            self.query_one(f"#{name}-reason", Static).update(inert(reason))

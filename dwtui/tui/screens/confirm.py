@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from dwtui.domain.text import inert
+
 
 class ConfirmChangeScreen(ModalScreen[bool]):
     """Dismissed with True only for an explicit yes; Escape and n say no."""
@@ -28,9 +30,10 @@ class ConfirmChangeScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
+            # Plans name business units, roles and users as Dataverse spells them: shown inert.
+            yield Label(inert(self.title_text), classes="dialog-title", markup=False)
             with VerticalScroll(id="confirm-body"):
-                yield Static(self.body, id="confirm-text", markup=False)
+                yield Static(inert(self.body, multiline=True), id="confirm-text", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes} (y)", id="confirm-yes", variant="warning", compact=True)
                 yield Button("No (n)", id="confirm-no", compact=True)

@@ -12,9 +12,13 @@ from textual.widgets import Button, Label, Static
 
 from dwtui.domain.errors import explain
 from dwtui.domain.models import Fault
+from dwtui.domain.text import inert
+from dwtui.services.activity import redact_url
 
 
 def fault_details(fault: Fault) -> str:
+    """Every field of the fault, a service's words inert. The request URL is redacted here as well:
+    a Fault made anywhere else than the HTTP policy may carry one that was not."""
     explanation = explain(fault)
     rows = [
         ("Service", fault.service),
@@ -24,10 +28,10 @@ def fault_details(fault: Fault) -> str:
         ("Meaning", explanation.meaning),
         ("Remedy", explanation.remedy),
         ("Documentation", explanation.doc),
-        ("Request", fault.url),
+        ("Request", redact_url(fault.url)),
         ("Retry after", "" if fault.retry_after is None else f"{fault.retry_after:g} s"),
     ]
-    return "\n".join(f"{label + ':':<15}{value}" for label, value in rows if value)
+    return "\n".join(f"{label + ':':<15}{inert(value, multiline=True)}" for label, value in rows if value)
 
 
 class ErrorDetailsScreen(ModalScreen[None]):

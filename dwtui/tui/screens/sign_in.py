@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 from dwtui.domain.models import DeviceCodePrompt
+from dwtui.domain.text import inert
 from dwtui.tui.widgets.qr import QrCode
 
 
@@ -44,9 +45,9 @@ class SignInScreen(ModalScreen[bool]):
             with Horizontal(id="sign-in-body"):
                 with Vertical(id="sign-in-text"):
                     yield Label("On this or any other device, open", classes="hint")
-                    yield Label(self.prompt.verification_uri, id="sign-in-url", markup=False)
+                    yield Label(inert(self.prompt.verification_uri), id="sign-in-url", markup=False)
                     yield Label("and enter the code", classes="hint")
-                    yield Label(self.prompt.user_code, id="sign-in-code", markup=False)
+                    yield Label(inert(self.prompt.user_code), id="sign-in-code", markup=False)
                     yield Label(self._countdown(), id="sign-in-countdown")
                     yield Label("Waiting for you to finish signing in...", id="sign-in-state")
                     yield Label("Or scan the QR code with a phone.", classes="hint")

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from dwtui.tui.safe_text import table_cell
+
 if TYPE_CHECKING:
     from dwtui.services.activity import ActivityEntry
 
@@ -76,7 +78,8 @@ class ActivityPane(Vertical):
                 _duration(entry),
                 detail,
             ]
-        self._rows.append(table.add_row(*cells))
+        # Paths, summaries and services' words: inert, and never read as markup.
+        self._rows.append(table.add_row(*(table_cell(cell) for cell in cells)))
         while len(self._rows) > MAX_ROWS:
             table.remove_row(self._rows.popleft())
         # After the refresh that lays the new row out: scrolling now could stop one row short.

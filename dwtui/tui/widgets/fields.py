@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Label
 
+from dwtui.domain.text import inert
+
 
 class Fields(Grid):
     """One row per (key, label); `set(key, value)` fills a value (ids are `<prefix>-<key>`)."""
@@ -23,7 +25,8 @@ class Fields(Grid):
             yield Label("", classes="field-value", id=f"{self.prefix}-{key}", markup=False)
 
     def set(self, key: str, value: str) -> None:
-        self.query_one(f"#{self.prefix}-{key}", Label).update(value or "-")
+        """`value` is often a service's (a name, a URL): shown inert, a control as `\\x1b`."""
+        self.query_one(f"#{self.prefix}-{key}", Label).update(inert(value) or "-")
 
     def value(self, key: str) -> str:
         return str(self.query_one(f"#{self.prefix}-{key}", Label).content)

@@ -14,6 +14,7 @@ from textual.widgets import Button, Label, Static
 
 from dwtui.domain.errors import explain
 from dwtui.domain.models import Fault
+from dwtui.domain.text import inert
 
 
 def describe_fault(fault: Fault) -> str:
@@ -23,7 +24,7 @@ def describe_fault(fault: Fault) -> str:
     if explanation.meaning != fault.message:
         lines.append(f"Service said: {fault.message}")
     lines.append(f"Remedy: {explanation.remedy}")
-    return "\n".join(lines)
+    return inert("\n".join(lines), multiline=True)
 
 
 class FaultBox(Vertical):
@@ -83,7 +84,7 @@ class Pane(Vertical):
 
     def set_status(self, text: str) -> None:
         status = self.query_one(".pane-status", Label)
-        status.update(text)
+        status.update(inert(text))
         status.display = bool(text)
 
     def begin_loading(self, status: str) -> None:

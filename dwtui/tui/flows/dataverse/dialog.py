@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from dwtui.domain.templates import DEFAULT_TEMPLATE, TEMPLATES
+from dwtui.domain.text import inert
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,10 @@ class AddDataverseScreen(ModalScreen[DataverseChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dataverse-dialog", classes="dialog"):
-            yield Label(f"Add Dataverse for {self.environment_name}", classes="dialog-title", markup=False)
+            title = f"Add Dataverse for {inert(self.environment_name)}"
+            yield Label(title, classes="dialog-title", markup=False)
             yield Static(
-                f"Power Platform environment: {self.power_platform} (it has no Dataverse yet).",
+                f"Power Platform environment: {inert(self.power_platform)} (it has no Dataverse yet).",
                 id="dataverse-target",
                 markup=False,
             )

@@ -29,6 +29,8 @@ from dwtui.domain.packages import (
     dependents,
     with_dependencies,
 )
+from dwtui.domain.text import inert
+from dwtui.tui.safe_text import option_prompt
 
 if TYPE_CHECKING:
     from dwtui.services.install import PreparedChoice
@@ -97,7 +99,7 @@ class TermsScreen(ModalScreen[tuple[str, ...] | None]):
                 required = package.key in self._required
                 options.append(
                     Selection(
-                        _label(status, required),
+                        option_prompt(_label(status, required)),  # a version is the service's
                         package.key,
                         package.key in self._chosen,
                         id=f"package-{package.key}",
@@ -157,7 +159,8 @@ class TermsScreen(ModalScreen[tuple[str, ...] | None]):
             for document in step.terms:
                 parts.append(f"-- {document_title(document)}\n{document_text(document)}")
             parts.append("")
-        self.query_one("#terms-text", Static).update("\n".join(parts).strip())
+        # The terms documents are the service's text: shown inert.
+        self.query_one("#terms-text", Static).update(inert("\n".join(parts).strip(), multiline=True))
         self.query_one("#terms-configure", Button).disabled = not steps
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -7,7 +7,6 @@ machine, also over SSH), and as a QR code for a phone.
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,12 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from dwtui.domain.linking import AdminLink
+from dwtui.domain.text import inert
+from dwtui.tui.safe_text import copy_url, link_text
 from dwtui.tui.widgets.qr import QrCode
-
-
-def link_text(url: str) -> Text:
-    """The URL as text that a terminal with hyperlinks (OSC 8) can follow."""
-    return Text(url, style=f"link {url}")
 
 
 class AdminLinkScreen(ModalScreen[None]):
@@ -37,7 +33,11 @@ class AdminLinkScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="admin-dialog", classes="dialog"):
-            yield Label(f"Dual-write administration: {self.environment_name}", classes="dialog-title")
+            yield Label(
+                f"Dual-write administration: {inert(self.environment_name)}",
+                classes="dialog-title",
+                markup=False,
+            )
             with Horizontal(id="admin-body"):
                 with Vertical(id="admin-text"):
                     yield Label("Sign in to the finance and operations environment at", classes="hint")
@@ -56,8 +56,8 @@ class AdminLinkScreen(ModalScreen[None]):
                 yield QrCode(self.admin.url, id="admin-qr")
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.admin.url)
-        self.notify("Copied the link to the clipboard.", title="Dual-write administration")
+        if copy_url(self.app, self.admin.url):
+            self.notify("Copied the link to the clipboard.", title="Dual-write administration")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

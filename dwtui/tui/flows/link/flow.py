@@ -22,6 +22,7 @@ from dwtui.tui.flows.link.admin_link import AdminLinkScreen
 from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
+from dwtui.tui.safe_text import copy_url
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
@@ -120,5 +121,5 @@ class LinkFlow(Flow):
         if self.admin is None:
             self.notify(NOT_YET, severity="warning")
             return
-        self.app.copy_to_clipboard(self.admin.url)
-        self.notify(f"Copied {self.admin.url}", title="Dual-write administration")
+        if copy_url(self.app, self.admin.url):
+            self.notify(f"Copied {self.admin.url}", title="Dual-write administration")

@@ -15,7 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from dwtui.domain.gateway import LINK_UNVERIFIED, LinkWizard
-from dwtui.tui.flows.link.admin_link import link_text
+from dwtui.domain.text import inert
+from dwtui.tui.safe_text import copy_url, link_text
 from dwtui.tui.widgets.qr import QrCode
 
 
@@ -38,9 +39,8 @@ class LinkWizardScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         steps = "\n".join(f"{number}. {step}" for number, step in enumerate(self.wizard.steps, start=1))
         with Vertical(id="admin-dialog", classes="dialog"):
-            yield Label(
-                f"Link {self.environment_name}: the documented way", classes="dialog-title", markup=False
-            )
+            title = f"Link {inert(self.environment_name)}: the documented way"
+            yield Label(title, classes="dialog-title", markup=False)
             # The text and the QR code scroll on a short terminal; the buttons below them stay in view.
             with VerticalScroll(id="wizard-scroll"), Horizontal(id="admin-body"):
                 with Vertical(id="admin-text"):
@@ -62,8 +62,8 @@ class LinkWizardScreen(ModalScreen[bool]):
                 yield Button("Request it through the gateway...", id="wizard-unverified", compact=True)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.wizard.url)
-        self.notify("Copied the address to the clipboard.", title="Link to Power Platform environment")
+        if copy_url(self.app, self.wizard.url):
+            self.notify("Copied the address to the clipboard.", title="Link to Power Platform environment")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

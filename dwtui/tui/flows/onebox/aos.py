@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from dwtui.domain.aos import AOS_SERVICES, AOS_WEBSITE, RestartResult, StepResult, restart_script
 from dwtui.domain.models import Fault
+from dwtui.domain.text import inert
 from dwtui.services.aos import ServiceController, SimulatedServiceController, default_controller
 from dwtui.services.onebox import restart
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
@@ -133,7 +134,8 @@ class AosPanel(Vertical):
         down = [f"{name}={status}" for name, status in result.statuses.items()]
         status = f"\nServices: {', '.join(down)}" if down else ""
         result_label = self.query_one("#aos-result", Static)
-        result_label.update(f"{'Done' if result.ok else 'Failed'}: {result.message}{status}")
+        shown = f"{'Done' if result.ok else 'Failed'}: {result.message}{status}"
+        result_label.update(inert(shown, multiline=True))
         result_label.set_classes("onebox-result " + ("valid" if result.ok else "invalid"))
 
     def show_fault(self, fault: Fault) -> None:

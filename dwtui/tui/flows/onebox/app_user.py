@@ -28,10 +28,12 @@ from dwtui.domain.appuser import (
     check_app_id,
 )
 from dwtui.domain.models import Fault
+from dwtui.domain.text import inert
 from dwtui.services.appuser import ApplicationUsers
 from dwtui.services.onebox import app_users
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
 from dwtui.tui.formatting import fault_of
+from dwtui.tui.safe_text import option_prompt
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.pane import FaultBox
 from dwtui.tui.workers import service_worker
@@ -156,7 +158,7 @@ class AppUserForm(Vertical):
         return check.value if check.ok else ""
 
     def set_status(self, text: str) -> None:
-        self.query_one("#app-user-status", Static).update(text)
+        self.query_one("#app-user-status", Static).update(inert(text, multiline=True))
 
     def set_busy(self, busy: bool, status: str = "") -> None:
         self.busy = busy
@@ -167,7 +169,7 @@ class AppUserForm(Vertical):
         self.units = list(units)
         select = self.query_one("#business-unit", Select)
         select.loading = False
-        select.set_options((unit_label(unit), unit.business_unit_id) for unit in self.units)
+        select.set_options((option_prompt(unit_label(unit)), unit.business_unit_id) for unit in self.units)
         root = next((unit for unit in self.units if unit.is_root), None)
         if root is not None:
             select.value = root.business_unit_id
@@ -181,7 +183,7 @@ class AppUserForm(Vertical):
         self.roles = list(roles)
         select = self.query_one("#role", Select)
         select.loading = False
-        select.set_options((role_label(role), role.role_id) for role in self.roles)
+        select.set_options((option_prompt(role_label(role)), role.role_id) for role in self.roles)
         default = next((r for r in self.roles if r.name.lower() == DEFAULT_ROLE.lower()), None)
         if default is not None:
             select.value = default.role_id
@@ -192,14 +194,18 @@ class AppUserForm(Vertical):
     def show_existing(self, user: ApplicationUser | None, soft_deleted: int = 0) -> None:
         skipped = f" ({soft_deleted} soft-deleted one(s) skipped: they do not count.)" if soft_deleted else ""
         self.query_one("#app-user-result", Static).update(
-            (describe_user(user) if user is not None else "No application user exists for this app yet.")
-            + skipped
+            inert(
+                (describe_user(user) if user is not None else "No application user exists for this app yet.")
+                + skipped,
+                multiline=True,
+            )
         )
 
     def show_result(self, result: AppUserResult) -> None:
         self.set_busy(False, "")
         self.query_one("#app-user-fault", FaultBox).display = False
-        self.query_one("#app-user-result", Static).update(f"{result.summary()}\n{describe_user(result.user)}")
+        shown = f"{result.summary()}\n{describe_user(result.user)}"
+        self.query_one("#app-user-result", Static).update(inert(shown, multiline=True))
 
     def show_fault(self, fault: Fault, note: str = "") -> None:
         self.set_busy(False, "")

@@ -30,12 +30,14 @@ from dwtui.domain.flight import (
     validate_service_id,
 )
 from dwtui.domain.models import Fault
+from dwtui.domain.text import inert
 from dwtui.services.axdb import connection_string, installed_drivers
 from dwtui.services.errors import ServiceError
 from dwtui.services.onebox import enable_flight, sql_password, store_sql_password
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
 from dwtui.tui.flows.onebox.connection import ConnectionChoice, ConnectionPanel
 from dwtui.tui.formatting import fault_of
+from dwtui.tui.safe_text import table_cell
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.pane import FaultBox
 from dwtui.tui.workers import service_worker
@@ -259,7 +261,7 @@ class FlightPanel(Horizontal):
     # -- results ------------------------------------------------------------------------------------
 
     def set_status(self, text: str) -> None:
-        self.query_one("#flight-status", Static).update(text)
+        self.query_one("#flight-status", Static).update(inert(text, multiline=True))
 
     def set_busy(self, busy: bool, status: str = "") -> None:
         self.busy = busy
@@ -277,16 +279,17 @@ class FlightPanel(Horizontal):
         self.query_one("#flight-fault", FaultBox).display = False
         status = "Committed." if result.committed else "Rolled back: nothing was written."
         # What the driver would not do (e.g. a query timeout) and what dwtui did instead.
-        self.set_status(" ".join([status, *(f"Note: {note}." for note in result.notes)]))
-        self.query_one("#flight-summary", Static).update(result.summary())
+        self.set_status(inert(" ".join([status, *(f"Note: {note}." for note in result.notes)])))
+        self.query_one("#flight-summary", Static).update(inert(result.summary(), multiline=True))
         table = self.query_one("#flight-rows", DataTable)
         table.clear()
         for item in result.partitions:
+            # Partition keys and rows are AXDB's text: inert, never markup.
             table.add_row(
-                item.partition.key,
+                table_cell(item.partition.key),
                 str(item.partition.recid),
-                row_text(item.before),
-                row_text(item.after),
+                table_cell(row_text(item.before)),
+                table_cell(row_text(item.after)),
                 "yes" if item.changed else "no",
             )
         self.query_one("#flight-result-box").display = True

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from dwtui.domain.models import Fault
 from dwtui.domain.onebox import OneboxFacts
+from dwtui.domain.text import inert
 from dwtui.services.errors import ServiceError
 from dwtui.services.verify import VerifyResult, has_app_secret, store_app_secret, verify_onebox
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
@@ -112,16 +113,18 @@ class VerifyPanel(Vertical):
         self.query_one("#verify-status", Static).update("")
         verdict = result.verdict
         label = self.query_one("#verify-result", Static)
-        label.update(verdict.message)
+        label.update(inert(verdict.message, multiline=True))
         label.set_classes("onebox-result " + ("valid" if verdict.ok else "invalid"))
         me = result.who_am_i
         self.query_one("#verify-who", Static).update(
-            f"WhoAmI: user {me.user_id}, business unit {me.business_unit_id}, "
-            f"organization {me.organization_id}"
+            inert(
+                f"WhoAmI: user {me.user_id}, business unit {me.business_unit_id}, "
+                f"organization {me.organization_id}"
+            )
             if me is not None
             else ""
         )
-        self.query_one("#verify-app-user", Static).update(result.checks()[1])
+        self.query_one("#verify-app-user", Static).update(inert(result.checks()[1], multiline=True))
         box = self.query_one("#verify-fault", FaultBox)
         faults = [fault for fault in (result.fault, result.lookup_fault) if fault is not None]
         if faults:

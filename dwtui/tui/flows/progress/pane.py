@@ -29,6 +29,8 @@ from dwtui.domain.operations import (
     estimate_progress,
     format_duration,
 )
+from dwtui.domain.text import inert
+from dwtui.tui.safe_text import link_text
 
 TITLES = OPERATION_TITLES
 TYPICAL = {
@@ -59,7 +61,7 @@ def failure_text(fault: Fault, explanation: Explanation) -> str:
     ]
     if explanation.doc:
         lines.append(f"See: {explanation.doc}")
-    return "\n".join(lines)
+    return inert("\n".join(lines), multiline=True)
 
 
 def plan_text(record: OperationRecord, outcome: Outcome | None) -> str:
@@ -260,7 +262,8 @@ class ProgressPane(Vertical):
         if self._shown.get(selector) == text:
             return
         self._shown[selector] = text
-        self.query_one(selector, Static).update(text, layout=not line)
+        # Stages, messages and package names are the services' words: shown inert.
+        self.query_one(selector, Static).update(inert(text, multiline=not line), layout=not line)
 
     def _headline(self, record: OperationRecord) -> str:
         if self.outcome is not None and self.kind is not None:
@@ -292,11 +295,10 @@ class ProgressPane(Vertical):
         admin = self.query_one("#progress-admin", Static)
         admin.display = self.admin is not None
         if self.admin is not None:
-            url = self.admin.url
             admin.update(
                 Text.assemble(
                     "Dual-write administration: ",
-                    (url, f"link {url}"),
+                    link_text(self.admin.url),
                     f"\nthen {self.admin.navigation}",
                 )
             )

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from dwtui.domain.linking import RESET_FORCE_NOTE, ResetPlan
+from dwtui.domain.text import inert
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,7 @@ def plan_text(environment_name: str, plan: ResetPlan) -> str:
         "",
         plan.afterwards,
     ]
-    return "\n".join(lines)
+    return inert("\n".join(lines), multiline=True)
 
 
 class ResetScreen(ModalScreen[ResetDecision | None]):
@@ -52,7 +53,8 @@ class ResetScreen(ModalScreen[ResetDecision | None]):
 
     def __init__(self, environment_name: str, plan: ResetPlan, running_maps: tuple[str, ...]) -> None:
         super().__init__()
-        self.environment_name = environment_name
+        # The name the person types to confirm, as the dialog shows it (a service's name, inert).
+        self.environment_name = inert(environment_name)
         self.plan = plan
         self.running_maps = running_maps
 
@@ -63,12 +65,13 @@ class ResetScreen(ModalScreen[ResetDecision | None]):
                 yield Static(plan_text(self.environment_name, self.plan), id="reset-plan", markup=False)
             if self.running_maps:
                 yield Static(
-                    f"{RESET_FORCE_NOTE}\nRunning now: {', '.join(self.running_maps)}",
+                    inert(f"{RESET_FORCE_NOTE}\nRunning now: {', '.join(self.running_maps)}", multiline=True),
                     id="reset-maps",
                     markup=False,
                 )
             yield Checkbox("Force reset (the running maps are stopped)", id="reset-force", compact=True)
-            yield Label(f"Type the environment name ({self.environment_name}) to confirm:", classes="hint")
+            ask = f"Type the environment name ({self.environment_name}) to confirm:"
+            yield Label(ask, classes="hint", markup=False)
             yield Input(placeholder=self.environment_name, id="reset-name", compact=True)
             yield Label("", id="reset-refusal", markup=False)
             with Horizontal(id="reset-buttons"):

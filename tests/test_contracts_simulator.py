@@ -3,10 +3,11 @@
 Real runs of dwtui against the simulator are recorded with --trace: the demo commands that make
 every call dwtui makes (status, setup in its answer shapes and failures, Add Dataverse, link,
 reset, the one-box steps, a refused consent), plus the reads no command reaches without losing an
-answer (a single BAP environment, a connection set whose link request runs). Then, for each contract, every field dwtui reads that the
-source's answer has must be in the simulator's answers to the same call, with the same JSON type;
-and every call of those runs must have a contract. A change that makes the simulator and dwtui
-agree with each other but not with the source fails here (or in test_contracts_parsers.py).
+answer (a single BAP environment, a connection set whose link request runs). Then, for each
+contract, every field dwtui reads that the source's answer has must be in the simulator's answers
+to the same call, with the same JSON type; and every call of those runs must have a contract. A
+change that makes the simulator and dwtui agree with each other but not with the source fails here
+(or in test_contracts_parsers.py).
 """
 
 from __future__ import annotations

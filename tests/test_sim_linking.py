@@ -209,3 +209,30 @@ def test_reset_refused_when_integration_is_blank(sim_factory: SimFactory) -> Non
             headers=bearer(sim.mint_token(SCOPE)),
         )
     assert (answer.status_code, answer.json()["code"]) == (400, "PowerPlatformIntegrationNotSetUp")
+
+
+def test_acting_faults_take_effect_before_the_answer_is_lost_or_late(sim_factory: SimFactory) -> None:
+    """"acted-503": the link is made, the answer is a 503; "late": made at once, answered later."""
+    sim = sim_factory("installed", speed=1.0)
+    headers = bearer(sim.mint_token(SCOPE))
+    gateway = sim.dualwrite_gateway_url
+    sim.add_fault("/gateway/api/ConnectionSet", "acted-503", method="POST")
+    with sim_client(sim) as client:
+        lost = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                           json=link_body(sim), headers=headers)
+        with sim.world.lock:
+            made = sim.world.connection_set_for(sim.environment_id("uat"))
+            assert made is not None
+            sim.world.connection_sets.clear()  # start again, for the late answer
+        sim.add_fault("/gateway/api/ConnectionSet", "late", method="POST", delay=1.0)
+        began = time.monotonic()
+        late = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                           json=link_body(sim), headers=headers)
+        waited = time.monotonic() - began
+    assert lost.status_code == 503 and lost.json() == {"message": "simulated HTTP 503"}
+    assert made.link_request
+    assert late.status_code == 202 and waited >= 1.0
+    with sim.world.lock:
+        again = sim.world.connection_set_for(sim.environment_id("uat"))
+        assert again is not None and again.link_request == late.json()["requestId"]
+    assert [r["fault"] for r in sim.requests() if r["method"] == "POST"] == ["acted-503", "late"]

@@ -191,9 +191,10 @@ def settle_link(
     verdict = decision.verdict
     if verdict is ClaimVerdict.FOLLOW:
         assert request is not None
-        settled = store.attach(
+        attached = store.attach(
             record.claim_id, link_operation_id(link.connection_set_id, request.request_id), message=FOUND
         )
+        settled = store.update(attached.observed(store.clock(), OperationStatus.RUNNING, FOUND, None))
         result = f"found on the gateway (request {request.request_id}); following it"
     elif verdict is ClaimVerdict.SUCCEEDED:
         settled = store.finish(record.claim_id, OperationStatus.SUCCEEDED, message="linked")
@@ -338,9 +339,10 @@ def _adopt(
         )
     except AlreadyRunning as running:
         return running.record
-    return store.attach(
+    attached = store.attach(
         record.claim_id, link_operation_id(link.connection_set_id, request.request_id), message=ADOPTED
     )
+    return store.update(attached.observed(store.clock(), OperationStatus.RUNNING, ADOPTED, None))
 
 
 def active_link(

@@ -413,14 +413,13 @@ class LinkStatusSource:
             return OperationState(OperationStatus.RUNNING, "starting", ELSEWHERE)
         decision, link = _judge(self.session, self.environment, store, stored)
         request = decision.request
-        if decision.verdict is ClaimVerdict.FOLLOW and request is not None:
+        if request is not None and decision.verdict in (ClaimVerdict.FOLLOW, ClaimVerdict.FAILED):
+            # The watcher keeps the request's id from now on (and a failed one is known as reported).
             state = link_request_state(request)
             found = link_operation_id(link.connection_set_id, request.request_id)
             return replace(state, message=state.message or FOUND, operation_id=found)
         if decision.verdict is ClaimVerdict.SUCCEEDED:
             return OperationState(OperationStatus.SUCCEEDED, "linked", "linked")
-        if decision.verdict is ClaimVerdict.FAILED and request is not None:
-            return link_request_state(request)
         if decision.verdict is ClaimVerdict.WAIT:
             return OperationState(OperationStatus.RUNNING, "", NOT_SHOWN_YET)
         return OperationState(

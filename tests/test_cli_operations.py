@@ -267,6 +267,32 @@ def test_setup_on_production_is_refused_without_allow_production_changes(
     assert "allow_production_changes = true" in err.strip().splitlines()[-1]
 
 
+@pytest.mark.parametrize("command", [["link", "--unverified"], ["setup"], ["integrate"]])
+def test_production_is_refused_by_the_command_line_before_any_power_platform_call(
+    sim_factory: SimFactory,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """The command line's own refusal comes as soon as LCS names the environment's type: only LCS
+    and the sign-in are asked anything (the services' guards refuse too, but only after reading)."""
+    sim = sim_factory("linked", device_code_lifetime=60.0)
+    with sim.world.lock:  # an unlinked production environment, so that only read-only stops a link
+        prod = sim.world.connection_set_for(sim.environment_id("prod"))
+        assert prod is not None
+        del sim.world.connection_sets[prod.cname]
+    config = tmp_path / "config.toml"
+    sim.write_config(config, "prod")
+    code, out, err = run_cli(["--config", str(config), *command, "--yes", "--wait"], capsys)
+    assert code == EXIT_CONFIG, err
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("dwtui: contoso-prod is a production environment and profile 'sim' is read-only")
+    assert "nothing was read from or sent to its Power Platform environment" in last
+    assert {r["service"] for r in sim.requests()} <= {"idp", "lcs"}
+
+
 def test_setup_when_already_installed_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli([*FAST, "--scenario", "installed", "setup", "--yes", "--json"], capsys)
     assert code == 0, err

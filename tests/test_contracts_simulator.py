@@ -2,11 +2,12 @@
 
 Real runs of dwtui against the simulator are recorded with --trace: the demo commands that make
 every call dwtui makes (status, setup in its answer shapes and failures, Add Dataverse, link,
-reset, the one-box steps, a refused consent), plus the one read no command reaches without losing
-an answer (a single BAP environment). Then, for each contract, every field dwtui reads that the
-source's answer has must be in the simulator's answers to the same call, with the same JSON type;
-and every call of those runs must have a contract. A change that makes the simulator and dwtui
-agree with each other but not with the source fails here (or in test_contracts_parsers.py).
+reset, the one-box steps, a refused consent), plus the reads no command reaches without losing an
+answer (a single BAP environment, a connection set whose link request runs). Then, for each
+contract, every field dwtui reads that the source's answer has must be in the simulator's answers
+to the same call, with the same JSON type; and every call of those runs must have a contract. A
+change that makes the simulator and dwtui agree with each other but not with the source fails here
+(or in test_contracts_parsers.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from dwtui.cli import run
+from dwtui.domain.linking import integration_dataverse
 from dwtui.services.errors import ServiceError
 from dwtui.services.trace import TraceFile
 from dwtui.sim import ids
@@ -85,6 +87,7 @@ def exchanges(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
             assert code != 2, f"{name}: {err.getvalue()}"
             recorded += [dict(r, drive=name) for r in _records(trace)]
         recorded += [dict(r, drive="bap-environment") for r in _bap_environment(folder)]
+        recorded += [dict(r, drive="linking") for r in _linking_connection_set(folder)]
     return recorded
 
 
@@ -108,6 +111,26 @@ def _bap_environment(folder: Path) -> list[dict[str, Any]]:
                 session.bap.environment(environment.bap_environment_id)
             with pytest.raises(ServiceError):
                 session.bap.environment("00000000-0000-0000-0000-000000000404")
+        finally:
+            session.close()
+    finally:
+        sim.stop()
+    return list(_records(trace_path))
+
+
+def _linking_connection_set(folder: Path) -> list[dict[str, Any]]:
+    """The link state read while a link request runs (read when a request's answer was lost)."""
+    trace_path = folder / "linking.jsonl"
+    sim = SimServer(scenario="installed", speed=1).start()
+    try:
+        session = make_session(sim, sign_in=True, trace=TraceFile(trace_path))
+        try:
+            environment = session.environment(sim.environment_id("uat"))
+            dataverse = integration_dataverse(session.power_platform(environment))
+            assert session.gateway is not None and dataverse is not None
+            session.gateway.start_link(environment, dataverse)
+            link = session.gateway.link(environment.fo_url)
+            assert link.linking and link.request is not None
         finally:
             session.close()
     finally:

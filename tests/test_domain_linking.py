@@ -9,8 +9,10 @@ from dwtui.domain.errors import explain
 from dwtui.domain.linking import (
     ADMIN_NAVIGATION,
     RESET_WIPES,
+    ClaimVerdict,
     ResetScenario,
     admin_link,
+    judge_link_claim,
     link_blocker,
     link_operation_id,
     reset_plan,
@@ -22,6 +24,7 @@ from dwtui.domain.models import (
     Fault,
     IntegrationDetails,
     LcsEnvironment,
+    LinkRequest,
     PowerPlatformSnapshot,
 )
 
@@ -197,3 +200,71 @@ def test_link_blocker() -> None:
 
 def test_link_operation_id_round_trip() -> None:
     assert split_link_operation_id(link_operation_id("cid-1", "req-2")) == ("cid-1", "req-2")
+
+
+# -- a link claim in doubt, judged from the gateway's state ----------------------------------------
+
+CLAIMED = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+RECENT = "2027-01-15T08:00:01Z"
+
+
+def gateway(state: str = "", *, created: str = RECENT, request_id: str = "r1") -> DualWriteLink:
+    """What the gateway shows: nothing (""), or a connection set whose link request is in `state`."""
+    if not state:
+        return DualWriteLink(False)
+    request = LinkRequest(request_id, state, "msg", "DW9003" if state == "3" else "", created)
+    return DualWriteLink(state == "2", "cid", "cs", linking=state == "1", request=request)
+
+
+def judge(
+    link: DualWriteLink,
+    *,
+    sent: bool = True,
+    after: float = 1.0,
+    conflict: bool = False,
+    finished_requests: frozenset[str] = frozenset(),
+) -> ClaimVerdict:
+    decision = judge_link_claim(
+        link,
+        claimed_at=CLAIMED,
+        now=CLAIMED + after,
+        sent=sent,
+        patience=120.0,
+        conflict=conflict,
+        finished_requests=finished_requests,
+    )
+    return decision.verdict
+
+
+def test_a_running_request_is_followed_whoever_sent_it() -> None:
+    assert judge(gateway("1")) is ClaimVerdict.FOLLOW
+    assert judge(gateway("1"), sent=False) is ClaimVerdict.FOLLOW  # another run's: follow it
+    assert judge(gateway("1"), conflict=True) is ClaimVerdict.FOLLOW
+    assert judge(gateway("1"), after=10_000.0) is ClaimVerdict.FOLLOW
+
+
+def test_a_link_that_exists_settles_the_claim_as_succeeded() -> None:
+    assert judge(gateway("2")) is ClaimVerdict.SUCCEEDED
+    assert judge(DualWriteLink(True, "cid", "cs")) is ClaimVerdict.SUCCEEDED  # no request listed
+
+
+def test_a_failed_request_is_reported_only_when_it_can_be_this_claims() -> None:
+    assert judge(gateway("3")) is ClaimVerdict.FAILED
+    assert judge(gateway("3"), sent=False) is ClaimVerdict.RELEASE  # nothing left: not ours
+    assert judge(gateway("3"), conflict=True) is ClaimVerdict.RELEASE  # refused for another one
+    assert judge(gateway("3"), finished_requests=frozenset({"r1"})) is ClaimVerdict.WAIT  # reported
+    assert judge(gateway("3", created="2027-01-15T07:00:00Z")) is ClaimVerdict.WAIT  # an hour older
+    assert judge(gateway("3", created="not a time")) is ClaimVerdict.FAILED
+
+
+def test_nothing_shown_frees_the_slot_only_when_nothing_can_be_under_way() -> None:
+    assert judge(gateway(), sent=False) is ClaimVerdict.RELEASE  # the request never left
+    assert judge(gateway()) is ClaimVerdict.WAIT  # sent a second ago: it may still show
+    assert judge(gateway(), after=119.0) is ClaimVerdict.WAIT
+    assert judge(gateway(), after=120.0) is ClaimVerdict.RELEASE
+    assert judge(gateway(), conflict=True) is ClaimVerdict.RELEASE  # refused, and nothing runs
+
+
+def test_a_link_request_under_way_blocks_another() -> None:
+    snapshot = PowerPlatformSnapshot(dataverse=PPI, integration=DETAILS, packages=None, link=gateway("1"))
+    assert link_blocker(snapshot) == "a link request is already under way on the dual-write gateway"

@@ -37,7 +37,8 @@ def link_body(sim: SimServer, *, crm: bool = True, org_name: str = "contosouat")
     return {"powerAppsEnvironmentName": org.bap_id, "environments": environments, "legalEntities": ["USMF"]}
 
 
-def test_link_takes_four_simulated_minutes_and_then_shows_in_environments(sim_factory: SimFactory) -> None:
+def test_link_takes_four_simulated_minutes_and_is_listed_from_its_acceptance(sim_factory: SimFactory) -> None:
+    """[I] The simulator's model: the connection set exists, and lists its link request, at once."""
     sim = sim_factory("installed", speed=1.0)
     clock = Clock(sim)
     headers = bearer(sim.mint_token(SCOPE))
@@ -61,20 +62,32 @@ def test_link_takes_four_simulated_minutes_and_then_shows_in_environments(sim_fa
             url = f"{gateway}/api/DualWriteManagement/1.0/Environments"
             return list(client.get(url, params=query, headers=headers).json())
 
-        early, listed_early = state(), environments()
+        def requests() -> list[Any]:
+            connection_set = client.get(f"{gateway}/api/ConnectionSet/{answer['cname']}", headers=headers)
+            return list(connection_set.json()["dualWriteDetail"]["solutionAwareRequests"])
+
+        early, listed_early, requests_early = state(), environments(), requests()
         clock.offset = 239.0
         late = state()
         clock.offset = 241.0
-        done, listed_done = state(), environments()
+        done, listed_done, requests_done = state(), environments(), requests()
+        linked_again = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                                   json=link_body(sim), headers=headers)
         unauthenticated = client.get(status_url)
     assert (bad.status_code, bad.json()["code"]) == (400, "InvalidConnectionSet")
     assert started.status_code == 202 and answer["cname"] == "contoso-uat-contosouat"
     assert (again.status_code, again.json()["code"]) == (409, "LinkInProgress")
     assert again.json()["requestId"] == answer["requestId"]
-    assert early["state"] == "1" and early["result"]["status"] == "InProgress" and listed_early == []
+    assert early["state"] == "1" and early["result"]["status"] == "InProgress"
+    assert [item["cid"] for item in listed_early] == [answer["cid"]]
+    assert [(r["requestId"], r["action"], r["state"]) for r in requests_early] == [
+        (answer["requestId"], "Link", "1")
+    ]
     assert late["state"] == "1" and late["result"]["message"].startswith("Saving")
     assert done["state"] == "2" and done["requestId"] == answer["requestId"]
     assert [item["cid"] for item in listed_done] == [answer["cid"]]
+    assert [(r["requestId"], r["state"]) for r in requests_done] == [(answer["requestId"], "2")]
+    assert (linked_again.status_code, linked_again.json()["code"]) == (409, "AlreadyLinked")
     assert unauthenticated.status_code == 401
     with sim.world.lock:
         assert sim.world.connection_sets["contoso-uat-contosouat"].legal_entities == ("usmf",)
@@ -98,6 +111,34 @@ def test_dw9003_ax_fails_when_the_ax_side_is_checked(sim_factory: SimFactory) ->
         "message": "Failed to connect to AX. Ensure that the service principal has the correct "
         "permissions to access AX.",
     }
+
+
+def test_a_failed_link_stays_listed_until_a_new_request_replaces_it(sim_factory: SimFactory) -> None:
+    sim = sim_factory("link-dw9003-crm", speed=1.0)
+    clock = Clock(sim)
+    headers = bearer(sim.mint_token(SCOPE))
+    gateway = sim.dualwrite_gateway_url
+    with sim_client(sim) as client:
+        first = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                            json=link_body(sim), headers=headers).json()
+        clock.offset = 121.0  # half way: where CRM is checked
+        listed = client.get(f"{gateway}/api/DualWriteManagement/1.0/Environments",
+                            params={"targetType": "AX", "identifier": UAT_HOST}, headers=headers).json()
+        failed = client.get(f"{gateway}/api/ConnectionSet/{first['cname']}", headers=headers).json()
+        with sim.world.lock:
+            sim.world.link_failure = ""  # the permissions were fixed
+        second = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                             json=link_body(sim), headers=headers)
+        replaced = client.get(f"{gateway}/api/ConnectionSet/{first['cname']}", headers=headers).json()
+    assert [item["cid"] for item in listed] == [first["cid"]]
+    (request,) = failed["dualWriteDetail"]["solutionAwareRequests"]
+    assert (request["requestId"], request["state"], request["result"]["code"]) == (
+        first["requestId"], "3", "DW9003",
+    )
+    assert second.status_code == 202 and second.json()["requestId"] != first["requestId"]
+    assert [(r["requestId"], r["state"]) for r in replaced["dualWriteDetail"]["solutionAwareRequests"]] == [
+        (second.json()["requestId"], "1")
+    ]
 
 
 def test_reset_validates_its_query_and_payload(sim_factory: SimFactory) -> None:
@@ -168,3 +209,30 @@ def test_reset_refused_when_integration_is_blank(sim_factory: SimFactory) -> Non
             headers=bearer(sim.mint_token(SCOPE)),
         )
     assert (answer.status_code, answer.json()["code"]) == (400, "PowerPlatformIntegrationNotSetUp")
+
+
+def test_acting_faults_take_effect_before_the_answer_is_lost_or_late(sim_factory: SimFactory) -> None:
+    """"acted-503": the link is made, the answer is a 503; "late": made at once, answered later."""
+    sim = sim_factory("installed", speed=1.0)
+    headers = bearer(sim.mint_token(SCOPE))
+    gateway = sim.dualwrite_gateway_url
+    sim.add_fault("/gateway/api/ConnectionSet", "acted-503", method="POST")
+    with sim_client(sim) as client:
+        lost = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                           json=link_body(sim), headers=headers)
+        with sim.world.lock:
+            made = sim.world.connection_set_for(sim.environment_id("uat"))
+            assert made is not None
+            sim.world.connection_sets.clear()  # start again, for the late answer
+        sim.add_fault("/gateway/api/ConnectionSet", "late", method="POST", delay=1.0)
+        began = time.monotonic()
+        late = client.post(f"{gateway}/api/ConnectionSet", params={"targetType": "AX"},
+                           json=link_body(sim), headers=headers)
+        waited = time.monotonic() - began
+    assert lost.status_code == 503 and lost.json() == {"message": "simulated HTTP 503"}
+    assert made.link_request
+    assert late.status_code == 202 and waited >= 1.0
+    with sim.world.lock:
+        again = sim.world.connection_set_for(sim.environment_id("uat"))
+        assert again is not None and again.link_request == late.json()["requestId"]
+    assert [r["fault"] for r in sim.requests() if r["method"] == "POST"] == ["acted-503", "late"]

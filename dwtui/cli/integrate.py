@@ -12,7 +12,7 @@ import click
 
 from dwtui.cli.operations import Output, conclude, operation_options, result_json
 from dwtui.cli.root import cli
-from dwtui.cli.runtime import EXIT_FAILURE, EXIT_OK, Failure, confirm, refuse_read_only, signed_in_status
+from dwtui.cli.runtime import EXIT_FAILURE, EXIT_OK, Failure, confirm, signed_in_status
 from dwtui.domain.operations import OperationRecord
 from dwtui.domain.templates import DEFAULT_TEMPLATE, TEMPLATES
 
@@ -49,10 +49,9 @@ def integrate(
     from dwtui.services.operations import AlreadyRunning
     from dwtui.services.status_json import operation_line
 
-    session, report = signed_in_status(no_interactive)
+    session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)
-    refuse_read_only(session, environment)
 
     def go(record: OperationRecord, started: bool) -> int:
         return conclude(

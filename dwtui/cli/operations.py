@@ -30,7 +30,6 @@ from dwtui.cli.runtime import (
     confirm,
     fault_line,
     hyperlink,
-    refuse_read_only,
     signed_in_status,
 )
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus
@@ -189,14 +188,13 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified:
     from dwtui.domain.assessment import Action, LinkState
     from dwtui.domain.gateway import LINK_UNVERIFIED, link_wizard
     from dwtui.domain.linking import admin_link, integration_dataverse
-    from dwtui.services.linking import active_link, start_link
+    from dwtui.services.linking import REQUESTED, active_link, start_link
     from dwtui.services.operations import AlreadyRunning
     from dwtui.services.status_json import admin_link_to_json, operation_line
 
-    session, report = signed_in_status(no_interactive)
+    session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)
-    refuse_read_only(session, environment)
     target = admin_link(environment.fo_url)
     dataverse = integration_dataverse(snapshot)
     dataverse_json = (
@@ -217,17 +215,27 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified:
             environment,
             record,
             started=started,
-            wait=wait,
+            # A link that already ended (settled from the gateway) is reported as if followed.
+            wait=wait or record.finished,
             out=out,
             interactive=not no_interactive,
             extra=extra,
             on_success=lambda: _linked(out, environment, target),
         )
 
-    running = active_link(session, environment, session.operations)
+    # Before anything else: a link request left in doubt (a run stopped between the request and
+    # its id, or a lost answer) is settled from the gateway, and one the gateway shows running
+    # (started by another run, here or on another machine) is followed instead of requested again.
+    running = active_link(session, environment, session.operations, snapshot.link)
     if running is not None:
-        out.say(f"A link is already under way on {environment.name}; not starting another.")
-        out.say(f"  {operation_line(running)}")
+        if running.finished:
+            out.say(
+                f"An earlier link request on {environment.name} was interrupted; the gateway shows how "
+                f"it ended: {running.status.value}."
+            )
+        else:
+            out.say(f"A link is already under way on {environment.name}; not starting another.")
+            out.say(f"  {operation_line(running)}")
         return go(running, False)
     if report.assessment.link is LinkState.LINKED:
         out.say(f"{environment.name} is already linked.")
@@ -270,9 +278,17 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified:
     try:
         record = start_link(session, environment, snapshot, store=session.operations)
     except AlreadyRunning as already:
-        out.say("A link was started for this environment a moment ago; following it instead.")
+        note = already.note or "a link was started for this environment a moment ago; following it"
+        out.say(f"{note[0].upper()}{note[1:]}.")
         return go(already.record, False)
-    out.say(f"Link requested ({record.operation_id}).")
+    if record.finished:
+        out.say(f"The link request got no clear answer; the gateway shows it ended: {record.status.value}.")
+    elif not record.operation_id:
+        out.say(f"The link request got no clear answer: {record.message}.")
+    elif record.message != REQUESTED:
+        out.say(f"The link request's answer was lost; {record.message} ({record.operation_id}).")
+    else:
+        out.say(f"Link requested ({record.operation_id}).")
     return go(record, True)
 
 

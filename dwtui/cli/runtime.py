@@ -372,21 +372,30 @@ def refuse_application_profile(profile: Profile) -> None:
         raise ServiceError(refusal)
 
 
-def signed_in_status(no_interactive: bool) -> tuple[Session, StatusReport]:
-    """The selected environment's status, signed in: where every changing command starts."""
+def signed_in_status(no_interactive: bool, *, change: bool = False) -> tuple[Session, StatusReport]:
+    """The selected environment's status, signed in: where every changing command starts.
+
+    With `change`, a production environment the profile keeps read-only is refused as soon as LCS
+    has named its type, before any Power Platform service is asked anything (refuse_read_only).
+    """
     runtime = current_runtime()
     session = runtime.session()
     # Before the sign-in too: with LCS out of reach, an application's credentials are no use here.
     refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
-    return session, session.status(resolve_environment(session, runtime.environment))
+    environment = session.selected_environment(resolve_environment(session, runtime.environment))
+    if change:
+        refuse_read_only(session, environment)
+    return session, session.status_of(environment)
 
 
 def refuse_read_only(session: Session, environment: LcsEnvironment) -> None:
+    """The command line's own refusal, before any Power Platform read (the services refuse too)."""
     if environment.is_production and not session.profile.allow_production_changes:
         raise Failure(
             f"{environment.name} is a production environment and profile '{session.profile.name}' is "
-            "read-only for it; set allow_production_changes = true in the profile to change it",
+            "read-only for it; set allow_production_changes = true in the profile to change it "
+            "(nothing was read from or sent to its Power Platform environment)",
             EXIT_CONFIG,
         )
 

@@ -32,7 +32,6 @@ from dwtui.cli.runtime import (
     Failure,
     confirm,
     fault_line,
-    refuse_read_only,
     signed_in_status,
 )
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus
@@ -66,13 +65,13 @@ def setup(
     from dwtui.domain.assessment import AppState
     from dwtui.services.errors import ServiceError
     from dwtui.services.install import continue_plan, prepare_install, resume_install, wanted_keys
+    from dwtui.services.operations import AlreadyRunning
     from dwtui.services.status_json import operation_line
 
     wanted = wanted_keys(packages, every=every)  # an unknown name ends here, before any sign-in
-    session, report = signed_in_status(no_interactive)
+    session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)
-    refuse_read_only(session, environment)
 
     def go(record: OperationRecord, started: bool, remembered: bool = True) -> int:
         return _conclude(session, environment, record, started, wait, out, not no_interactive, remembered)
@@ -84,7 +83,11 @@ def setup(
         return go(resumed.record, False)
     if resumed.unfinished is not None:
         out.say(f"Going on with the plan started earlier on {environment.name}.")
-        following = continue_plan(session, environment, resumed.unfinished, session.operations)
+        try:
+            following = continue_plan(session, environment, resumed.unfinished, session.operations)
+        except AlreadyRunning as running:
+            out.say(f"{_sentence(running.fault.message)}; following it.")
+            return go(running.record, False)
         if following is not None:
             return go(following, True)
     elif resumed.note:
@@ -147,7 +150,10 @@ def _start(session: Session, plan: InstallPlan, out: Output) -> tuple[OperationR
     try:
         record = start_install(session, plan, store)
     except AlreadyRunning as running:
-        out.say("An install was started for this environment a moment ago; following it instead.")
+        if running.note:  # the service refused it: another install runs (another machine's, say)
+            out.say(f"{_sentence(running.note)}.")
+        else:
+            out.say("An install was started for this environment a moment ago; following it instead.")
         return running.record, False
     except InstallUncertain as uncertain:
         # The POST may have reached the service: only the package state can tell.
@@ -158,6 +164,10 @@ def _start(session: Session, plan: InstallPlan, out: Output) -> tuple[OperationR
         return settled, True
     out.say(f"Install of {plan.steps[0].package.title} requested (operation {record.operation_id}).")
     return record, True
+
+
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}" if text else text
 
 
 def _title(record: OperationRecord) -> str:
@@ -176,6 +186,7 @@ def _conclude(
 ) -> int:
     """Without --wait: say how to follow it. With --wait: follow each package of the plan in turn."""
     from dwtui.services.install import continue_plan
+    from dwtui.services.operations import AlreadyRunning
 
     installed: list[dict[str, Any]] = []
     if not wait:
@@ -204,7 +215,12 @@ def _conclude(
         if not succeeded:
             return _failed(environment, final, followed, started, out, installed)
         out.say(f"{_title(final)} is installed on {environment.name}.")
-        following = continue_plan(session, environment, final, session.operations) if remembered else None
+        try:
+            following = continue_plan(session, environment, final, session.operations) if remembered else None
+        except AlreadyRunning as running:
+            out.say(f"{_sentence(running.fault.message)}; following it.")
+            record, started = running.record, False
+            continue
         if following is None:
             break
         out.say(f"Next: {_title(following)} (operation {following.operation_id}).")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import EXIT_OK, EXIT_SERVICE, Failure, fault_line, signed_in_status
+
+if TYPE_CHECKING:
+    from dwtui.domain.models import LcsEnvironment
+    from dwtui.services.session import Session
 
 
 @cli.command()
@@ -26,6 +32,7 @@ def status(as_json: bool, no_interactive: bool) -> int:
     from dwtui.services.status_json import read_operations, report_to_json, report_to_text, with_operations
 
     session, report = signed_in_status(no_interactive)
+    _settle_link(session, report.environment)
     operations = read_operations(session.operations, report.environment.environment_id)
     environment = report.environment
     read_only = environment.is_production and not session.profile.allow_production_changes
@@ -40,3 +47,16 @@ def status(as_json: bool, no_interactive: bool) -> int:
         more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
         raise Failure(f"could not read everything: {fault_line(first)}{more}", EXIT_SERVICE)
     return EXIT_OK
+
+
+def _settle_link(session: Session, environment: LcsEnvironment) -> None:
+    """A link request left in doubt by a run that stopped is settled from the gateway first, so the
+    operations below say what the gateway says (following, linked, failed, or nothing)."""
+    from dwtui.services.errors import ServiceError
+    from dwtui.services.linking import active_link
+
+    if session.gateway is None:
+        return
+    # When the gateway cannot be read now the claim stays as it is (the faults say why).
+    with contextlib.suppress(ServiceError):
+        active_link(session, environment, session.operations)

@@ -7,6 +7,7 @@ administration area is once linked. Sources: lcs-setup.md, dual-write/reset.md, 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ from dwtui.domain.models import (
     DualWriteLink,
     Fault,
     LcsEnvironment,
+    LinkRequest,
     PowerPlatformSnapshot,
 )
 
@@ -152,6 +154,8 @@ def link_blocker(snapshot: PowerPlatformSnapshot) -> str:
     link = snapshot.link
     if isinstance(link, DualWriteLink) and link.linked:
         return "dual-write is already linked"
+    if isinstance(link, DualWriteLink) and link.linking:
+        return "a link request is already under way on the dual-write gateway"
     if not isinstance(link, DualWriteLink):
         return "the link state is unknown; refresh first"
     return ""
@@ -174,3 +178,81 @@ def link_operation_id(connection_set_id: str, request_id: str) -> str:
 def split_link_operation_id(operation_id: str) -> tuple[str, str]:
     cid, _, request_id = operation_id.partition("/")
     return cid, request_id
+
+
+# -- a link request in doubt -----------------------------------------------------------------------
+
+# [I] The gateway lists a link request on its connection set as soon as it accepts the request (the
+# model dwtui and its simulator share: no source shows a link request at all). A request sent this
+# long ago (well over the POST's own timeout) that the gateway still does not show never arrived.
+LINK_PATIENCE_SECONDS = 120.0
+# A failed request created this long before the claim is an older attempt, not this one's.
+CLOCK_SKEW_SECONDS = 300.0
+
+
+class ClaimVerdict(StrEnum):
+    """What the gateway's own state says of a link claim that has no request id."""
+
+    FOLLOW = "follow"  # the gateway lists a link request that runs: follow that one
+    SUCCEEDED = "succeeded"  # dual-write is linked: the request went through
+    FAILED = "failed"  # the gateway lists this claim's request as failed
+    WAIT = "wait"  # nothing shown yet, but a request sent moments ago may still show
+    RELEASE = "release"  # nothing shown and nothing can be under way: the slot is free
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDecision:
+    verdict: ClaimVerdict
+    request: LinkRequest | None = None
+
+
+def _moment(text: str) -> float | None:
+    try:
+        return dt.datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        return None
+
+
+def _ours(request: LinkRequest, claimed_at: float, finished: frozenset[str]) -> bool:
+    """Whether a finished request can be this claim's: not one already reported, not much older."""
+    if request.request_id.lower() in finished:
+        return False
+    created = _moment(request.created_on) if request.created_on else None
+    return created is None or created >= claimed_at - CLOCK_SKEW_SECONDS
+
+
+def judge_link_claim(
+    link: DualWriteLink,
+    *,
+    claimed_at: float,
+    now: float,
+    sent: bool,
+    patience: float,
+    conflict: bool = False,
+    finished_requests: frozenset[str] = frozenset(),
+) -> ClaimDecision:
+    """Settle a link claim without a request id from the gateway's state, as an install claim is
+    settled from the package state: never by sending again.
+
+    A running request is followed whoever sent it; a link that exists means the request went
+    through; a failed request that can be this claim's is reported. Otherwise the slot is freed
+    only when nothing can be under way: the request never left (`sent` False), the gateway refused
+    it for another one that it no longer shows (`conflict`), or `patience` has passed since the
+    claim. `finished_requests` are request ids (lower case) already reported as finished.
+    """
+    request = link.request
+    if request is not None and request.running:
+        return ClaimDecision(ClaimVerdict.FOLLOW, request)
+    if link.linked:
+        return ClaimDecision(ClaimVerdict.SUCCEEDED, request)
+    if (
+        request is not None
+        and request.failed
+        and sent
+        and not conflict  # refused for another request: a failed one listed is not this claim's
+        and _ours(request, claimed_at, finished_requests)
+    ):
+        return ClaimDecision(ClaimVerdict.FAILED, request)
+    if not sent or conflict or now - claimed_at >= patience:
+        return ClaimDecision(ClaimVerdict.RELEASE)
+    return ClaimDecision(ClaimVerdict.WAIT)

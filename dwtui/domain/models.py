@@ -109,10 +109,33 @@ class LegalEntityMapping:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkRequest:
+    """[I] A link request as the connection set lists it: an item of DWHelper's
+    `dualWriteDetail.solutionAwareRequests` {requestId, action, createdOn, modifiedOn, state,
+    result:{message, status}}. That a link request is listed there is inferred (no source shows it).
+    """
+
+    request_id: str  # requestId
+    state: str  # state: DWHelper's RequestStatus "1" Waiting, "2" Completed, "3" Error
+    message: str = ""  # result.message
+    code: str = ""  # [I] result.code, when the gateway sends one
+    created_on: str = ""  # createdOn (ISO 8601)
+
+    @property
+    def running(self) -> bool:
+        return self.state not in ("2", "3")
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "3"
+
+
+@dataclass(frozen=True, slots=True)
 class DualWriteLink:
     """What the dual-write gateway says about an F&O environment.
 
-    `linked` is False when `Environments?targetType=AX&identifier=` returns no item with a `cid`.
+    `linked` is False when `Environments?targetType=AX&identifier=` returns no item with a `cid`,
+    and [I] while the connection set's newest link request is still running (`linking`) or failed.
     """
 
     linked: bool
@@ -123,7 +146,8 @@ class DualWriteLink:
     power_apps_environment_id: str = ""  # powerAppsEnvironment
     fo_url: str = ""  # the AX environment's directUrl
     legal_entities: tuple[LegalEntityMapping, ...] = ()
-    linking: bool = False  # a link operation is running (issue 4)
+    linking: bool = False  # [I] the connection set's link request is still running
+    request: LinkRequest | None = None  # [I] the newest link request the connection set lists
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,9 @@ class OperationState:
     percent: float | None = None  # only when the service gives one
     error_code: str = ""
     error_message: str = ""
+    # A claim followed without an operation id (its POST's answer was lost) learns it from a poll
+    # that found the operation in the service's own state: the watcher keeps it from then on.
+    operation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,9 @@ class OperationRecord:
     log: tuple[StageEntry, ...] = ()
     operation_url: str = ""  # where to poll, when the service named it (Operation-Location, Location)
     plan: tuple[str, ...] = ()  # installs: every package of the plan, in order, this one included
+    # False from the claim until just before the request leaves: a claim whose claimant died
+    # while this is False certainly sent nothing. True for records of older files (unknown).
+    request_sent: bool = True
 
     @property
     def starting(self) -> bool:
@@ -213,6 +219,7 @@ def record_to_json(record: OperationRecord) -> dict[str, Any]:
         "log": [{"at": e.at, "status": e.status.value, "message": e.message} for e in record.log],
         "operation_url": record.operation_url,
         "plan": list(record.plan),
+        "request_sent": record.request_sent,
     }
 
 
@@ -250,6 +257,7 @@ def record_from_json(data: Any) -> OperationRecord | None:
             ),
             operation_url=str(data.get("operation_url", "")),
             plan=tuple(str(name) for name in data.get("plan", ()) if isinstance(name, str)),
+            request_sent=data.get("request_sent", True) is not False,
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -2,6 +2,12 @@
 
 The link state comes from `Environments?targetType=AX&identifier={F&O host}`: an item with a
 `cid` means linked. The connection set it names holds the Dataverse dual-write writes to.
+
+[I] A link in progress: dwtui assumes the gateway makes the connection set as soon as it accepts a
+link request and lists that request in the set's `dualWriteDetail.solutionAwareRequests` (the list
+DWHelper's DualWriteDetail struct has, of {requestId, action, createdOn, modifiedOn, state, result})
+until it ends; a set whose newest link request runs is "linking", one whose request failed is not
+linked. So a client that lost a request's id finds it again. No source shows any of this.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dwtui.domain.models import (
     Fault,
     LcsEnvironment,
     LegalEntityMapping,
+    LinkRequest,
 )
 from dwtui.domain.operations import OperationState, OperationStatus
 from dwtui.services.errors import ServiceError
@@ -30,6 +37,8 @@ POST_HEADERS = {**HEADERS, "Origin": "https://dataintegrator.trafficmanager.net/
 # [I] No documented or DWHelper-known call creates a link: these two paths are inferred, named here only.
 LINK_PATH = "api/ConnectionSet"
 LINK_STATUS_PATH = "api/DualWriteManagement/1.0/SolutionAware/{cid}/Status/{request_id}"
+# [I] The `action` of a link request in `solutionAwareRequests` (DWHelper knows only "2", Apply).
+LINK_ACTION = "Link"
 # DWHelper's MapStatus: 0 None, 1 Stopped, 2 InitialSync, 3 CatchUp, 4 Running, 5 Paused, 6 NotRunning.
 # reset.md wants every map stopped, so a map in any of these states needs Force Reset.
 RUNNING_MAP_STATES = frozenset({"2", "3", "4", "5"})
@@ -312,8 +321,12 @@ def parse_connection_set(
     def field(source: Mapping[str, Any], key: str) -> str:
         return text(SERVICE, source.get(key), key, url).strip()
 
+    request = _link_request(body, url)
+    settled = request is None or not (request.running or request.failed)
     return DualWriteLink(
-        linked=True,
+        linked=settled,
+        linking=request is not None and request.running,
+        request=request,
         connection_set_id=cid,
         connection_set_name=cname,
         dataverse_url=field(dataverse, "directUrl"),
@@ -321,6 +334,43 @@ def parse_connection_set(
         power_apps_environment_id=field(dataverse, "powerAppsEnvironment") or listed_power_apps,
         fo_url=field(fo, "directUrl"),
         legal_entities=_legal_entities(body, url),
+    )
+
+
+def _link_request(body: Mapping[str, Any], url: str) -> LinkRequest | None:
+    """[I] The newest link request `dualWriteDetail.solutionAwareRequests` lists, if any."""
+    detail = optional_dict(SERVICE, body.get("dualWriteDetail"), "dualWriteDetail", url)
+    raw = detail.get("solutionAwareRequests")
+    items = [] if raw is None else expect_list(SERVICE, raw, "solutionAwareRequests", url)
+    found: list[LinkRequest] = []
+    for item in items:
+        entry = expect_dict(SERVICE, item, "a solution-aware request", url)
+        if text(SERVICE, entry.get("action"), "action", url).strip() != LINK_ACTION:
+            continue
+        result = optional_dict(SERVICE, entry.get("result"), "result", url)
+        found.append(
+            LinkRequest(
+                request_id=text(SERVICE, entry.get("requestId"), "requestId", url).strip(),
+                state=text(SERVICE, entry.get("state"), "state", url).strip(),
+                message=text(SERVICE, result.get("message"), "result.message", url).strip(),
+                code=text(SERVICE, result.get("code"), "result.code", url).strip(),
+                created_on=text(SERVICE, entry.get("createdOn"), "createdOn", url).strip(),
+            )
+        )
+    # ISO 8601 times of one service sort as text; the list's own order breaks ties.
+    return max(reversed(found), key=lambda r: r.created_on, default=None)
+
+
+def link_request_state(request: LinkRequest) -> OperationState:
+    """A listed link request as a poll of its status would read it."""
+    status = _REQUEST_STATES.get(request.state, OperationStatus.UNKNOWN)
+    failed = status is OperationStatus.FAILED
+    return OperationState(
+        status=status,
+        raw_status=request.state,
+        message=request.message,
+        error_code=(request.code or "link_failed") if failed else "",
+        error_message=request.message if failed else "",
     )
 
 

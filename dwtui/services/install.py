@@ -43,12 +43,14 @@ from dwtui.domain.packages import (
 )
 from dwtui.services.changes import record_change
 from dwtui.services.errors import ServiceError, certainly_not_sent
-from dwtui.services.operations import OperationStore
+from dwtui.services.operations import AlreadyRunning, OperationStore
 from dwtui.services.ppapi import SERVICE
 from dwtui.services.session import Session
 from dwtui.services.watch import NOT_SHOWN_YET, PACKAGE_PATIENCE
 
 KIND = OperationKind.INSTALL
+# [I] A 409 to the install POST is read as "another install is under way" (no source shows it).
+UNDER_WAY = "another install is under way (the service refused a second one); following the package state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,9 +252,28 @@ def _post(
     what = f"Dual-write package install ({unique_name})"
     target = f"Power Platform environment {bap_environment_id}"
     try:
+        record = store.mark_sent(record.claim_id)
         started = session.ppapi.install(bap_environment_id, listing)
     except ServiceError as error:
         fault = error.fault
+        if fault.http_status == 409:
+            # [I] The service refuses an install while another runs (the simulator's 409; the real
+            # answer is undocumented): that one is followed by this package's state, never posted
+            # again. The claim stays, without an operation id, as for a lost answer.
+            record_change(
+                session,
+                environment,
+                what,
+                f"refused [{fault.code}] {fault.message}; following the install under way",
+                target,
+                service=SERVICE,
+            )
+            kept = store.update(record.observed(store.clock(), OperationStatus.RUNNING, UNDER_WAY, None))
+            raise AlreadyRunning(
+                kept,
+                f"the Power Platform API refused a second install ({fault.code}: {fault.message}); "
+                f"following {unique_name} by its package state",
+            ) from error
         if certainly_not_sent(fault):
             store.release(record.claim_id)
             record_change(

@@ -9,12 +9,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dwtui.domain.linking import (
+    LINK_PATIENCE_SECONDS,
     TYPICAL_LINK_SECONDS,
+    ClaimDecision,
+    ClaimVerdict,
     ResetPlan,
     integration_dataverse,
+    judge_link_claim,
     link_blocker,
     link_operation_id,
     reset_plan,
@@ -29,9 +33,9 @@ from dwtui.domain.models import (
 )
 from dwtui.domain.operations import OperationKind, OperationRecord, OperationState, OperationStatus
 from dwtui.services.changes import record_change
-from dwtui.services.dualwrite import SERVICE, DualWriteGateway, reset_payload
+from dwtui.services.dualwrite import SERVICE, DualWriteGateway, link_request_state, reset_payload
 from dwtui.services.errors import ServiceError, certainly_not_sent
-from dwtui.services.operations import OperationStore
+from dwtui.services.operations import AlreadyRunning, OperationStore, same_environment
 from dwtui.services.session import Session
 from dwtui.services.watch import Finished, WatchEvent, watch
 
@@ -114,6 +118,114 @@ def reset_connection(
 
 # -- Link to Power Platform environment ------------------------------------------------------------
 
+REQUESTED = "link requested"
+# [I] what dwtui assumes of the gateway (services/dualwrite.py): said wherever a person reads it.
+ON_GATEWAY = "inferred: the gateway is taken to list a link request on its connection set"
+FOUND = f"following the link request the gateway lists for this environment ({ON_GATEWAY})"
+ADOPTED = f"following a link started elsewhere, found on the gateway ({ON_GATEWAY})"
+NOT_SHOWN_YET = f"the gateway does not show the link request yet; asking again ({ON_GATEWAY})"
+NEVER_TAKEN = (
+    "the gateway shows no link and no link request for this environment: the request never reached "
+    f"it, and nothing is linking. Link again ({ON_GATEWAY})"
+)
+ELSEWHERE = "the link is being requested in another terminal"
+
+
+def _patience(session: Session) -> float:
+    speed = session.demo.speed if session.demo is not None else 1.0
+    return LINK_PATIENCE_SECONDS / speed
+
+
+def _reported(store: OperationStore, environment_id: str) -> frozenset[str]:
+    """Request ids (lower case) of this environment's links already finished in the store."""
+    return frozenset(
+        split_link_operation_id(r.operation_id)[1].lower()
+        for r in store.records()
+        if r.kind is OperationKind.LINK
+        and r.finished
+        and r.operation_id
+        and same_environment(r.lcs_environment_id, environment_id)
+    )
+
+
+def _judge(
+    session: Session,
+    environment: LcsEnvironment,
+    store: OperationStore,
+    record: OperationRecord,
+    *,
+    conflict: bool = False,
+) -> tuple[ClaimDecision, DualWriteLink]:
+    link = gateway_of(session).link(environment.fo_url)
+    decision = judge_link_claim(
+        link,
+        claimed_at=record.started_at,
+        now=store.clock(),
+        sent=record.request_sent,
+        patience=_patience(session),
+        conflict=conflict,
+        finished_requests=_reported(store, environment.environment_id),
+    )
+    return decision, link
+
+
+def settle_link(
+    session: Session,
+    environment: LcsEnvironment,
+    store: OperationStore,
+    record: OperationRecord,
+    *,
+    conflict: bool = False,
+) -> OperationRecord | None:
+    """Decide a link claim without a request id from the gateway's own state; never sends again.
+
+    The claim is attached to a link request the gateway lists as running (whoever sent it),
+    finished when the gateway shows the link made or this claim's request failed, kept while a
+    request sent moments ago may not show yet, and released (None) only when nothing can be under
+    way: the request never left, or `conflict` (the gateway refused it for another request that it
+    no longer shows), or it was sent longer ago than the patience allows. Call it before anything
+    else on a claim in doubt: at start-up, on `link`, on `status`, after a lost answer.
+    """
+    decision, link = _judge(session, environment, store, record, conflict=conflict)
+    request = decision.request
+    verdict = decision.verdict
+    if verdict is ClaimVerdict.FOLLOW:
+        assert request is not None
+        attached = store.attach(
+            record.claim_id, link_operation_id(link.connection_set_id, request.request_id), message=FOUND
+        )
+        settled = store.update(attached.observed(store.clock(), OperationStatus.RUNNING, FOUND, None))
+        result = f"found on the gateway (request {request.request_id}); following it"
+    elif verdict is ClaimVerdict.SUCCEEDED:
+        settled = store.finish(record.claim_id, OperationStatus.SUCCEEDED, message="linked")
+        result = "succeeded (the gateway shows the link)"
+    elif verdict is ClaimVerdict.FAILED:
+        assert request is not None
+        state = link_request_state(request)
+        if request.request_id:
+            store.attach(record.claim_id, link_operation_id(link.connection_set_id, request.request_id))
+        settled = store.finish(
+            record.claim_id,
+            OperationStatus.FAILED,
+            message="link failed",
+            error_code=state.error_code,
+            error_message=state.error_message,
+        )
+        result = f"failed [{state.error_code}] {state.error_message} (the gateway lists the request)"
+    elif verdict is ClaimVerdict.WAIT:
+        stored = store.get(record.claim_id) or record
+        return store.update(stored.observed(store.clock(), OperationStatus.RUNNING, NOT_SHOWN_YET, None))
+    else:
+        store.release(record.claim_id)
+        sent = "sent" if record.request_sent else "never sent"
+        record_change(
+            session, environment, LINK, f"not started (request {sent}; the gateway shows none)",
+            service=SERVICE,
+        )
+        return None
+    record_change(session, environment, LINK, result, service=SERVICE)
+    return settled
+
 
 def start_link(
     session: Session,
@@ -123,10 +235,15 @@ def start_link(
     store: OperationStore,
     legal_entities: Sequence[str] = (),
 ) -> OperationRecord:
-    """Claim the environment's link slot, ask the gateway to link, and save the request id.
+    """Claim the environment's link slot, ask the gateway to link (once), and save the request id.
 
     The slot is claimed before the POST, so a second press (or terminal) gets AlreadyRunning and
-    watches the first. The POST is never retried: a lost answer may still have started a link.
+    watches the first. The POST is never retried. When its answer is lost (no answer, a 5xx: the
+    gateway may have acted) the claim is settled from the gateway's state (settle_link): the record
+    returned is then attached to the request found, finished, or kept without an id while the
+    request may not show yet (a watcher follows it through the gateway). A refusal for another link
+    under way (409) raises AlreadyRunning with that one's record, to follow; any other refusal (4xx,
+    no token) certainly started nothing: the claim is released and the fault raised.
     """
     blocker = link_blocker(snapshot)
     if blocker:
@@ -140,29 +257,13 @@ def start_link(
     )
     target = f"to {dataverse.display_name} ({dataverse.instance_url})"
     try:
+        gateway.token()  # a sign-in that fails here sent nothing; the POST asks again (cached)
+        record = store.mark_sent(record.claim_id)
         started = gateway.start_link(environment, dataverse, legal_entities)
     except ServiceError as error:
-        fault = error.fault
-        if certainly_not_sent(fault):
-            store.release(record.claim_id)  # refused, or never sent (no token): nothing was started
-        else:
-            # No answer, or a server error: the link may or may not be under way. Free the slot
-            # and say so; the next refresh shows whether dual-write got linked.
-            store.finish(
-                record.claim_id,
-                OperationStatus.FAILED,
-                message="the link request got no clear answer",
-                error_code=fault.code,
-                error_message=fault.message,
-            )
-        record_change(
-            session, environment, LINK, f"failed [{fault.code}] {fault.message}", target, service=SERVICE
-        )
-        raise
+        return _unanswered(session, environment, store, record, error, target)
     record = store.attach(
-        record.claim_id,
-        link_operation_id(started.connection_set_id, started.request_id),
-        message="link requested",
+        record.claim_id, link_operation_id(started.connection_set_id, started.request_id), message=REQUESTED
     )
     record_change(
         session, environment, LINK, f"started (request {started.request_id})", target, service=SERVICE
@@ -170,30 +271,113 @@ def start_link(
     return record
 
 
-def active_link(
-    session: Session, environment: LcsEnvironment, store: OperationStore
-) -> OperationRecord | None:
-    """The link this or another run started and that has not finished; stale claims are settled.
+def _unanswered(
+    session: Session,
+    environment: LcsEnvironment,
+    store: OperationStore,
+    record: OperationRecord,
+    error: ServiceError,
+    target: str,
+) -> OperationRecord:
+    """The link POST failed: refused (nothing started), refused for another link, or in doubt."""
+    fault = error.fault
+    refused = f"refused [{fault.code}] {fault.message}"
+    if fault.http_status == 409:
+        # Refused because a link exists or is under way: follow that one, never send again.
+        try:
+            settled = settle_link(session, environment, store, record, conflict=True)
+        except ServiceError:
+            store.release(record.claim_id)  # this request was refused: it started nothing
+            record_change(session, environment, LINK, refused, target, service=SERVICE)
+            raise error from None
+        if settled is not None:
+            record_change(
+                session, environment, LINK, f"{refused}; following the link under way", target,
+                service=SERVICE,
+            )
+            raise AlreadyRunning(
+                settled,
+                f"the gateway refused a second link request ({fault.code}: {fault.message}); "
+                "following the link under way",
+            ) from error
+        record_change(session, environment, LINK, refused, target, service=SERVICE)
+        raise error
+    if certainly_not_sent(fault):
+        store.release(record.claim_id)  # refused, or never sent (no token): nothing was started
+        record_change(session, environment, LINK, refused, target, service=SERVICE)
+        raise error
+    record_change(
+        session, environment, LINK, f"answer lost [{fault.code}] {fault.message}; asking the gateway",
+        target, service=SERVICE,
+    )
+    try:
+        settled = settle_link(session, environment, store, record)
+    except ServiceError:
+        # The gateway cannot be read either: the claim stays, and its watcher (or the next run)
+        # settles it from the gateway before anything is sent again.
+        kept = store.get(record.claim_id) or record
+        return store.update(kept.observed(store.clock(), OperationStatus.RUNNING, NOT_SHOWN_YET, None))
+    if settled is None:
+        raise error
+    return settled
 
-    A claim without a request id whose claimant died cannot be polled: if dual-write is linked
-    now, the link happened; otherwise the slot is freed so the person can link again.
+
+def _adopt(
+    session: Session, environment: LcsEnvironment, store: OperationStore, link: DualWriteLink
+) -> OperationRecord | None:
+    """A link request the gateway lists as running that no claim here knows (another machine's)."""
+    request = link.request
+    if request is None or not request.running or not request.request_id:
+        return None
+    try:
+        record = store.begin(
+            OperationKind.LINK,
+            session.profile.name,
+            environment.environment_id,
+            link.power_apps_environment_id,
+            "",
+        )
+    except AlreadyRunning as running:
+        return running.record
+    attached = store.attach(
+        record.claim_id, link_operation_id(link.connection_set_id, request.request_id), message=ADOPTED
+    )
+    return store.update(attached.observed(store.clock(), OperationStatus.RUNNING, ADOPTED, None))
+
+
+def active_link(
+    session: Session,
+    environment: LcsEnvironment,
+    store: OperationStore,
+    link: DualWriteLink | Fault | None = None,
+) -> OperationRecord | None:
+    """The link to follow for this environment, settled first; None when nothing is linking.
+
+    A claim with a request id is returned as it is, and so is one whose claimant (another terminal)
+    is alive and still sending. A claim whose claimant went away without an id is settled from the
+    gateway (settle_link): the record returned may then be finished (the person is told how it
+    ended). With `link` (the gateway's state as just read), a link request the gateway lists as
+    running that no claim knows (started on another machine) is claimed and followed too.
     """
     record = store.active(session.profile.name, environment.environment_id, OperationKind.LINK)
-    if record is None or not store.is_stale(record):
+    if record is None:
+        return _adopt(session, environment, store, link) if isinstance(link, DualWriteLink) else None
+    if record.operation_id or not store.is_stale(record):
         return record
-    link = gateway_of(session).link(environment.fo_url)
-    if link.linked:
-        store.finish(record.claim_id, OperationStatus.SUCCEEDED, message="linked")
-    else:
-        store.release(record.claim_id)
-    return None
+    return settle_link(session, environment, store, record)
 
 
 class LinkStatusSource:
-    """The gateway seen as services.watch polls an operation: `operation(env, id)` -> OperationState."""
+    """The gateway seen as services.watch polls an operation: `operation(env, id)` -> OperationState.
 
-    def __init__(self, gateway: DualWriteGateway) -> None:
-        self.gateway = gateway
+    A claim without a request id is followed through the gateway's own state (follow_unattached).
+    """
+
+    def __init__(self, session: Session, environment: LcsEnvironment, store: OperationStore) -> None:
+        self.session = session
+        self.environment = environment
+        self.store = store
+        self.gateway = gateway_of(session)
 
     def operation(
         self,
@@ -207,8 +391,43 @@ class LinkStatusSource:
         cid, request_id = split_link_operation_id(operation_id)
         return self.gateway.link_status(cid, request_id, timeout=timeout)
 
+    def follow_unattached(self, record: OperationRecord) -> OperationState:
+        """One poll of a claim without a request id: its claimant's progress, or the gateway's state."""
+        store = self.store
+        stored = store.get(record.claim_id) if record.claim_id else None
+        if stored is None:
+            raise refuse("not_taken", "the link request was not taken: nothing is linking; link again")
+        if stored.finished:
+            return OperationState(
+                stored.status,
+                stored.status.value,
+                stored.message,
+                error_code=stored.error_code,
+                error_message=stored.error_message,
+            )
+        if stored.operation_id:
+            state = self.operation(stored.bap_environment_id, stored.operation_id)
+            return replace(state, operation_id=stored.operation_id)
+        mine = stored.claimant_pid == store.pid and stored.claimant_host == store.host
+        if not mine and not store.is_stale(stored):
+            return OperationState(OperationStatus.RUNNING, "starting", ELSEWHERE)
+        decision, link = _judge(self.session, self.environment, store, stored)
+        request = decision.request
+        if request is not None and decision.verdict in (ClaimVerdict.FOLLOW, ClaimVerdict.FAILED):
+            # The watcher keeps the request's id from now on (and a failed one is known as reported).
+            state = link_request_state(request)
+            found = link_operation_id(link.connection_set_id, request.request_id)
+            return replace(state, message=state.message or FOUND, operation_id=found)
+        if decision.verdict is ClaimVerdict.SUCCEEDED:
+            return OperationState(OperationStatus.SUCCEEDED, "linked", "linked")
+        if decision.verdict is ClaimVerdict.WAIT:
+            return OperationState(OperationStatus.RUNNING, "", NOT_SHOWN_YET)
+        return OperationState(
+            OperationStatus.CANCELED, "", NEVER_TAKEN, error_code="link_not_taken", error_message=NEVER_TAKEN
+        )
+
     def packages(self, bap_environment_id: str) -> tuple[ApplicationPackage, ...]:
-        # A link has no package to fall back on; active_link() settles id-less claims instead.
+        # A link has no package to fall back on: follow_unattached reads the gateway instead.
         raise refuse("no_request_id", "this link has no request id to follow; refresh to see the link state")
 
 
@@ -225,7 +444,7 @@ def watch_link(
     clock: Callable[[], float] = time.time,
 ) -> OperationRecord:
     """Follow a link request to its end with the install's watcher (adaptive polls, faults, tokens)."""
-    source = LinkStatusSource(gateway_of(session))
+    source = LinkStatusSource(session, environment, store or session.operations)
 
     def relay(event: WatchEvent) -> None:
         if isinstance(event, Finished):

@@ -53,19 +53,23 @@ def same_environment(a: str, b: str) -> bool:
 
 
 class AlreadyRunning(ServiceError):
-    """Another run (this terminal or another) holds the slot: watch its record instead."""
+    """Another run (this terminal or another) holds the slot: watch its record instead.
 
-    def __init__(self, record: OperationRecord) -> None:
+    `note`, when set, says how it was found (a service that refused a second request, say).
+    """
+
+    def __init__(self, record: OperationRecord, note: str = "") -> None:
         what = "an install" if record.kind is OperationKind.INSTALL else f"a {record.kind.value}"
         detail = f"operation {record.operation_id}" if record.operation_id else "being started"
         super().__init__(
             Fault(
                 service="dwtui",
-                message=f"{what} is already under way for this environment ({detail})",
+                message=note or f"{what} is already under way for this environment ({detail})",
                 code="already_running",
             )
         )
         self.record = record
+        self.note = note
 
 
 class OperationStore:
@@ -195,9 +199,14 @@ class OperationStore:
                 claimant_host=self.host,
                 log=with_stage((), now, OperationStatus.NOT_STARTED, "starting"),
                 plan=plan,
+                request_sent=False,
             )
             self._write([*records, record])
             return record
+
+    def mark_sent(self, claim_id: str) -> OperationRecord:
+        """The request is about to leave: from now on only the service's state can settle the claim."""
+        return self._change(claim_id, lambda r: replace(r, request_sent=True))
 
     def attach(
         self, claim_id: str, operation_id: str, *, message: str = "", operation_url: str = ""
@@ -225,6 +234,10 @@ class OperationStore:
                 claimant_pid=stored.claimant_pid,
                 claimant_host=stored.claimant_host,
                 finished_at=stored.finished_at if record.finished_at is None else record.finished_at,
+                # What the claimant learnt meanwhile is never forgotten by a watcher's older copy.
+                operation_id=record.operation_id or stored.operation_id,
+                operation_url=record.operation_url or stored.operation_url,
+                request_sent=record.request_sent or stored.request_sent,
             ),
         )
 

@@ -171,8 +171,14 @@ class Session:
         return assess(environment, snapshot, read_only=read_only)
 
     def status(self, environment_id: str = "") -> StatusReport:
+        return self.status_of(self.selected_environment(environment_id))
+
+    def selected_environment(self, environment_id: str = "") -> LcsEnvironment:
+        """The LCS environment asked for, else the profile's, else the project's only one."""
         wanted = environment_id or self.profile.environment_id
-        environment = self.environment(wanted) if wanted else self._only_environment()
+        return self.environment(wanted) if wanted else self._only_environment()
+
+    def status_of(self, environment: LcsEnvironment) -> StatusReport:
         snapshot = self.power_platform(environment)
         return StatusReport(environment, snapshot, self.assess(environment, snapshot), self.auth.signed_in())
 

@@ -201,7 +201,8 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
     seen = operations or OperationsView()
     assessment = report.assessment
     snapshot = report.snapshot
-    link = snapshot.link if isinstance(snapshot.link, DualWriteLink) else None
+    # A connection set whose link request runs or failed [I] is not a link yet: its fields stay "".
+    link = snapshot.link if isinstance(snapshot.link, DualWriteLink) and snapshot.link.linked else None
     mismatch = assessment.mismatch
     return {
         "schema": SCHEMA,

@@ -125,6 +125,12 @@ def poll_once(
             timeout=timeout,
             operation_url=record.operation_url,
         )
+    # A source that can find an id-less claim's operation in its service's own state (the gateway's
+    # link requests) says so with follow_unattached; installs fall back on the package state.
+    follow = getattr(client, "follow_unattached", None)
+    if follow is not None:
+        state: OperationState = follow(record)
+        return state
     return _state_from_package(client, record)
 
 
@@ -190,6 +196,10 @@ def watch(
     `speed` > 1 compresses the schedule and the typical duration (the simulator's --speed).
     `sleep`, when given, replaces the interruptible wait (benchmarks with a simulated clock).
     """
+    if record.finished:
+        # Settled before the watch began (an interrupted start the service's state decided).
+        on_event(_finished_event(record, service))
+        return record
     waiter = _Waiter(cancelled, poll_now, sleep)
     scaled_typical = typical / speed
     transient = persistent = 0
@@ -234,6 +244,8 @@ def watch(
             waiter.wait(retry_in)
             continue
         transient = persistent = 0
+        if state.operation_id and not record.operation_id:
+            record = replace(record, operation_id=state.operation_id)
         if gave_up_on_package(state, record, elapsed * speed, typical):
             state = OperationState(
                 OperationStatus.CANCELED,
@@ -251,7 +263,7 @@ def watch(
             on_event(_finished_event(record, service))
             return record
         if store is not None:
-            record = store.update(record)
+            record = _saved(store, record) or record
         next_in = schedule(elapsed * speed, typical=typical, percent=state.percent) / speed
         on_event(
             Polled(
@@ -275,7 +287,8 @@ def _finish(
     if store is not None:
         # Save the last poll first: finish() builds on the stored record, which would otherwise
         # keep the previous poll's time and percent.
-        store.update(record)
+        if _saved(store, record) is None:
+            return record  # no longer in the store (released by its claimant): nothing to finish
         record = store.finish(
             record.claim_id,
             state.status,
@@ -284,6 +297,15 @@ def _finish(
             error_message=state.error_message,
         )
     return record
+
+
+def _saved(store: OperationStore, record: OperationRecord) -> OperationRecord | None:
+    """The record as stored after this poll; None when its claim is gone (its claimant released
+    it: a watcher of another terminal's claim must not fail for that)."""
+    try:
+        return store.update(record)
+    except KeyError:
+        return None
 
 
 def _finished_event(record: OperationRecord, service: str) -> Finished:

@@ -135,6 +135,20 @@ class FaultsAndLog:
                 entry["fault"] = rule.kind
                 await asyncio.sleep(rule.delay)
                 await self.app(scope, receive, logged_send)
+            elif rule.kind == "late" or rule.kind.startswith("acted-"):
+                entry["fault"] = rule.kind
+                held: list[Message] = []
+
+                async def hold(message: Message) -> None:
+                    held.append(message)
+
+                await self.app(scope, receive, hold)  # the service acts on the request
+                if rule.kind == "late":
+                    await asyncio.sleep(rule.delay)
+                    for message in held:
+                        await logged_send(message)
+                else:
+                    await self._fault(rule, scope, logged_send)
             else:
                 entry["fault"] = rule.kind
                 if rule.kind in ("reset", "timeout"):
@@ -171,7 +185,7 @@ class FaultsAndLog:
                 {"message": "simulated throttling: too many requests"}, status_code=429, headers=headers
             )
         else:
-            status = int(rule.kind)
+            status = int(rule.kind.removeprefix("acted-"))
             response = JSONResponse(
                 {"message": f"simulated HTTP {status}"}, status_code=status, headers=headers
             )

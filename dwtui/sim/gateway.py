@@ -116,7 +116,7 @@ def connection_set_json(world: World, link: ConnectionSetRecord) -> dict[str, An
             "conflictResolution": {"option": 0, "master": "AX"},
             "alertSettings": [],
             "autoPauseThresholdSettings": None,
-            "solutionAwareRequests": [],
+            "solutionAwareRequests": linking.solution_aware_requests(world, link),
             "actionDetails": None,
             "errorTableNames": [],
             "dualWriteScheduleLogicAppRunId": None,

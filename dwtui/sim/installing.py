@@ -182,6 +182,10 @@ def start(
         raise _refuse(400, "PackageMismatch", f"The body names '{named}', the path '{segment}'.")
     # [I] How the real service refuses a second install, or one whose dependencies are missing, is
     # undocumented ("You must first install any dependencies": separated-solutions transition guide).
+    # A second install while one runs in the environment, of this package or another, is refused
+    # with 409 and nothing is started (Dataverse itself imports one solution at a time: "Cannot
+    # start another [Import] because there is a previous [Import] running", as a failed operation,
+    # microsoft/coe-starter-kit#8757); dwtui follows the install that runs by its package state.
     if _install_operation(world, org.bap_id) is not None:
         raise _refuse(409, "InstallInProgress", "An application package install is already running.")
     if package.state == "Installed":

@@ -4,6 +4,13 @@ the table maps of a connection set, and Reset link.
 No documented or DWHelper-known call creates a link. The shape here is inferred [I]: a POST of
 the Reset payload's structure to the ConnectionSet collection, answered with a request id that is
 polled through DWHelper's solution-aware status call (`SolutionAware/{cid}/Status/{requestId}`).
+
+[I] While it runs, and after: the connection set is made as soon as the request is accepted, so
+`Environments?identifier=` lists it at once, and the set lists the request in its
+`dualWriteDetail.solutionAwareRequests` (DWHelper's DualWriteDetail has that list) with its state:
+"1" while it runs (the environment is being linked), "2" once linked, "3" when it failed (the set
+stays, unlinked, until a new link request replaces it). A second request while one runs, or once
+linked, is refused with 409 and starts nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from starlette.routing import Route
 
 from dwtui.sim import ids
 from dwtui.sim.guard import Reply, flat_error, request_base, require_token
-from dwtui.sim.world import ConnectionSetRecord, Operation, PowerPlatformRecord, World
+from dwtui.sim.world import ConnectionSetRecord, Operation, PowerPlatformRecord, World, iso_time
 
 # [I] The one place the simulator names the inferred link calls (the client has its twin).
 LINK_PATH = "/gateway/api/ConnectionSet"
+LINK_ACTION = "Link"  # [I] a link request's `action` in solutionAwareRequests
 STATUS_PATH = "/gateway/api/DualWriteManagement/1.0/SolutionAware/{cid}/Status/{request_id}"
 RESET_PATH = "/gateway/api/ConnectionSet/{cid}/Reset"
 ENTITIES_PATH = "/gateway/api/DualWriteManagement/1.0/Entities"
@@ -57,33 +65,36 @@ def cname_for(world: World, lcs_id: str, org: PowerPlatformRecord) -> str:
     return f"{name}-{org.unique_name}".lower()
 
 
-def _link_operation(world: World, lcs_id: str) -> Operation | None:
-    for operation in world.operations.values():
-        detail = operation.detail
-        if operation.kind == "link" and detail.get("lcs_id") == lcs_id and not detail.get("settled"):
-            return operation
-    return None
+def link_request(world: World, record: ConnectionSetRecord) -> Operation | None:
+    """The link request that made this connection set, if a request did (call under world.lock)."""
+    operation = world.operations.get(record.link_request) if record.link_request else None
+    return operation if operation is not None and operation.kind == "link" else None
+
+
+def link_state(world: World, record: ConnectionSetRecord) -> str:
+    """"linking", "linked" or "failed" (call under world.lock, after settle)."""
+    operation = link_request(world, record)
+    if operation is None:
+        return "linked"
+    if not operation.detail.get("settled"):
+        return "linking"
+    return "linked" if operation.outcome == "Succeeded" else "failed"
+
+
+def solution_aware_requests(world: World, record: ConnectionSetRecord) -> list[dict[str, Any]]:
+    """[I] The set's `dualWriteDetail.solutionAwareRequests`: its link request, as its status reads."""
+    operation = link_request(world, record)
+    return [] if operation is None else [_status_json(world, operation)]
 
 
 def settle(world: World) -> None:
-    """Turn finished link operations into connection sets (call under world.lock, before any read)."""
+    """Mark finished link requests ended (call under world.lock, before any read)."""
     now = world.now()
     for operation in world.operations.values():
         if operation.kind != "link" or operation.detail.get("settled") or not operation.done(now):
             continue
         operation.detail["settled"] = True
-        operation.detail["modified"] = world.wall()
-        if operation.outcome != "Succeeded":
-            continue
-        detail = operation.detail
-        cname = str(detail["cname"])
-        world.connection_sets[cname] = ConnectionSetRecord(
-            cid=str(detail["cid"]),
-            cname=cname,
-            lcs_id=str(detail["lcs_id"]),
-            bap_id=str(detail["bap_id"]),
-            legal_entities=tuple(detail["legal_entities"]),
-        )
+        operation.detail["modified_iso"] = iso_time(world.wall())
 
 
 def _by_cid(world: World, cid: str) -> ConnectionSetRecord | None:
@@ -150,9 +161,9 @@ def _status_json(world: World, operation: Operation) -> dict[str, Any]:
         state, result = "3", {"status": "Failed", "code": "DW9003", "message": message}
     return {
         "requestId": operation.operation_id,
-        "action": "Link",
+        "action": LINK_ACTION,
         "createdOn": detail.get("created_iso", _STAMP),
-        "modifiedOn": detail.get("created_iso", _STAMP),
+        "modifiedOn": detail.get("modified_iso", detail.get("created_iso", _STAMP)),
         "state": state,
         "result": result,
         "rootActivityId": ids.derived_guid("activity", operation.operation_id),
@@ -198,14 +209,17 @@ def routes(world: World) -> list[Route]:
             if org is None:
                 wanted = crm.get("id", "")
                 raise _error(404, "EnvironmentNotFound", f"The Dataverse environment '{wanted}' is unknown.")
-            if world.connection_set_for(fo.environment_id) is not None:
-                raise _error(409, "AlreadyLinked", f"The environment '{fo.fo_host}' is already linked.")
-            running = _link_operation(world, fo.environment_id)
-            if running is not None:
-                raise _error(
-                    409, "LinkInProgress", f"A link is already being created for '{fo.fo_host}'.",
-                    requestId=running.operation_id, cid=running.detail["cid"],
-                )
+            existing = world.connection_set_for(fo.environment_id)
+            if existing is not None:
+                state = link_state(world, existing)
+                if state == "linking":
+                    raise _error(
+                        409, "LinkInProgress", f"A link is already being created for '{fo.fo_host}'.",
+                        requestId=existing.link_request, cid=existing.cid,
+                    )
+                if state == "linked":
+                    raise _error(409, "AlreadyLinked", f"The environment '{fo.fo_host}' is already linked.")
+                del world.connection_sets[existing.cname]  # a failed attempt: this request replaces it
             number = world.next_number("link")
             request_id = ids.derived_guid("link-request", fo.environment_id, str(number))
             cname = cname_for(world, fo.environment_id, org)
@@ -226,9 +240,18 @@ def routes(world: World) -> list[Route]:
                     "legal_entities": list(legal_entities),
                     "failure": failure,
                     "ends_at": ends_at,
+                    "created_iso": iso_time(world.wall()),
                 },
             )
-            cid = world.operations[request_id].detail["cid"]
+            cid = str(world.operations[request_id].detail["cid"])
+            world.connection_sets[cname] = ConnectionSetRecord(
+                cid=cid,
+                cname=cname,
+                lcs_id=fo.environment_id,
+                bap_id=org.bap_id,
+                legal_entities=legal_entities,
+                link_request=request_id,
+            )
             answer = {"requestId": request_id, "cid": cid, "cname": cname}
         return JSONResponse(answer, status_code=202)
 
@@ -266,6 +289,8 @@ def routes(world: World) -> list[Route]:
             record = _by_cid(world, request.path_params["cid"])
             if record is None:
                 raise _error(404, "NotFound", f"Connection set '{request.path_params['cid']}' was not found.")
+            if link_state(world, record) == "linking":
+                raise _error(409, "LinkInProgress", "The environments are still being linked.")
             running = [name for name, state in record.maps.items() if state in RUNNING_MAP_STATES]
             if running and not force:
                 # [I] The portal shows a Force Reset checkbox here; this error body is a guess.

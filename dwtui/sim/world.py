@@ -89,6 +89,9 @@ class ConnectionSetRecord:
     legal_entities: tuple[str, ...] = ("usmf", "demf")
     # Table maps by name -> DWHelper's MapStatus code ("1" Stopped, "4" Running, "6" NotRunning, ...).
     maps: dict[str, str] = field(default_factory=dict)
+    # [I] The link request that made this connection set (an Operation id), "" for a set a scenario
+    # seeds: the set exists from the request's acceptance and lists the request until replaced.
+    link_request: str = ""
 
 
 @dataclass
@@ -110,7 +113,7 @@ class FaultRule:
 
     fault_id: int
     path_prefix: str
-    kind: str  # 500 | 503 | 429 | timeout | malformed | reset
+    kind: str  # one of FAULT_KINDS
     count: int  # requests left; a negative count never runs out
     retry_after: float | None = None
     delay: float = 35.0  # for kind "timeout": longer than a client's default 30 s
@@ -129,7 +132,10 @@ class FaultRule:
 
 
 # "slow" answers normally after `delay` seconds (a slow service, not a timeout).
-FAULT_KINDS = ("500", "503", "429", "timeout", "malformed", "reset", "slow")
+# "late" lets the service act, then holds its answer `delay` seconds (a client may give up or be
+# stopped meanwhile); "acted-500" and "acted-503" let it act, then answer 500 / 503 instead of its
+# answer: the request did take effect, which the client cannot tell from the answer.
+FAULT_KINDS = ("500", "503", "429", "timeout", "malformed", "reset", "slow", "late", "acted-500", "acted-503")
 
 
 @dataclass

@@ -173,3 +173,54 @@ async def test_the_link_wizard_fits_a_jump_box_terminal(
         await settle_screen(pilot, LinkWizardScreen)
         for selector in ("#wizard-copy", "#wizard-close", "#wizard-unverified", "#admin-url"):
             assert shown_whole(app, selector), selector
+
+
+def stopped_run_link(sim: Any, store: Any) -> str:
+    """What a run stopped between its link request and its id leaves: a claim, and the request."""
+    import subprocess
+    import sys
+
+    from dwtui.domain.linking import integration_dataverse
+    from dwtui.domain.operations import OperationKind
+    from dwtui.services.operations import OperationStore
+    from tests.helpers import make_session
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(10)  # a process that has certainly ended
+    session = make_session(sim, sign_in=True)
+    try:
+        environment = session.environment(sim.environment_id("uat"))
+        dataverse = integration_dataverse(session.power_platform(environment))
+        assert dataverse is not None and session.gateway is not None
+        if store is not None:
+            gone = OperationStore(store, pid=child.pid)
+            claim = gone.begin(
+                OperationKind.LINK, "sim", environment.environment_id, dataverse.bap_environment_id, ""
+            )
+            gone.mark_sent(claim.claim_id)
+        return session.gateway.start_link(environment, dataverse).request_id
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("left", ["a claim without its id", "nothing (another machine)"])
+async def test_a_link_left_in_doubt_or_started_elsewhere_is_followed_not_requested_again(
+    sim_factory: SimFactory, left: str
+) -> None:
+    from dwtui.services.operations import default_store_path
+
+    sim = sim_factory("installed", speed=LINK_SPEED, device_code_lifetime=60.0)
+    sim.world.link_seconds = 1200.0  # 5 s
+    request_id = stopped_run_link(sim, default_store_path() if left.startswith("a claim") else None)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await wait_for(pilot, lambda: progress(app).record is not None)
+        record = progress(app).record
+        assert record is not None and record.operation_id.endswith(f"/{request_id}")
+        assert app.query_one("#link").disabled
+        await settle(pilot, lambda: progress(app).outcome is not None)
+        outcome = progress(app).outcome
+        assert outcome is not None and outcome.succeeded
+        await drain(pilot)
+    assert len(link_posts(sim)) == 1

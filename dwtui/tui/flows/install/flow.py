@@ -115,7 +115,7 @@ class InstallFlow(Flow):
         try:
             record = start_install(session, plan, store)
         except AlreadyRunning as running:
-            note = "An install was already under way for this environment; watching it."
+            note = running.note or "An install was already under way for this environment; watching it."
             self.post_message(OperationStarted(running.record, note))
             return
         except InstallUncertain as uncertain:

@@ -89,16 +89,19 @@ class LinkFlow(Flow):
 
     @service_worker("link", "Requesting the link")
     def _link(self, session: Session, environment: LcsEnvironment, snapshot: PowerPlatformSnapshot) -> None:
-        from dwtui.services.linking import start_link
+        from dwtui.services.linking import REQUESTED, start_link
         from dwtui.services.operations import AlreadyRunning
 
         try:
             record = start_link(session, environment, snapshot, store=session.operations)
         except AlreadyRunning as running:
-            note = "A link was already under way for this environment; watching it."
+            note = running.note or "A link was already under way for this environment; watching it."
             self.post_message(OperationStarted(running.record, note))
             return
-        self.post_message(OperationStarted(record))
+        # A lost answer was settled from the gateway: the record says what was found there.
+        lost = record.message != REQUESTED
+        note = f"The link request got no clear answer: {record.message}" if lost else ""
+        self.post_message(OperationStarted(record, note))
 
     def finished(self, outcome: OperationFinished) -> None:
         """The watched link ended; once it succeeded, the hyperlink is shown unless a dialog is open."""

@@ -38,7 +38,7 @@ from dwtui.tui.page_state import PageState
 from dwtui.tui.widgets.pane import describe_fault
 
 if TYPE_CHECKING:
-    from dwtui.domain.models import LcsEnvironment
+    from dwtui.domain.models import DualWriteLink, Fault, LcsEnvironment
     from dwtui.services.session import Session
 
 WATCHER_GROUP = "operation-watch"
@@ -91,9 +91,10 @@ class OperationWatch(Flow):
         self._state = state
 
     def resume_missing(self) -> None:
-        """Look in the operation store for what is under way and not yet watched."""
-        if self._state is not None and len(self._watchers) < len(OperationKind):
-            self._resume(self._state.session, self._state.environment)
+        """Look in the operation store (and the gateway) for what is under way and not yet watched."""
+        state = self._state
+        if state is not None and len(self._watchers) < len(OperationKind):
+            self._resume(state.session, state.environment, state.snapshot.link)
 
     def follow(self, record: OperationRecord, note: str = "") -> None:
         state = self._state
@@ -302,20 +303,28 @@ class OperationWatch(Flow):
             exit_on_error=False,
         )
 
-    def _resume(self, session: Session, environment: LcsEnvironment) -> None:
+    def _resume(
+        self, session: Session, environment: LcsEnvironment, seen: DualWriteLink | Fault | None
+    ) -> None:
         def run() -> None:
             from dwtui.services.add_dataverse import resume_add_dataverse
             from dwtui.services.install import Resumed, continue_plan, resume_install
             from dwtui.services.linking import active_link
+            from dwtui.services.operations import AlreadyRunning
 
             store = session.operations
             install = resume_install(session, store, environment.environment_id)
             if install.unfinished is not None:
                 # The person confirmed the whole plan; its next package was not requested yet.
-                following = continue_plan(session, environment, install.unfinished, store)
-                if following is not None:
-                    install = Resumed(following, "going on with the packages of the plan", install.last)
-            link = active_link(session, environment, store) if session.gateway is not None else None
+                try:
+                    following = continue_plan(session, environment, install.unfinished, store)
+                except AlreadyRunning as running:  # the service runs another install: follow it
+                    install = Resumed(running.record, running.fault.message, install.last)
+                else:
+                    if following is not None:
+                        install = Resumed(following, "going on with the packages of the plan", install.last)
+            # A link left in doubt is settled from the gateway, and one it shows running is followed.
+            link = active_link(session, environment, store, seen) if session.gateway is not None else None
             last_link = store.last(environment.environment_id, OperationKind.LINK)
             adding = resume_add_dataverse(session, store, environment.environment_id)
             self.post_message(OperationsResumed(environment.environment_id, install, link, last_link, adding))

@@ -95,6 +95,28 @@ def test_a_plan_skips_installed_packages_and_refuses_unlisted_ones() -> None:
         install_plan(listed, ("notes",))
 
 
+def test_a_package_being_installed_or_in_a_state_not_known_stops_the_plan_and_says_which() -> None:
+    from dwtui.domain.models import ApplicationPackage
+    from dwtui.domain.packages import Installed, statuses
+
+    def listed(app_core: PackageState) -> tuple[ApplicationPackage, ...]:
+        return (
+            ApplicationPackage("DualWriteCoreAnchor", "core", "1", PackageState.INSTALLED),
+            ApplicationPackage(APP_CORE, "app core", "2", app_core),
+        )
+
+    unknown = statuses(listed(PackageState.UNKNOWN))
+    assert unknown[1].state is Installed.UNKNOWN and unknown[1].version == ""
+    with pytest.raises(PackageProblem) as not_known:
+        install_plan(listed(PackageState.UNKNOWN), ("app-core",))
+    assert str(not_known.value) == (
+        "Dual-write Application Core is in a state this version does not know; refresh"
+    )
+    with pytest.raises(PackageProblem) as installing:
+        install_plan(listed(PackageState.INSTALLING), ("app-core",))
+    assert str(installing.value) == "Dual-write Application Core is being installed; wait until it ends"
+
+
 # -- against the simulator -----------------------------------------------------------------------
 
 

@@ -61,7 +61,9 @@ from dwtui.tui.screens.sign_in import SignInScreen
 
 SNAPSHOT_PORT = 47443
 FIXED_TIME = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC
-SIZE = (120, 40)
+# The main set, and a jump box's smallest terminal in screenshots/80x24/.
+SIZES: dict[str, tuple[int, int]] = {"120x36": (120, 36), "80x24": (80, 24)}
+SUBFOLDER = {"120x36": "", "80x24": "80x24"}
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60.0
 SPEED = 50.0  # the simulator's speed (the demo's default)
@@ -521,7 +523,7 @@ def scene_folder() -> Iterator[Path]:
             os.chdir(previous)
 
 
-async def shoot(out: Path, scene: Scene, wanted: set[str]) -> list[Path]:
+async def shoot(out: Path, scene: Scene, wanted: set[str], size: tuple[int, int]) -> list[Path]:
     sessions: list[Session] = []
     pictures: dict[str, str] = {}
     with (
@@ -563,7 +565,7 @@ async def shoot(out: Path, scene: Scene, wanted: set[str]) -> list[Path]:
         )
         stage = Stage(sim, app, clock)
         try:
-            async with app.run_test(size=SIZE) as pilot:
+            async with app.run_test(size=size) as pilot:
                 for name, steps in scene.shots:
                     await steps(pilot, stage)
                     if name in wanted:
@@ -584,22 +586,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--only", nargs="*", default=[], help="shot names (their scenes still run whole)")
+    parser.add_argument("--size", nargs="*", choices=sorted(SIZES), default=sorted(SIZES), help="which sets")
     args = parser.parse_args()
-    out: Path = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
     every = {name for scene in SCENES for name in scene.names}
     unknown = set(args.only) - every
     if unknown:
         parser.error(f"unknown shot(s) {', '.join(sorted(unknown))}; choose from {', '.join(sorted(every))}")
     wanted = set(args.only) or every
     started = time.monotonic()
-    for scene in SCENES:
-        if not wanted & set(scene.names):
-            continue
-        begun = time.monotonic()
-        for path in asyncio.run(shoot(out, scene, wanted)):
-            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-            print(f"wrote {shown} ({time.monotonic() - begun:.1f} s)")
+    for size_name in args.size:
+        out: Path = (args.out / SUBFOLDER[size_name]).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        for scene in SCENES:
+            if not wanted & set(scene.names):
+                continue
+            begun = time.monotonic()
+            for path in asyncio.run(shoot(out, scene, wanted, SIZES[size_name])):
+                shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+                print(f"wrote {shown} ({time.monotonic() - begun:.1f} s)")
     print(f"done in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -77,8 +77,10 @@ def test_documented_dependencies() -> None:
     assert APPLICATION_KEYS == ("core", "app-core")
     assert by_name("MSDYN_dynamics365financeextendedanchor").key == "finance"
     assert by_name("Dual-write Notes").key == "notes"
-    with pytest.raises(PackageProblem, match="no dual-write package is called 'accounts'"):
-        by_name("accounts")
+    with pytest.raises(PackageProblem) as unknown:
+        by_name(" accounts ")
+    known = "core, app-core, finance, hr-common, hr, supply-chain, notes, asset-management, party-gab"
+    assert str(unknown.value) == f"no dual-write package is called 'accounts'; the packages are: {known}"
 
 
 def test_a_plan_skips_installed_packages_and_refuses_unlisted_ones() -> None:
@@ -102,11 +104,12 @@ def test_a_package_being_installed_or_in_a_state_not_known_stops_the_plan_and_sa
     def listed(app_core: PackageState) -> tuple[ApplicationPackage, ...]:
         return (
             ApplicationPackage("DualWriteCoreAnchor", "core", "1", PackageState.INSTALLED),
-            ApplicationPackage(APP_CORE, "app core", "2", app_core),
+            ApplicationPackage(APP_CORE, "app core", "2", app_core, error="DependencyMissing: core"),
         )
 
     unknown = statuses(listed(PackageState.UNKNOWN))
     assert unknown[1].state is Installed.UNKNOWN and unknown[1].version == ""
+    assert unknown[1].error == "DependencyMissing: core"  # the listing's own words go along
     with pytest.raises(PackageProblem) as not_known:
         install_plan(listed(PackageState.UNKNOWN), ("app-core",))
     assert str(not_known.value) == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import unicodedata
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from dwtui.cli import terminal_text
 from dwtui.cli.terminal_text import InertStream, hyperlink, inert_output, inert_streams
+from dwtui.domain import text as text_module
 from dwtui.domain.text import UNSAFE_RANGES, inert, safe_https_url
 from tests.hostile_text import BIDI, C0, C1, HOSTILE, SEQUENCES, raw_in_output, raw_on_screen
 
@@ -27,6 +29,26 @@ def test_every_control_format_and_separator_character_is_in_the_list() -> None:
     categories = {"Cc", "Cf", "Cs", "Zl", "Zp"}
     missing = [f"U+{code:04X}" for code in range(0x110000) if unicodedata.category(chr(code)) in categories]
     assert [code for code in missing if int(code[2:], 16) not in listed] == []
+
+
+def test_the_character_class_is_built_from_the_ranges_less_what_is_kept() -> None:
+    # Built here, not at import: the class is what every pattern of the boundary is made from.
+    built = re.compile(
+        text_module._character_class(((0x10, 0x14), (0x20, 0x20), (0x7F, 0x81)), keep="\x12\x14\x80")
+    )
+    assert [code for code in range(0x100) if built.fullmatch(chr(code))] == [
+        0x10,
+        0x11,
+        0x13,
+        0x20,
+        0x7F,
+        0x81,
+    ]
+    assert text_module._without(0x10, 0x14, {0x10, 0x12}) == [(0x11, 0x11), (0x13, 0x14)]
+    assert text_module._without(0x10, 0x12, set()) == [(0x10, 0x12)]
+    every = re.compile(text_module._character_class(UNSAFE_RANGES, keep="\n\t"))
+    listed = {code for first, last in UNSAFE_RANGES for code in range(first, last + 1)} - {0x0A, 0x09}
+    assert {code for code in range(0x110000) if every.fullmatch(chr(code))} == listed
 
 
 @pytest.mark.parametrize("char", [*C0, "\x7f", *C1, *BIDI, "\ud800", "\u2028", "\ufeff", "\U000e0041"])
@@ -89,6 +111,13 @@ def test_inert_leaves_no_raw_control_and_is_idempotent(text: str, multiline: boo
 )
 def test_safe_urls_pass(url: str) -> None:
     assert safe_https_url(url) == url
+
+
+def test_a_url_may_be_4096_characters_long_and_no_longer() -> None:
+    base = "https://contoso.example/"
+    longest = base + "a" * (4096 - len(base))
+    assert safe_https_url(longest) == longest
+    assert safe_https_url(longest + "a") is None
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dwtui.cli import runtime as runtime_module
+from dwtui.services.secrets import FILE_LABEL
 
 if TYPE_CHECKING:
     from dwtui.services.secrets import SecretStore
@@ -19,6 +20,8 @@ def store_line(secrets: SecretStore) -> str:
     """`tokens: <store> (<where and how long>)`, the one line a sign-in or `dwtui profiles` shows."""
     if not secrets.secure and not secrets.needs_passphrase:
         return f"tokens: {secrets.label} (in memory for this run only: the next command signs in again)"
+    if secrets.label == FILE_LABEL and secrets.not_used:  # the fallback says what it stands in for
+        return f"tokens: {secrets.label} ({secrets.detail}; not used: {'; '.join(secrets.not_used)})"
     return f"tokens: {secrets.label} ({secrets.detail})"
 
 

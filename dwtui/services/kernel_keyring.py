@@ -5,7 +5,8 @@ it outlives the login session, lives only in kernel memory, and is destroyed aft
 /proc/sys/kernel/keys/persistent_keyring_expiry seconds (3 days by default) without a
 keyctl_get_persistent() call; every dwtui run makes that call, so the clock restarts at each use.
 Keys are `user` keys (keyrings(7)): at most 32,767 bytes each, counted against the user's quota
-(/proc/sys/kernel/keys/maxbytes and maxkeys, root_maxbytes for root). Other processes of the same
+(/proc/sys/kernel/keys/maxbytes and maxkeys, root_maxbytes for root), so values are kept in parts
+of at most PART_SIZE characters, compressed. Other processes of the same
 user can read them, as they can an unlocked Secret Service; other users cannot.
 
 Why a binding of our own: PyPI's `keyutils` (last release 2019) is a Cython extension that needs a
@@ -26,6 +27,7 @@ import ctypes
 import errno
 import os
 import threading
+import zlib
 from pathlib import Path
 
 import keyring.backend
@@ -39,6 +41,11 @@ _PROCESS_KEYRING = -2
 _KEY_TYPE = b"user"
 # keyrings(7): a user key's payload may be up to 32,767 bytes.
 MAX_PAYLOAD = 32767
+# SecretStore's parts for this backend, in characters: 4 UTF-8 bytes each at worst, plus the mark.
+PART_SIZE = 8000
+# The payload's first byte: zlib-compressed UTF-8 or plain UTF-8. A token cache's tokens share
+# most of their text, and the bytes count against a quota of 20,000 per user by default.
+_ZLIB, _PLAIN = b"z", b"p"
 _PROC = Path("/proc/sys/kernel/keys")
 # A key missing, expired, revoked or invalidated reads as absent (keyctl_search(3)).
 _ABSENT = frozenset({errno.ENOKEY, errno.EKEYEXPIRED, errno.EKEYREVOKED})
@@ -126,15 +133,32 @@ def probe() -> str | None:
         return str(error)
     except OSError as error:
         if error.errno in (errno.ENOSYS, errno.EPERM, errno.EACCES):
-            return f"the kernel refuses key calls here ({error.strerror}; a container's seccomp profile does)"
+            return f"the kernel refuses key calls here ({error.strerror}), as a container's seccomp profile makes it"
         if error.errno == errno.EOPNOTSUPP:
             return "this kernel has no persistent keyrings (CONFIG_PERSISTENT_KEYRINGS)"
         return f"the kernel keyring failed ({error.strerror})"
     return None
 
 
+def _pack(value: str) -> bytes:
+    plain = value.encode("utf-8")
+    packed = zlib.compress(plain, 9)
+    return _ZLIB + packed if len(packed) < len(plain) else _PLAIN + plain
+
+
+def _unpack(payload: bytes) -> str:
+    mark, body = payload[:1], payload[1:]
+    if mark == _ZLIB:
+        return zlib.decompress(body).decode("utf-8")
+    if mark == _PLAIN:
+        return body.decode("utf-8")
+    raise ValueError("a kernel key dwtui did not write")
+
+
 class KernelKeyring(keyring.backend.KeyringBackend):
     """keyring's get/set/delete over `user` keys named "SERVICE:USERNAME" in the persistent keyring."""
+
+    part_size = PART_SIZE
 
     @properties.classproperty
     def priority(cls) -> float:
@@ -167,12 +191,12 @@ class KernelKeyring(keyring.backend.KeyringBackend):
                     return None
                 raise _failed("keyctl_read")
             if length <= size:  # keyctl_read(3): the full length is returned even when cut
-                return buffer.raw[:length].decode("utf-8")
+                return _unpack(buffer.raw[:length])
             size = length
 
     def set_password(self, service: str, username: str, password: str) -> None:
         library = _load()
-        payload = password.encode("utf-8")
+        payload = _pack(password)
         if len(payload) > MAX_PAYLOAD:
             raise keyring.errors.PasswordSetError(
                 f"a value of {len(payload):,} bytes is larger than a kernel key may be ({MAX_PAYLOAD:,})"

@@ -150,7 +150,7 @@ def _choose(
 class SecretStore:
     """get/set/delete of strings under `service_name`, with values of any size.
 
-    Values longer than CHUNK_SIZE are split into numbered parts (`key#1`, `key#2`, ...) and the
+    Values longer than CHUNK_SIZE (or the backend's `part_size`) are split into numbered parts (`key#1`, `key#2`, ...) and the
     key itself holds a small header naming the part count and a checksum, so a half-written or
     mixed set of parts reads as absent rather than as a corrupt secret.
 
@@ -209,9 +209,9 @@ class SecretStore:
         order = AUTO_STORES if choice == "auto" else (() if choice == "memory" else (choice,))
         for kind in order:
             if kind == "os":
-                found = _default_backend()
+                found, problem = _default_backend()
                 chosen, reason = (
-                    (None, "No keyring backend could be loaded")
+                    (None, f"No keyring backend could be loaded ({problem})")
                     if found is None
                     else _choose(found, self._allowed_now())
                 )
@@ -313,11 +313,13 @@ class SecretStore:
     def _set(self, key: str, value: str) -> None:
         with self._lock:
             old_parts = self._part_count(self._read(key))
-            if len(value) <= CHUNK_SIZE and not value.startswith(_MARK):
+            # A backend may take larger parts (the kernel keyring: fewer keys against its quota).
+            size = int(getattr(self._backend, "part_size", CHUNK_SIZE)) if self._backend else CHUNK_SIZE
+            if len(value) <= size and not value.startswith(_MARK):
                 self._write(key, value)
                 new_parts = 0
             else:
-                parts = [value[i : i + CHUNK_SIZE] for i in range(0, len(value), CHUNK_SIZE)]
+                parts = [value[i : i + size] for i in range(0, len(value), size)]
                 # Parts first, header last: a reader sees either the old header (whose checksum
                 # then fails against the new parts) or the complete new value.
                 for index, part in enumerate(parts, start=1):
@@ -407,8 +409,10 @@ def _kernel_detail() -> str:
     return f"this user's persistent keyring in kernel memory, never written to disk; kept {kept}"
 
 
-def _default_backend() -> keyring.backend.KeyringBackend | None:
+def _default_backend() -> tuple[keyring.backend.KeyringBackend | None, str]:
+    """keyring's backend, or None and why not (one line)."""
     try:
-        return keyring.get_keyring()
-    except Exception:  # keyring's own configuration file may name a backend that fails to load
-        return None
+        return keyring.get_keyring(), ""
+    except Exception as error:  # PYTHON_KEYRING_BACKEND or keyringrc may name one that cannot load
+        named = os.environ.get("PYTHON_KEYRING_BACKEND")
+        return None, (f"PYTHON_KEYRING_BACKEND={named}: " if named else "") + _first_line(error)

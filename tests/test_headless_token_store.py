@@ -145,7 +145,9 @@ def test_without_kernel_keyring_an_encrypted_file_keeps_the_tokens(
     assert "set DWTUI_KEYRING_PASSPHRASE" in line and "--no-interactive" in line
     assert locked.stdout == ""
 
-    wrong = _run(no_key_calls([*dwtui, "status", "--no-interactive"]), {**env, "DWTUI_KEYRING_PASSPHRASE": "nope"})
+    wrong = _run(
+        no_key_calls([*dwtui, "status", "--no-interactive"]), {**env, "DWTUI_KEYRING_PASSPHRASE": "nope"}
+    )
     assert wrong.returncode == 4
     [line] = wrong.stderr.strip().splitlines()
     assert line.startswith(f"dwtui: DWTUI_KEYRING_PASSPHRASE: the passphrase does not open {store}")
@@ -168,7 +170,7 @@ def test_profiles_names_the_store_and_what_it_stands_in_for(config: Path, tmp_pa
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert any(line.startswith("tokens: kernel keyring (this user's persistent keyring") for line in lines)
-    unreachable = "  not used: No keyring backend could be loaded (PYTHON_KEYRING_BACKEND=keyring.backends.SecretService"
+    unreachable = "  not used: No keyring backend could be loaded (PYTHON_KEYRING_BACKEND=keyring.backends."
     assert any(line.startswith(unreachable) for line in lines), lines
     store = json.loads(as_json.stdout)["token_store"]
     assert store["store"] == "kernel keyring" and store["locked"] is False
@@ -178,7 +180,9 @@ def test_profiles_names_the_store_and_what_it_stands_in_for(config: Path, tmp_pa
     assert fallback.returncode == 0, fallback.stderr
     store = json.loads(fallback.stdout)["token_store"]
     assert store["store"] == "encrypted file" and store["locked"] is True
-    assert any(reason.startswith("kernel keyring: the kernel refuses key calls") for reason in store["not_used"])
+    assert any(
+        reason.startswith("kernel keyring: the kernel refuses key calls") for reason in store["not_used"]
+    )
     # Asking what the store is never creates it.
     assert not (tmp_path / "home" / "data" / "dwtui" / "secrets.encrypted").exists()
 

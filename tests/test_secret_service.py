@@ -2,7 +2,8 @@
 
 Used when its collection is unlocked; refused in one line, without a prompt, when it is locked or
 has no default collection (keyring would ask the desktop to unlock or create it, and on a machine
-without one that never answers); then the kernel keyring takes over, naming the refusal. scripts/test.sh installs gnome-keyring and dbus.
+without one that never answers); then the kernel keyring takes over, naming the refusal.
+scripts/test.sh installs gnome-keyring and dbus.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def test_an_unlocked_collection_keeps_secrets_and_a_locked_one_is_refused(tmp_pa
     assert report["read_back"] is True
     locked = report["locked"]
     assert locked["secure"] is False and locked["backend"] == "memory"
-    refusal = f"No secure keyring backend ({BACKEND}: its collection is locked and dwtui never asks to unlock it)"
+    refusal = (
+        f"No secure keyring backend ({BACKEND}: its collection is locked and dwtui never asks to unlock it)"
+    )
     assert locked["warning"] == f"{refusal}; secrets are kept in memory for this run only"
     # Without DWTUI_SECRET_STORE=os the kernel keyring takes over, and says why the OS store did not.
     assert report["auto"] == {"label": "kernel keyring", "not_used": [refusal]}

@@ -133,7 +133,8 @@ def probe() -> str | None:
         return str(error)
     except OSError as error:
         if error.errno in (errno.ENOSYS, errno.EPERM, errno.EACCES):
-            return f"the kernel refuses key calls here ({error.strerror}), as a container's seccomp profile makes it"
+            why = error.strerror
+            return f"the kernel refuses key calls here ({why}), as a container's seccomp profile makes it"
         if error.errno == errno.EOPNOTSUPP:
             return "this kernel has no persistent keyrings (CONFIG_PERSISTENT_KEYRINGS)"
         return f"the kernel keyring failed ({error.strerror})"

@@ -150,9 +150,10 @@ def _choose(
 class SecretStore:
     """get/set/delete of strings under `service_name`, with values of any size.
 
-    Values longer than CHUNK_SIZE (or the backend's `part_size`) are split into numbered parts (`key#1`, `key#2`, ...) and the
-    key itself holds a small header naming the part count and a checksum, so a half-written or
-    mixed set of parts reads as absent rather than as a corrupt secret.
+    Values longer than CHUNK_SIZE (or the backend's `part_size`) are split into numbered parts
+    (`key#1`, `key#2`, ...) and the key itself holds a small header naming the part count and a
+    checksum, so a half-written or mixed set of parts reads as absent rather than as a corrupt
+    secret.
 
     `label` is the store's short name (the header, `dwtui profiles`), `detail` one line on where
     and for how long, `not_used` why each store before it was passed over. While

@@ -83,6 +83,10 @@ class EncryptedFileKeyring(keyring.backend.KeyringBackend):
     the file), so a wrong passphrase is known before anything is read or written.
     """
 
+    # SecretStore's parts for this backend: one file holds values of any size, so a value is one
+    # entry and each change one write.
+    part_size = 1 << 24
+
     @properties.classproperty
     def priority(cls) -> float:
         # Only dwtui chooses this backend (secrets.py); keyring's own selection never may.

@@ -309,7 +309,18 @@ class SecretStore:
             backend = self._backend
             self._set(key, value)
             if backend is not None and self._backend is None:
-                self._set(key, value)  # the keyring failed part-way: write it whole to memory
+                # The store failed part-way (a full kernel quota): take back what it did write,
+                # which only takes room, then keep the value whole in memory.
+                self._discard(backend, key, len(value))
+                self._set(key, value)
+
+    def _discard(self, backend: keyring.backend.KeyringBackend, key: str, length: int) -> None:
+        size = int(getattr(backend, "part_size", CHUNK_SIZE))
+        for name in [key, *(f"{key}#{index}" for index in range(1, length // size + 2))]:
+            try:
+                backend.delete_password(self.service_name, name)
+            except Exception:  # absent, or the store is gone altogether: nothing more to take back
+                continue
 
     def _set(self, key: str, value: str) -> None:
         with self._lock:
@@ -392,7 +403,9 @@ class SecretStore:
     def _fall_back(self, error: Exception) -> None:
         # A keyring that fails at run time (locked, no D-Bus session, a full quota) must not stop
         # sign-in.
-        self._not_kept(f"Keyring backend {self.backend_name} failed ({_first_line(error)})")
+        own = self.backend_name in HEADLESS_STORES
+        what = f"The {self.label}" if own else f"Keyring backend {self.backend_name}"
+        self._not_kept(f"{what} failed ({_first_line(error)})")
 
 
 def _digest(value: str) -> str:

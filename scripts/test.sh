@@ -11,6 +11,9 @@ source scripts/setup.sh
 ensure_system_packages python3 python3-venv python3-pip tmux unixodbc unixodbc-dev odbcinst libsqliteodbc
 # gnome-keyring and dbus: a real Linux Secret Service, the OS store dwtui allows there.
 ensure_system_packages gnome-keyring dbus-daemon
+# libkeyutils1: the kernel keyring, dwtui's token store where there is no Secret Service;
+# util-linux: unshare and nsenter give each of its tests a user namespace (so a keyring) of its own.
+ensure_system_packages libkeyutils1 util-linux
 # postgresql/odbc-postgresql: the flight tests run on SQLite and on a throwaway PostgreSQL cluster
 # through psqlODBC; tdsodbc: FreeTDS, tested against a closed port (SQL Server cannot run here).
 ensure_system_packages postgresql odbc-postgresql tdsodbc

@@ -92,8 +92,10 @@ def sigint_as_at_a_terminal() -> None:
 def child_env() -> dict[str, str]:
     """The installed command's environment: this test's private dirs, and no keyring at all."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DWTUI_"))}
-    # Secrets stay in that process's memory; the real keyring is never touched.
+    # Secrets stay in that process's memory; the real keyring is never touched, and neither is the
+    # user's kernel keyring, which every test would share.
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env["DWTUI_SECRET_STORE"] = "os"
     return env
 
 

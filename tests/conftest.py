@@ -20,6 +20,18 @@ if TYPE_CHECKING:
 SimFactory = Callable[..., SimServer]
 
 
+@pytest.fixture(autouse=True)
+def os_keyrings_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In this process, a SecretStore uses an OS keyring or memory, as it did before the headless stores.
+
+    The kernel's persistent keyring is one per user, shared by every test: tests of it run the
+    command in a user namespace of its own (tests/headless_store_support.py) or name their keys.
+    """
+    from dwtui.services import secrets
+
+    monkeypatch.setattr(secrets, "AUTO_STORES", ("os",))
+
+
 @pytest.fixture
 def sim_factory() -> Iterator[SimFactory]:
     """callable(scenario="happy", speed=50.0, **kw) -> a started SimServer, stopped at teardown."""

@@ -1,7 +1,8 @@
 """SecretStore against a real Secret Service (gnome-keyring), run inside `dbus-run-session`.
 
 Run as `python tests/secret_service_child.py unlocked|none` by tests/test_secret_service.py, with
-PYTHON_KEYRING_BACKEND naming keyring's SecretService backend. Prints one JSON object.
+PYTHON_KEYRING_BACKEND naming keyring's SecretService backend and DWTUI_SECRET_STORE=os (the OS
+keyring or memory, as before the headless stores). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def main() -> int:
             secretstorage.get_default_collection(connection).lock()
         locked = SecretStore(SERVICE)
         seen["locked"] = {"secure": locked.secure, "backend": locked.backend_name, "warning": locked.warning}
+    # DWTUI_SECRET_STORE=os above; by default the next store takes over, saying why (nothing is
+    # written to it here).
+    chosen = SecretStore(SERVICE, environ={})
+    seen["auto"] = {"label": chosen.label, "not_used": chosen.not_used}
     print(json.dumps(seen))
     return 0
 

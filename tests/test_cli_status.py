@@ -278,8 +278,10 @@ def test_standalone_sim_serves_a_profile_that_status_uses(tmp_path: Path) -> Non
     dwtui = Path(sys.executable).parent / "dwtui"
     config = tmp_path / "sim.toml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DWTUI_"))}
-    # A keyring that cannot keep secrets: the status run must say so once and carry on in memory.
+    # A keyring that cannot keep secrets: the status run must say so once and carry on in memory
+    # (OS keyrings only: the kernel keyring of this user is every test's).
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env["DWTUI_SECRET_STORE"] = "os"
     server = subprocess.Popen(
         [str(dwtui), "sim", "--scenario", "linked", "--speed", "50", "--write-config", str(config)],
         stdout=subprocess.PIPE,

@@ -2,7 +2,8 @@
 
 Used when its collection is unlocked; refused in one line, without a prompt, when it is locked or
 has no default collection (keyring would ask the desktop to unlock or create it, and on a machine
-without one that never answers). scripts/test.sh installs gnome-keyring and dbus.
+without one that never answers); then the kernel keyring takes over, naming the refusal.
+scripts/test.sh installs gnome-keyring and dbus.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _in_a_session(tmp_path: Path, case: str) -> dict[str, Any]:
         XDG_DATA_HOME=str(home / "data"),
         XDG_RUNTIME_DIR=str(runtime),
         PYTHON_KEYRING_BACKEND=BACKEND,
+        # The OS keyring or memory: what this file tests is the Secret Service's refusal.
+        DWTUI_SECRET_STORE="os",
         PYTHONPATH=os.pathsep.join([str(CHILD.parent.parent), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     )
     # --unlock reads the new login keyring's password from stdin and makes it the default
@@ -65,10 +68,12 @@ def test_an_unlocked_collection_keeps_secrets_and_a_locked_one_is_refused(tmp_pa
     assert report["read_back"] is True
     locked = report["locked"]
     assert locked["secure"] is False and locked["backend"] == "memory"
-    assert locked["warning"] == (
-        f"No secure keyring backend ({BACKEND}: its collection is locked and dwtui never asks to unlock "
-        "it); secrets are kept in memory for this run only"
+    refusal = (
+        f"No secure keyring backend ({BACKEND}: its collection is locked and dwtui never asks to unlock it)"
     )
+    assert locked["warning"] == f"{refusal}; secrets are kept in memory for this run only"
+    # Without DWTUI_SECRET_STORE=os the kernel keyring takes over, and says why the OS store did not.
+    assert report["auto"] == {"label": "kernel keyring", "not_used": [refusal]}
 
 
 @pytest.mark.timeout(90)
@@ -77,3 +82,6 @@ def test_no_default_collection_is_refused_without_asking_to_create_one(tmp_path:
     first = report["first"]
     assert first["secure"] is False and first["backend"] == "memory"
     assert "it has no default collection and dwtui never asks to create one" in first["warning"]
+    assert report["auto"]["label"] == "kernel keyring"
+    [reason] = report["auto"]["not_used"]
+    assert "it has no default collection and dwtui never asks to create one" in reason

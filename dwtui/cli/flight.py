@@ -184,6 +184,14 @@ def _keyring() -> tuple[SecretStore, Profile] | None:
     except ProfileError:
         return None
     session = runtime.session(profile)
+    if session.secrets.needs_passphrase:
+        from dwtui.cli.token_store import unlock_store
+
+        try:
+            unlock_store(session.secrets, interactive=True)
+        except Failure as failure:  # the flight needs no keyring: go on without it, and say so
+            session.secrets.keep_in_memory(str(failure))
+            click.echo(f"dwtui: {session.secrets.warning}", err=True)
     return session.secrets, session.profile
 
 

@@ -23,22 +23,30 @@ SECRET_KINDS = ("client-secret", "certificate-passphrase")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def profiles(as_json: bool) -> int:
     """List the profiles in the config file (the default one is marked *)."""
-    path, found, default = current_runtime().profiles()
+    from dwtui.cli.token_store import store_facts
+    from dwtui.services.secrets import SecretStore
+
+    runtime = current_runtime()
+    path, found, default = runtime.profiles()
+    # The store a sign-in would use now (its passphrase is not asked here).
+    store = SecretStore(memory_only=True) if runtime.demo else SecretStore()
     if as_json:
         items = [
             {**{k: v for k, v in asdict(p).items() if k != "extra"}, "default": name == default}
             for name, p in found.items()
         ]
-        click.echo(
-            json.dumps(
-                {"config": str(path) if path else None, "default_profile": default, "profiles": items},
-                indent=2,
-            )
-        )
+        document = {
+            "config": str(path) if path else None,
+            "default_profile": default,
+            "profiles": items,
+            "token_store": store_facts(store),
+        }
+        click.echo(json.dumps(document, indent=2))
         return EXIT_OK
     if not found:
         where = path or "the config file"
         click.echo(f"No profiles in {where}. Try `dwtui sim --write-config PATH` for a simulator profile.")
+        _echo_store(store)
         return EXIT_OK
     rows = [("", "NAME", "TENANT", "PROJECT", "ENVIRONMENT", "AUTH")] + [
         (
@@ -56,7 +64,18 @@ def profiles(as_json: bool) -> int:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if path:
         click.echo(f"\nconfig: {path}")
+    _echo_store(store)
     return EXIT_OK
+
+
+def _echo_store(store: SecretStore) -> None:
+    from dwtui.cli.token_store import store_line
+
+    click.echo(store_line(store))
+    for reason in store.not_used:
+        click.echo(f"  not used: {reason}")
+    if store.passphrase_error:
+        click.echo(f"  {store.passphrase_error}")
 
 
 @cli.group()
@@ -110,9 +129,11 @@ def _secret_store(profile_name: str | None) -> tuple[SecretStore, Profile]:
     if profile_name:
         runtime.profile_name = profile_name
     profile = runtime.profile()
+    from dwtui.cli.token_store import unlock_store
     from dwtui.services.secrets import SecretStore
 
     store = SecretStore()
+    unlock_store(store, interactive=True)
     if not store.secure:
         raise Failure(f"{store.warning or 'no secure keyring backend'}; nothing was stored", EXIT_FAILURE)
     return store, profile

@@ -333,14 +333,17 @@ def speed_of(session: Session) -> float:
 
 def sign_in(session: Session, *, interactive: bool, echo: Callable[[str], None] | None = None) -> None:
     """Sign in silently if possible, else by device code (message on stderr) or the app's credentials."""
+    from dwtui.cli.token_store import unlock_store
     from dwtui.services.errors import SignInRequired
 
     say = echo or (lambda text: click.echo(text, err=True))
     auth = session.auth
+    unlock_store(session.secrets, interactive=interactive)
     if auth.try_silent() is not None:
         return
     if session.profile.is_confidential:
         auth.sign_in_confidential()
+        _say_store(session, say)
         return
     if not interactive:
         raise SignInRequired("no cached sign-in; run without --no-interactive to sign in with a device code")
@@ -353,6 +356,15 @@ def sign_in(session: Session, *, interactive: bool, echo: Callable[[str], None] 
     # The wait for the person has an end too: the code's expiry.
     say(f"{message} Waiting until {clock_after(max(0.0, prompt.expires_at - time.time()))} at most.")
     auth.finish_device_flow(prompt, lambda: False)
+    _say_store(session, say)
+
+
+def _say_store(session: Session, say: Callable[[str], None]) -> None:
+    """Where the new tokens are kept, once per sign-in (the demo keeps everything in memory)."""
+    from dwtui.cli.token_store import store_line
+
+    if session.demo is None:
+        say(f"Signed in; {store_line(session.secrets)}")
 
 
 def resolve_environment(session: Session, wanted: str) -> str:

@@ -1,26 +1,38 @@
-"""Secrets (token cache, client secret, passphrases) in the OS keyring, or in memory for the run.
+"""Secrets (token cache, client secret, passphrases): where they are kept, in order of preference.
 
-Only backends on an allowlist are used: stores known to protect secrets and never to stop and ask
-for a password on the terminal (keyrings.alt's and keyrings.cryptfile's encrypted file keyrings
-do, with getpass, which a full-screen terminal app hides). Every other backend, plain-text files,
-the null and fail backends and any third-party one dwtui does not know, is refused: the store
-keeps secrets in memory for the run and says so once, in one line, through `.warning`.
+1. An OS store on the allowlist: stores known to protect secrets and never to stop and ask for a
+   password on the terminal (keyrings.alt's and keyrings.cryptfile's encrypted file keyrings do,
+   with getpass, which a full-screen terminal app hides). Every other backend, plain-text files,
+   the null and fail backends and any third-party one dwtui does not know, is refused.
+2. On Linux without one (a jump box with no Secret Service, or a locked one): the kernel's
+   persistent keyring of the user (kernel_keyring.py), which never touches disk.
+3. Where the kernel refuses key calls (containers): an encrypted file (encrypted_file_keyring.py)
+   opened with a passphrase from DWTUI_KEYRING_PASSPHRASE or asked once by the front end, which
+   calls `unlock` (or `keep_in_memory` when there is no one to ask).
+4. Otherwise secrets stay in memory for the run, and `.warning` says so once, in one line.
+
+DWTUI_SECRET_STORE=os|kernel|file|memory picks one of them instead of that order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import closing
+from pathlib import Path
 
 import keyring
 import keyring.backend
 import keyring.backends.chainer
 import keyring.errors
 
+from dwtui.services import encrypted_file_keyring, kernel_keyring
+
 # Windows Credential Manager refuses blobs above 2560 bytes, and keyring stores UTF-16 there, so
-# 1000 characters per part stays under it with room to spare for every other backend too.
+# 1000 characters per part stays under it with room to spare for every other backend too (a
+# kernel key may hold 32,767 bytes).
 CHUNK_SIZE = 1000
 _MARK = "dwtui-chunked:v1:"
 
@@ -39,11 +51,32 @@ OS_STORES: dict[str, str] = {
     "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
     "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KeePassXC, ...)",
 }
-# The headless token store for jump boxes (a later issue) goes here: secure and non-interactive
-# without a desktop session.
-HEADLESS_STORES: dict[str, str] = {}
+_KERNEL = "dwtui.services.kernel_keyring.KernelKeyring"
+_FILE = "dwtui.services.encrypted_file_keyring.EncryptedFileKeyring"
+# dwtui's own stores for machines without a desktop: secure, and asking nothing on their own.
+HEADLESS_STORES: dict[str, str] = {
+    _KERNEL: "Linux kernel persistent keyring",
+    _FILE: "encrypted file",
+}
 # What SecretStore may use; tests add their in-memory keyring to it explicitly.
 ALLOWED_BACKENDS: frozenset[str] = frozenset(OS_STORES) | frozenset(HEADLESS_STORES)
+
+STORE_VARIABLE = "DWTUI_SECRET_STORE"
+PASSPHRASE_VARIABLE = "DWTUI_KEYRING_PASSPHRASE"
+# What DWTUI_SECRET_STORE may say: the stores to try, in order. The test suite narrows AUTO_STORES
+# to ("os",) so that no test shares the user's persistent kernel keyring by accident.
+AUTO_STORES: tuple[str, ...] = ("os", "kernel", "file")
+STORE_CHOICES: tuple[str, ...] = ("auto", "os", "kernel", "file", "memory")
+
+# The short names of the header and `dwtui profiles`.
+KERNEL_LABEL = "kernel keyring"
+FILE_LABEL = "encrypted file"
+NOT_KEPT = "not kept"
+_OS_LABELS = {
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.SecretService.Keyring": "Secret Service",
+}
 
 _SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 _MEMORY = "secrets are kept in memory for this run only"
@@ -99,10 +132,10 @@ def _is_chainer(backend: object) -> bool:
 def _choose(
     backend: keyring.backend.KeyringBackend, allowed: Collection[str]
 ) -> tuple[keyring.backend.KeyringBackend | None, str | None]:
-    """The backend to use (or None) and the warning to give (or None)."""
+    """The backend to use (or None) and why it cannot be used (or None)."""
     if not _is_chainer(backend):
         reason = _refusal(backend, allowed)
-        return (None, f"{reason}; {_MEMORY}") if reason is not None else (backend, None)
+        return (None, reason) if reason is not None else (backend, None)
     # A chainer reads from (and on failure writes to) every member in turn: it is never used itself.
     # Its best allowed member is used directly, so a keyrings.alt file keyring beside the OS store
     # is never asked for anything.
@@ -111,15 +144,21 @@ def _choose(
         if _refusal(member, allowed) is None:
             return member, None
     names = ", ".join(_name(member) for member in members) or "none"
-    return None, f"No secure keyring backend (none of the chained backends is allowed: {names}); {_MEMORY}"
+    return None, f"No secure keyring backend (none of the chained backends is allowed: {names})"
 
 
 class SecretStore:
     """get/set/delete of strings under `service_name`, with values of any size.
 
-    Values longer than CHUNK_SIZE are split into numbered parts (`key#1`, `key#2`, ...) and the
-    key itself holds a small header naming the part count and a checksum, so a half-written or
-    mixed set of parts reads as absent rather than as a corrupt secret.
+    Values longer than CHUNK_SIZE (or the backend's `part_size`) are split into numbered parts
+    (`key#1`, `key#2`, ...) and the key itself holds a small header naming the part count and a
+    checksum, so a half-written or mixed set of parts reads as absent rather than as a corrupt
+    secret.
+
+    `label` is the store's short name (the header, `dwtui profiles`), `detail` one line on where
+    and for how long, `not_used` why each store before it was passed over. While
+    `needs_passphrase` is true (the encrypted file, no passphrase yet) secrets stay in memory:
+    the front end asks and calls `unlock`, or `keep_in_memory` when no one can answer.
     """
 
     def __init__(
@@ -128,27 +167,132 @@ class SecretStore:
         backend: keyring.backend.KeyringBackend | None = None,
         memory_only: bool = False,
         allowed: Collection[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        file_path: Path | None = None,
     ) -> None:
-        """`allowed`: backend class names to accept (default ALLOWED_BACKENDS, read at call time)."""
+        """`backend`: use this one (or memory), trying no other store. `allowed`: backend class
+        names to accept (default ALLOWED_BACKENDS, read at call time). `environ`: where
+        DWTUI_SECRET_STORE and DWTUI_KEYRING_PASSPHRASE are read (default os.environ)."""
         self.service_name = service_name
         self._memory: dict[str, str] = {}
         self._lock = threading.RLock()
         self._backend: keyring.backend.KeyringBackend | None = None
+        self.backend_name = "memory"
         self.warning: str | None = None
+        self.label = NOT_KEPT
+        self.detail = "in memory for this run only"
+        self.not_used: list[str] = []
+        self.needs_passphrase = False
+        self.passphrase_error: str | None = None
+        self.file_path = file_path if file_path is not None else encrypted_file_keyring.default_path()
+        self._allowed = allowed
         if memory_only:
-            self.backend_name = "memory"
             return
-        chosen = backend if backend is not None else _default_backend()
-        if chosen is None:
-            self.warning = f"No keyring backend could be loaded; {_MEMORY}"
+        if backend is not None:
+            chosen, reason = _choose(backend, self._allowed_now())
+            if chosen is None:
+                self._not_kept(reason or "No secure keyring backend")
+            else:
+                self._use(chosen)
+            return
+        variables = os.environ if environ is None else environ
+        self._pick((variables.get(STORE_VARIABLE) or "auto").strip().lower(), variables)
+
+    def _allowed_now(self) -> Collection[str]:
+        return ALLOWED_BACKENDS if self._allowed is None else self._allowed
+
+    def _pick(self, choice: str, variables: Mapping[str, str]) -> None:
+        if choice not in STORE_CHOICES:
+            wanted = ", ".join(STORE_CHOICES)
+            self._not_kept(f"{STORE_VARIABLE}={choice} is not one of {wanted}")
+            return
+        order = AUTO_STORES if choice == "auto" else (() if choice == "memory" else (choice,))
+        for kind in order:
+            if kind == "os":
+                found, problem = _default_backend()
+                chosen, reason = (
+                    (None, f"No keyring backend could be loaded ({problem})")
+                    if found is None
+                    else _choose(found, self._allowed_now())
+                )
+                if chosen is not None:
+                    self._use(chosen)
+                    return
+                self.not_used.append(reason or "no OS keyring")
+            elif kind == "kernel":
+                refusal = kernel_keyring.probe()
+                if refusal is None:
+                    self._use(kernel_keyring.KernelKeyring())
+                    return
+                self.not_used.append(f"kernel keyring: {refusal}")
+            elif kind == "file":
+                self._await_passphrase(variables.get(PASSPHRASE_VARIABLE) or "")
+                return
+        self._not_kept("; ".join(self.not_used) or f"{STORE_VARIABLE}=memory")
+
+    def _use(self, backend: keyring.backend.KeyringBackend) -> None:
+        self._backend = backend
+        self.backend_name = _name(backend)
+        self.needs_passphrase = False
+        if self.backend_name == _KERNEL:
+            self.label = KERNEL_LABEL
+            self.detail = _kernel_detail()
+        elif self.backend_name == _FILE:
+            self.label = FILE_LABEL
+            self.detail = f"{self.file_path}, AES-256-GCM with a key made from your passphrase (scrypt)"
         else:
-            chosen, self.warning = _choose(chosen, ALLOWED_BACKENDS if allowed is None else allowed)
-        self._backend = chosen
-        self.backend_name = _name(chosen) if chosen is not None else "memory"
+            self.label = _OS_LABELS.get(self.backend_name, self.backend_name.rpartition(".")[2])
+            self.detail = OS_STORES.get(self.backend_name, self.backend_name)
+
+    def _not_kept(self, reason: str) -> None:
+        self._backend = None
+        self.backend_name = "memory"
+        self.needs_passphrase = False
+        self.label = NOT_KEPT
+        self.warning = f"{reason}; {_MEMORY}"
+        self.detail = self.warning
+
+    # -- the encrypted file and its passphrase -------------------------------------------------------
+
+    def _await_passphrase(self, passphrase: str) -> None:
+        self.backend_name = _FILE
+        self.label = FILE_LABEL
+        self.detail = f"{self.file_path}, locked until its passphrase is given"
+        self.needs_passphrase = True
+        if passphrase:
+            try:
+                self.unlock(passphrase)
+            except (ValueError, OSError) as error:
+                self.passphrase_error = f"{PASSPHRASE_VARIABLE}: {_first_line(error)}"
+
+    @property
+    def file_exists(self) -> bool:
+        """Whether the encrypted file is there already (else `unlock` creates it)."""
+        return self.file_path.exists()
+
+    def unlock(self, passphrase: str) -> None:
+        """Open (or create) the encrypted file with `passphrase`.
+
+        Raises WrongPassphrase (a ValueError) or UnreadableStore (a ValueError) with one line, or
+        OSError; the store stays locked then.
+        """
+        backend = encrypted_file_keyring.EncryptedFileKeyring.open(self.file_path, passphrase)
+        with self._lock:
+            self._use(backend)
+            self.passphrase_error = None
+            earlier, self._memory = self._memory, {}
+            for key, value in earlier.items():
+                self._write(key, value)
+
+    def keep_in_memory(self, reason: str) -> None:
+        """Give up the store that waits for a passphrase: secrets stay in memory; `.warning` says why."""
+        with self._lock:
+            self._not_kept(reason)
 
     @property
     def secure(self) -> bool:
-        """True when secrets outlive the run in a keyring that protects them."""
+        """True when secrets outlive the run in a store that protects them."""
         return self._backend is not None
 
     # -- public API --------------------------------------------------------------------------
@@ -165,16 +309,29 @@ class SecretStore:
             backend = self._backend
             self._set(key, value)
             if backend is not None and self._backend is None:
-                self._set(key, value)  # the keyring failed part-way: write it whole to memory
+                # The store failed part-way (a full kernel quota): take back what it did write,
+                # which only takes room, then keep the value whole in memory.
+                self._discard(backend, key, len(value))
+                self._set(key, value)
+
+    def _discard(self, backend: keyring.backend.KeyringBackend, key: str, length: int) -> None:
+        size = int(getattr(backend, "part_size", CHUNK_SIZE))
+        for name in [key, *(f"{key}#{index}" for index in range(1, length // size + 2))]:
+            try:
+                backend.delete_password(self.service_name, name)
+            except Exception:  # absent, or the store is gone altogether: nothing more to take back
+                continue
 
     def _set(self, key: str, value: str) -> None:
         with self._lock:
             old_parts = self._part_count(self._read(key))
-            if len(value) <= CHUNK_SIZE and not value.startswith(_MARK):
+            # A backend may take larger parts (the kernel keyring: fewer keys against its quota).
+            size = int(getattr(self._backend, "part_size", CHUNK_SIZE)) if self._backend else CHUNK_SIZE
+            if len(value) <= size and not value.startswith(_MARK):
                 self._write(key, value)
                 new_parts = 0
             else:
-                parts = [value[i : i + CHUNK_SIZE] for i in range(0, len(value), CHUNK_SIZE)]
+                parts = [value[i : i + size] for i in range(0, len(value), size)]
                 # Parts first, header last: a reader sees either the old header (whose checksum
                 # then fails against the new parts) or the complete new value.
                 for index, part in enumerate(parts, start=1):
@@ -244,18 +401,32 @@ class SecretStore:
             self._fall_back(error)
 
     def _fall_back(self, error: Exception) -> None:
-        # A keyring that fails at run time (locked, no D-Bus session) must not stop sign-in.
-        self.warning = f"Keyring backend {self.backend_name} failed ({_first_line(error)}); {_MEMORY}"
-        self._backend = None
-        self.backend_name = "memory"
+        # A keyring that fails at run time (locked, no D-Bus session, a full quota) must not stop
+        # sign-in.
+        own = self.backend_name in HEADLESS_STORES
+        what = f"The {self.label}" if own else f"Keyring backend {self.backend_name}"
+        self._not_kept(f"{what} failed ({_first_line(error)})")
 
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
-def _default_backend() -> keyring.backend.KeyringBackend | None:
+def _kernel_detail() -> str:
+    seconds = kernel_keyring.expiry_seconds()
+    if seconds is None:
+        kept = "until its expiry after disuse"
+    elif seconds % 86400 == 0:
+        kept = f"until {seconds // 86400} day{'s' if seconds != 86400 else ''} after its last use"
+    else:
+        kept = f"until {seconds:,} seconds after its last use"
+    return f"this user's persistent keyring in kernel memory, never written to disk; kept {kept}"
+
+
+def _default_backend() -> tuple[keyring.backend.KeyringBackend | None, str]:
+    """keyring's backend, or None and why not (one line)."""
     try:
-        return keyring.get_keyring()
-    except Exception:  # keyring's own configuration file may name a backend that fails to load
-        return None
+        return keyring.get_keyring(), ""
+    except Exception as error:  # PYTHON_KEYRING_BACKEND or keyringrc may name one that cannot load
+        named = os.environ.get("PYTHON_KEYRING_BACKEND")
+        return None, (f"PYTHON_KEYRING_BACKEND={named}: " if named else "") + _first_line(error)

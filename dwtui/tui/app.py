@@ -149,8 +149,24 @@ class DwtuiApp(App[int], inherit_bindings=False):
         self.session = message.session
         self.page.attach_session(message.session)
         secrets = message.session.secrets
+        if secrets.needs_passphrase:  # the encrypted token store: its passphrase before sign-in
+            from dwtui.tui.screens.passphrase import PassphraseScreen  # modals load when first shown
+
+            self.push_screen(PassphraseScreen(secrets), callback=self._passphrase_given)
+            return
         if not secrets.secure and secrets.warning:
             self.notify(secrets.warning, title="Secrets", severity="warning", timeout=10)
+        self.begin_sign_in()
+
+    def _passphrase_given(self, opened: bool | None) -> None:
+        if self.session is None:
+            return
+        secrets = self.session.secrets
+        if not opened:
+            secrets.keep_in_memory("no passphrase was given for the encrypted token store")
+            if secrets.warning:
+                self.notify(secrets.warning, title="Secrets", severity="warning", timeout=10)
+        self.page.show_token_store()
         self.begin_sign_in()
 
     # -- sign-in ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from dwtui.domain.text import inert
 
 
 class ContextHeader(Horizontal):
-    """Profile, tenant, signed-in user, environment; a PRODUCTION badge and read-only mode."""
+    """Profile, tenant, signed-in user, environment, where tokens are kept; a PRODUCTION badge and
+    read-only mode."""
 
     def compose(self) -> ComposeResult:
         yield Label("dwtui", id="header-app")
@@ -28,13 +29,17 @@ class ContextHeader(Horizontal):
         environment_type: str,
         production: bool,
         read_only: bool,
+        tokens: str = "",
     ) -> None:
+        """`tokens`: the token store's short name (dwtui.services.secrets), "" before a session."""
         # Most important first: a narrow terminal cuts the tail (the tenant).
         parts = [
             (f"{environment} ({environment_type})" if environment_type else environment) or "no environment",
             user or "not signed in",
             f"profile {profile}",
         ]
+        if tokens:
+            parts.append(f"tokens: {tokens}")
         if tenant:
             parts.append(f"tenant {tenant}")
         self.query_one("#header-context", Label).update(inert(" | ".join(parts)))

@@ -431,7 +431,18 @@ class EnvironmentDetailsScreen(Screen[None]):
             environment_type=environment.environment_type if environment else "",
             production=production,
             read_only=production and not (profile is not None and profile.allow_production_changes),
+            tokens=self._token_store(),
         )
+
+    def _token_store(self) -> str:
+        if self.session is None:
+            return ""
+        secrets = self.session.secrets
+        return f"{secrets.label} (locked)" if secrets.needs_passphrase else secrets.label
+
+    def show_token_store(self) -> None:
+        """The header again, after the token store was unlocked or given up."""
+        self._update_header()
 
     # -- keys ----------------------------------------------------------------------------------------
 

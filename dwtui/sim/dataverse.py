@@ -349,7 +349,7 @@ def routes(world: World) -> list[Route]:
                     "@odata.context": f"{context}#Microsoft.Dynamics.CRM."
                     "RetrieveFinanceAndOperationsIntegrationDetailsResponse",
                     "Url": fo.fo_url.rstrip("/"),
-                    "TenantId": world.tenant_id,
+                    "TenantId": org.tenant_id or world.tenant_id,
                     "Id": fo.environment_id,
                 }
             )

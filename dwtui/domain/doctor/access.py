@@ -92,14 +92,15 @@ def lcs_role(environment: LcsEnvironment | Fault) -> Finding:
             ),
             inferred=True,
         )
-    if environment.http_status in (401, 403) or environment.code == "not_found":
-        return Finding(
-            CheckState.PROBLEM,
-            short(f"LCS does not show you the environment: {fault_text(environment)}"),
-            (fault_evidence(c.LCS_DETAIL, environment),),
-            inferred=True,
-        )
-    return could_not_read("the LCS environment", environment, c.LCS_DETAIL)
+    if is_transient(environment) or environment.service != c.LCS_DETAIL.service:
+        return could_not_read("the LCS environment", environment, c.LCS_DETAIL)
+    # LCS answered, and refused: no access to the project, or no environment you may see [I].
+    return Finding(
+        CheckState.PROBLEM,
+        short(f"LCS does not show you the environment: {fault_text(environment)}"),
+        (fault_evidence(c.LCS_DETAIL, environment),),
+        inferred=True,
+    )
 
 
 def power_platform_admin(listed: DataverseEnvironment | Fault | None, count: int | None = None) -> Finding:

@@ -310,17 +310,25 @@ def person_roles(
     api_url: str, http: HttpPolicy, token: Callable[[], str], systemuser_id: str
 ) -> tuple[SecurityRole, ...]:
     """The roles assigned to one systemuser directly, as terraform-provider-power-platform reads them
-    (internal/services/authorization/api_user.go GetDataverseUserBySystemUserId:
-    `systemusers({id})?$expand=systemuserroles_association($select=roleid,name,...)`)."""
+    (internal/services/authorization/api_user.go GetDataverseUserBySystemUserId: `systemusers({id})`
+    with `$expand=systemuserroles_association($select=roleid,name,ismanaged,_businessunitid_value)`)."""
     user = systemuser_id.strip().lower()
     url = f"{api_url}/systemusers({user})"
     body = http.get_json(
         DATAVERSE,
         url,
         token=token(),
-        params={"$select": "systemuserid", "$expand": "systemuserroles_association($select=roleid,name)"},
+        params={
+            "$select": "systemuserid",
+            "$expand": "systemuserroles_association($select=roleid,name,_businessunitid_value)",
+        },
         headers=HEADERS,
     )
+    return parse_user_roles(body, url)
+
+
+def parse_user_roles(body: Any, url: str = "") -> tuple[SecurityRole, ...]:
+    """One `systemusers({id})` row's expanded `systemuserroles_association` (TF's userDto)."""
     row = expect_dict(DATAVERSE, body, "the systemuser", url)
     roles = expect_list(DATAVERSE, row.get("systemuserroles_association") or [], "its roles", url)
     return tuple(parse_role(expect_dict(DATAVERSE, item, "a role", url)) for item in roles)

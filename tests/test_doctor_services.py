@@ -281,3 +281,15 @@ def test_a_doctor_runs_once_and_needs_a_judge_for_every_check(sim_factory: SimFa
             doctor.run()
     finally:
         session.close()
+
+
+def test_an_environment_already_read_costs_no_lcs_call(sim_factory: SimFactory) -> None:
+    sim, session = _session(sim_factory, "happy")
+    try:
+        known = session.environment(sim.environment_id("uat"))
+        sim.reset_log()
+        report = Doctor(session, DoctorInputs(environment=known)).run()
+    finally:
+        session.close()
+    assert report.outcome is Outcome.OK and report.environment == known
+    assert [r for r in sim.requests() if r["service"] == "lcs"] == []

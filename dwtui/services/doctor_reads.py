@@ -61,6 +61,9 @@ class ReadFailed(ServiceError):
 @dataclass(frozen=True, slots=True)
 class DoctorInputs:
     environment_id: str = ""  # "" = the profile's
+    # The LCS environment when the caller has already read it (the main screen, the fleet): then the
+    # doctor makes no LCS call at all, which keeps many runs within LCS's limit per project.
+    environment: LcsEnvironment | None = None
     onebox_app_id: str = ""  # the one-box's app registration; the demo's when "" in the demo
     axdb_connection_string: str = ""  # the one-box's AXDB; the demo's when "" in the demo
 
@@ -155,12 +158,12 @@ class Reads:
     # -- LCS and the Power Platform -------------------------------------------------------------------
 
     def environment(self) -> LcsEnvironment:
-        wanted = self.inputs.environment_id
+        known, wanted = self.inputs.environment, self.inputs.environment_id
         return self._once(
             "environment",
             "LCS API",
             "the environment (environmentinfo/v1/detail)",
-            lambda: self.session.selected_environment(wanted),
+            lambda: known if known is not None else self.session.selected_environment(wanted),
         )
 
     def dataverse(self) -> DataverseEnvironment | None:

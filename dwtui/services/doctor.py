@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dwtui.domain.doctor import CATALOGUE, CheckResult, CheckSpec, DoctorReport, Finding
+from dwtui.domain.doctor import CATALOGUE, CheckResult, CheckSpec, CheckState, DoctorReport, Finding
 from dwtui.domain.doctor.common import could_not_read, crashed, timed_out
 from dwtui.domain.models import LcsEnvironment, SignedIn
 from dwtui.services.doctor_checks import JUDGES, Judge
@@ -34,7 +34,6 @@ from dwtui.services.session import Session
 __all__ = ["Doctor", "DoctorInputs", "ResultCallback", "run_doctor"]
 
 ResultCallback = Callable[[CheckResult], None]
-_CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +132,7 @@ class Doctor:
             if self._cancelled.is_set():
                 for check_id in pending:
                     spec = specs[check_id]
-                    finding = Finding(timed_out(0).state, "cancelled before it finished")
+                    finding = Finding(CheckState.UNKNOWN, "cancelled before it finished")
                     report(CheckResult.of(spec, finding, self._clock() - started))
                 break
             wait = max(0.0, min(deadlines[check_id] for check_id in pending) - self._clock())

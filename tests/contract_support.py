@@ -31,7 +31,7 @@ from typing import Any
 from dwtui.domain.operations import readable_terms
 from dwtui.domain.profile import parse_profile
 from dwtui.domain.token_refusals import consent_fault, is_missing_consent
-from dwtui.services import appuser, bap, dataverse, dualwrite, lcs, ppapi
+from dwtui.services import appuser, bap, dataverse, doctor_reads, dualwrite, lcs, ppapi
 from dwtui.services.shapes import odata_values, service_fault
 
 CONTRACTS = Path(__file__).parent / "contracts"
@@ -226,6 +226,7 @@ READERS: dict[str, Callable[[Answer], Any]] = {
     "dataverse.application_users": lambda a: _dataverse_rows(
         a, lambda row: appuser.parse_application_user("app", row)
     ),
+    "dataverse.user_roles": lambda a: doctor_reads.parse_user_roles(a.body, FIXTURE_URL),
     "dataverse.created_user": lambda a: appuser.parse_created_user_id(a.body, a.headers, FIXTURE_URL),
     "dataverse.error": lambda a: service_fault(dataverse.SERVICE, a.body, a.status, FIXTURE_URL),
     "gateway.environments": lambda a: dualwrite.parse_environments(a.body, FIXTURE_URL),

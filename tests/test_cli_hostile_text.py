@@ -192,3 +192,21 @@ def test_any_profile_argument_is_echoed_inert(config_file: str, name: str) -> No
     code, out, err = run_at_terminal(["--config", config_file, "--profile", f"x{name}", "status"])
     assert code != 0
     assert_inert(out, err)
+
+
+def test_the_doctor_shows_hostile_names_and_messages_inert(at_a_terminal: None) -> None:
+    # At a terminal the doctor also prints a progress line per check on stderr.
+    code, out, err = run_at_terminal([*HOSTILE_DEMO, "doctor"])
+    assert code == 1, err  # contoso-uat's deployment status is not "Deployed" once it carries escapes
+    assert_inert(out, err)
+    assert f"Doctor: contoso-uat{CLIPBOARD}{TITLE} (Sandbox)" in out
+    assert "dwtui: [1/24] " in err
+
+
+def test_the_doctor_json_escapes_every_control(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli([*HOSTILE_DEMO, "doctor", "--json"], capsys)
+    assert code == 1, err
+    assert_inert(out, err)
+    data = json.loads(out)
+    assert data["environment"]["name"].startswith("contoso-uat\x1b]52;c;")
+    assert "\\u001b]52;c;" in out

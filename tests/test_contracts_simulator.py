@@ -67,6 +67,8 @@ DRIVES: dict[str, list[str]] = {
     "verify": [*ONEBOX, "verify", *APP, "--json"],
     "verify-no-user": ["--scenario", "onebox-no-app-user", *ONEBOX, "verify", *APP, "--json"],
     "no-consent": ["--scenario", "no-consent-ppapi", "status", "--json"],
+    "doctor": ["--scenario", "maps-running", "doctor", "--json"],
+    "doctor-onebox": ["--environment", "contoso-dev", "doctor", "--json"],
 }
 
 

@@ -130,3 +130,27 @@ def test_ctrl_c_while_waiting_for_a_sign_in_is_130(sim_factory: SimFactory, tmp_
     finally:
         child.kill()
         child.wait(timeout=30)
+
+
+# -- the doctor: 0 all pass, 1 a problem, 3 a check that could not run ----------------------------------
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [("happy", 0), ("old-version", 1)])
+def test_doctor_produces_the_code(scenario: str, expected: int, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*DEMO, "--scenario", scenario, "doctor"], capsys)
+    assert code == expected, err
+    if expected:
+        assert "`doctor` found a problem" in readme_codes()[expected]
+        assert err.strip().splitlines()[-1].startswith("dwtui: doctor: ")
+
+
+def test_doctor_that_could_not_run_a_check_is_3(
+    sim_factory: SimFactory, memory_keyring: MemoryKeyring, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "`doctor` could not run a check" in readme_codes()[3]
+    sim = sim_factory("happy", device_approve_after=0)
+    config = tmp_path / "sim.toml"
+    sim.write_config(config, environment="dev")  # a one-box, and no app id or AXDB given
+    code, _, err = run_cli(["--config", str(config), "doctor"], capsys)
+    assert code == runtime.EXIT_SERVICE == 3, err
+    assert err.strip().splitlines()[-1].startswith("dwtui: doctor: could not check")

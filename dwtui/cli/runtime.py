@@ -64,6 +64,19 @@ SCENARIOS = (
     "onebox-app-user-no-role",
     "onebox-app-user-deleted",
     "hostile-names",
+    "no-consent-bap",
+    "no-consent-dataverse",
+    "no-consent-gateway",
+    "lcs-no-access",
+    "not-power-platform-admin",
+    "not-system-administrator",
+    "deployment-failed",
+    "old-version",
+    "dataverse-not-ready",
+    "tenant-mismatch",
+    "packages-broken",
+    "link-failed",
+    "no-gateway-host",
 )
 _ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # A person reads a demo device code at any --speed: never let it expire in less than this.

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from dwtui.sim import catalogue, ids
-from dwtui.sim.guard import nested_error, request_base, require_api_version, require_token
+from dwtui.sim.guard import Reply, nested_error, request_base, require_api_version, require_token
 from dwtui.sim.world import Operation, PowerPlatformRecord, World, iso_time
 
 ROOT = "/bap/providers/Microsoft.BusinessAppPlatform"
@@ -68,7 +68,7 @@ def environment_json(world: World, record: PowerPlatformRecord) -> dict[str, Any
             "instanceUrl": instance_url,
             "instanceApiUrl": instance_url.rstrip("/"),
             "baseLanguage": 1033,
-            "instanceState": "Ready",
+            "instanceState": record.instance_state,
             "createdTime": _CREATED,
             "backgroundOperationsState": "Enabled",
             "scaleGroup": "NAMCRMLIVESG644",
@@ -114,6 +114,17 @@ def routes(world: World) -> list[Route]:
         ]
         require_token(request, world, audiences, nested_error)
         require_api_version(request, nested_error, allowed=API_VERSIONS)
+        if world.bap_admin_denied and request.url.path.startswith(PREFIX):
+            # [I] No source shows what the admin scope answers a person who is not an administrator.
+            raise Reply(
+                JSONResponse(
+                    nested_error(
+                        "Forbidden",
+                        "The caller does not have permission to use the admin scope of this tenant.",
+                    ),
+                    status_code=403,
+                )
+            )
 
     async def list_environments(request: Request) -> Response:
         check(request)

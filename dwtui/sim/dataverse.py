@@ -217,6 +217,23 @@ def _list(world: World, org: PowerPlatformRecord, entity: str, request: Request)
     return JSONResponse({"@odata.context": context, "value": value})
 
 
+def _one_user(world: World, org: PowerPlatformRecord, entity: str, request: Request) -> Response:
+    """GET systemusers(id), its roles expanded as terraform-provider-power-platform asks for them
+    (internal/services/authorization/api_user.go GetDataverseUserBySystemUserId)."""
+    user_id = _bound_id(entity, "systemusers")
+    directory = directory_for(world, org)
+    query = request.query_params
+    with world.lock:
+        user = directory.users.get(user_id)
+        if user is None:
+            raise _fail(404, DOES_NOT_EXIST, f"systemuser With Ids = {user_id} Do Not Exist")
+        row = _with_roles(directory, user, _user_json(user), query.get("$expand", "").strip())
+    version = request.path_params["version"]
+    context = f"{world.instance_url(org)}api/data/{version}/$metadata#systemusers/$entity"
+    kept = _select(row, query.get("$select", ""), ("systemuserid", "systemuserroles_association"))
+    return JSONResponse({"@odata.context": context, **kept})
+
+
 def _with_roles(
     directory: OrgDirectory, user: SystemUserRecord, row: dict[str, Any], expand: str
 ) -> dict[str, Any]:
@@ -332,7 +349,7 @@ def routes(world: World) -> list[Route]:
                     "@odata.context": f"{context}#Microsoft.Dynamics.CRM."
                     "RetrieveFinanceAndOperationsIntegrationDetailsResponse",
                     "Url": fo.fo_url.rstrip("/"),
-                    "TenantId": world.tenant_id,
+                    "TenantId": org.tenant_id or world.tenant_id,
                     "Id": fo.environment_id,
                 }
             )
@@ -345,6 +362,8 @@ def routes(world: World) -> list[Route]:
             )
         if name in ("businessunits", "roles", "systemusers"):
             return _list(world, org, name, request)
+        if entity_set == "systemusers":
+            return _one_user(world, org, name, request)
         return JSONResponse(
             nested_error("0x8006088a", f"Resource not found for the segment '{name}'."), status_code=404
         )

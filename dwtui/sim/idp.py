@@ -76,7 +76,10 @@ def consent_error(world: World, client_id: str) -> Reply:
 
 def _user_token(world: World, client_id: str, scope: str) -> dict[str, Any]:
     """A person's tokens for `scope`, unless the world withholds consent for its resource."""
-    if any(same_audience(resource_of(scope), resource) for resource in world.consent_withheld):
+    resource = resource_of(scope)
+    if any(same_audience(resource, withheld) for withheld in world.consent_withheld):
+        raise consent_error(world, client_id)
+    if world.consent_withheld_dataverse and resource.startswith(f"{world.base_url}/dataverse/"):
         raise consent_error(world, client_id)
     return user_token_response(world, client_id, scope)
 

@@ -90,7 +90,7 @@ def routes(world: World) -> list[Route]:
             )
         project_id = request.path_params["project_id"]
         _throttle(world, project_id)
-        if project_id != world.project_id:
+        if project_id != world.project_id or world.lcs_denied:
             return _failure(world, f"Project {project_id} was not found or you do not have access to it.")
         params = request.query_params
         with world.lock:

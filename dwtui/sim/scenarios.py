@@ -13,6 +13,7 @@ from dwtui.sim.world import (
     ConnectionSetRecord,
     LcsEnvironmentRecord,
     LcsThrottle,
+    Operation,
     PowerPlatformRecord,
     World,
 )
@@ -385,3 +386,164 @@ def _hostile_names(world: World) -> None:
         message=f"The import of solution msdyn_Dynamics365FinanceExtendedMaps failed.{HOSTILE_CLIPBOARD}"
         f"{HOSTILE_TITLE}{HOSTILE_BIDI}",
     )
+
+
+# -- what the doctor finds (dwtui doctor): one scenario per failure no other scenario shows -------------
+# Each is like happy (or installed) on contoso-uat, but for the one thing named.
+
+
+@scenario(
+    "no-consent-bap",
+    "like happy, but no administrator has consented to the BAP admin API (Power Apps Service): its token "
+    "requests answer AADSTS65001",
+)
+def _no_consent_bap(world: World) -> None:
+    _uat_integrated(world)
+    world.consent_withheld.add("https://service.powerapps.com")
+
+
+@scenario(
+    "no-consent-dataverse",
+    "like happy, but no administrator has consented to Dataverse (Dynamics CRM): token requests for any "
+    "org answer AADSTS65001",
+)
+def _no_consent_dataverse(world: World) -> None:
+    _uat_integrated(world)
+    world.consent_withheld_dataverse = True
+
+
+@scenario(
+    "no-consent-gateway",
+    "like happy, but no administrator has consented to the dual-write gateway (https://IntegratorApp.com): "
+    "its token requests answer AADSTS65001",
+)
+def _no_consent_gateway(world: World) -> None:
+    _uat_integrated(world)
+    world.consent_withheld.add("https://IntegratorApp.com")
+
+
+@scenario(
+    "lcs-no-access",
+    "like happy, but [I] LCS does not show the project to the signed-in person (its failure envelope): "
+    "no Project Owner or Environment Administrator role",
+)
+def _lcs_no_access(world: World) -> None:
+    _uat_integrated(world)
+    world.lcs_denied = True
+
+
+@scenario(
+    "not-power-platform-admin",
+    "like happy, but [I] the BAP admin scope answers 403 to the signed-in person, who is no Power Platform "
+    "administrator",
+)
+def _not_power_platform_admin(world: World) -> None:
+    _uat_integrated(world)
+    world.bap_admin_denied = True
+
+
+@scenario(
+    "not-system-administrator",
+    "like happy, but the signed-in person is only Basic User, not System Administrator, in contoso-uat's "
+    "Dataverse",
+)
+def _not_system_administrator(world: World) -> None:
+    org = _uat_integrated(world)
+    directory = new_directory(org.unique_name, world.user_object_id, world.user_display_name)
+    world.dataverse_directories[org.unique_name.lower()] = directory
+    person = next(u for u in directory.users.values() if u.azure_object_id == world.user_object_id)
+    person.role_ids = [directory.role(directory.root.business_unit_id, "Basic User").role_id]
+
+
+@scenario("deployment-failed", "like happy, but LCS says contoso-uat's last deployment failed (Failed)")
+def _deployment_failed(world: World) -> None:
+    _uat_integrated(world)
+    world.lcs_environments[UAT.environment_id].deployment_status = "Failed"
+
+
+@scenario(
+    "old-version",
+    "like happy, but contoso-uat runs 10.0.8 on Platform update 32, below dual-write's documented minimum "
+    "(10.0.9 / Platform update 33)",
+)
+def _old_version(world: World) -> None:
+    _uat_integrated(world)
+    uat = world.lcs_environments[UAT.environment_id]
+    uat.application_release = "10.0.8"
+    uat.application_version = "10.0.383.20"
+    uat.platform_release = "Update32"
+    uat.platform_version = "7.0.5493.35"
+    uat.topology = "Standard Acceptance Test (10.0.8 with Platform update 32)"
+
+
+@scenario(
+    "dataverse-not-ready",
+    "like happy, but [I] BAP says contoso-uat's Dataverse is not Ready (instanceState NotReady)",
+)
+def _dataverse_not_ready(world: World) -> None:
+    _uat_integrated(world).instance_state = "NotReady"
+
+
+OTHER_TENANT = "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
+
+
+@scenario(
+    "tenant-mismatch",
+    "like happy, but contoso-uat's Dataverse says it is integrated from another tenant "
+    "(RetrieveFinanceAndOperationsIntegrationDetails TenantId): dual-write does not link across tenants",
+)
+def _tenant_mismatch(world: World) -> None:
+    _uat_integrated(world).tenant_id = OTHER_TENANT
+
+
+@scenario(
+    "packages-broken",
+    "like happy, but the package list says the Dual-write Application Core failed to install "
+    "(InstallFailed) and Dual-write Notes is installed without Dual-write Finance, which it needs",
+)
+def _packages_broken(world: World) -> None:
+    org = _uat_integrated(world, (*INTEGRATED, catalogue.NOTES))
+    core = org.packages[catalogue.APP_CORE]
+    core.state = "InstallFailed"
+    core.error = dict(DEFAULT_FAILURE)
+
+
+@scenario(
+    "link-failed",
+    "dual-write installed; [I] the gateway lists the last link request as failed with DW9003 (cannot "
+    "connect to CRM)",
+)
+def _link_failed(world: World) -> None:
+    _uat_integrated(world, APPLICATION)
+    _link(world, UAT, "contosouat")
+    link = world.connection_set_for(UAT.environment_id)
+    assert link is not None
+    request_id = ids.derived_guid("link-request", UAT.environment_id, "failed")
+    world.operations[request_id] = Operation(
+        operation_id=request_id,
+        kind="link",
+        started=world.now(),
+        duration=0.0,
+        outcome="Failed",
+        detail={
+            "lcs_id": UAT.environment_id,
+            "bap_id": link.bap_id,
+            "cid": link.cid,
+            "cname": link.cname,
+            "legal_entities": list(link.legal_entities),
+            "failure": "CRM",
+            "ends_at": 1.0,
+            "created_iso": "2026-03-14T09:30:00.0000000Z",
+        },
+    )
+    link.link_request = request_id
+
+
+@scenario(
+    "no-gateway-host",
+    "like happy, but the profile the simulator writes names no dual-write gateway (dualwrite_gateway_url "
+    "empty), as a real profile does until someone finds the host",
+)
+def _no_gateway_host(world: World) -> None:
+    _uat_integrated(world)
+    world.gateway_in_profile = False

@@ -287,7 +287,7 @@ class SimServer:
             "lcs_api_url": self.lcs_api_url,
             "bap_api_url": self.bap_api_url,
             "power_platform_api_url": self.power_platform_api_url,
-            "dualwrite_gateway_url": self.dualwrite_gateway_url,
+            "dualwrite_gateway_url": self.dualwrite_gateway_url if self.world.gateway_in_profile else "",
             "ca_bundle": str(self.ca_file),
             "allow_production_changes": False,
         }

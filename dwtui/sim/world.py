@@ -76,6 +76,8 @@ class PowerPlatformRecord:
     # (enable-power-platform-integration.md); BAP then lists no linkedEnvironmentMetadata.
     has_dataverse: bool = True
     cluster: str = "us-il103.gateway.prod.island"  # properties.cluster.uriSuffix
+    instance_state: str = "Ready"  # linkedEnvironmentMetadata.instanceState
+    tenant_id: str = ""  # the TenantId its integration details give; "" = the world's tenant
 
 
 @dataclass
@@ -240,6 +242,14 @@ class World:
         # Resources (a token's audience, e.g. https://api.powerplatform.com) for which no admin has
         # consented to dwtui's app: a person's token requests for them answer AADSTS65001.
         self.consent_withheld: set[str] = set()
+        # No consent for Dataverse ("Dynamics CRM"): a person's token for any org answers AADSTS65001.
+        self.consent_withheld_dataverse = False
+        # [I] Refusals whose real answers no source shows: LCS hides the project from the signed-in
+        # person (its failure envelope), the BAP admin scope refuses a non-administrator (403).
+        self.lcs_denied = False
+        self.bap_admin_denied = False
+        # Whether the profile SimServer writes names the gateway (a real profile may not know it).
+        self.gateway_in_profile = True
         self.device_codes: dict[str, DeviceCodeRecord] = {}
         self.operations: dict[str, Operation] = {}
         # Dataverse orgs' business units, roles and users, made on first use (sim.directory).

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from dwtui.services.secrets import SecretStore
 
 
-@onebox.command()
+# The flight talks to AXDB only: no LCS environment, no service call to trace.
+@onebox.command(uses=("--config", "--profile", "--demo"))
 @click.option("--sql", "show_sql", is_flag=True, help="Print the documented T-SQL script with its values.")
 @click.option(
     "--statements", is_flag=True, help="Print the statements --run executes, with their parameters."

@@ -145,6 +145,7 @@ class Runtime:
     speed: float
     environment: str
     trace_path: Path | None = None  # --trace: every request and answer, redacted, as JSON lines
+    given: set[str] = field(default_factory=set)  # the global options typed, before or after the command
     _trace: TraceFile | None = None
     _sim: SimServer | None = None
     _sessions: list[Session] = field(default_factory=list)

@@ -215,3 +215,22 @@ def test_readme_lists_exactly_the_registrys_scenarios() -> None:
     table = section.split("\n\n", 1)[0]
     rows = dict(re.findall(r"^\| `([^`]+)` \| (.+) \|$", table, re.MULTILINE))
     assert rows == {name: scenario.description for name, scenario in SCENARIOS.items()}
+
+
+# -- no profile yet ---------------------------------------------------------------------------------
+
+
+def test_without_a_profile_the_error_offers_the_demo(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(["status"], capsys)  # the default config file does not exist in a test
+    assert code == EXIT_CONFIG
+    line = _one_line(err)
+    assert "no profile in" in line and "[profiles.NAME]" in line
+    assert "`dwtui --demo`" in line
+    code, _, err = run_cli(["--config", str(tmp_path / "missing.toml"), "status"], capsys)
+    assert code == EXIT_CONFIG
+    assert "does not exist" in _one_line(err) and "`dwtui --demo` without --config" in err
+    code, out, _ = run_cli(["profiles"], capsys)
+    assert code == EXIT_OK
+    assert "No profiles in" in out and "`dwtui --demo`" in out

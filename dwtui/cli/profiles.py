@@ -38,7 +38,11 @@ def profiles(as_json: bool) -> int:
         return EXIT_OK
     if not found:
         where = path or "the config file"
-        click.echo(f"No profiles in {where}. Try `dwtui sim --write-config PATH` for a simulator profile.")
+        from dwtui.services.config import TRY_THE_DEMO
+
+        click.echo(
+            f"No profiles in {where}. Add a [profiles.NAME] table (README: Profiles), or {TRY_THE_DEMO}."
+        )
         return EXIT_OK
     rows = [("", "NAME", "TENANT", "PROJECT", "ENVIRONMENT", "AUTH")] + [
         (

@@ -234,3 +234,27 @@ def test_without_a_profile_the_error_offers_the_demo(
     code, out, _ = run_cli(["profiles"], capsys)
     assert code == EXIT_OK
     assert "No profiles in" in out and "`dwtui --demo`" in out
+
+
+# -- remedies that fit the command line ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted", ["contoso-nope", "00000000-0000-4000-8000-000000000001"])
+def test_an_environment_the_project_does_not_have_lists_the_ones_it_has(
+    wanted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "50", "--environment", wanted, "status"], capsys)
+    assert code == EXIT_CONFIG
+    line = err.strip().splitlines()[-1]
+    assert line.startswith(f"dwtui: LCS API [unknown_environment]: --environment '{wanted}': LCS project")
+    assert "contoso-uat (" in line and "contoso-dev (" in line  # the ones it has, with their ids
+    assert "give --environment the name or id of one of them" in line
+    assert "pane" not in err.lower() and "Try again" not in err
+    assert out == ""
+
+
+def test_status_names_commands_not_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--demo", "--speed", "50", "--scenario", "mismatch", "status"], capsys)
+    assert code == EXIT_OK, err
+    assert "Reset dual-write connection             available: `dwtui reset`" in out
+    assert not re.search(r"\([a-zA-Z]\)", out)  # no "(R)", "(o)": keys of the screen

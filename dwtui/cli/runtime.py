@@ -91,6 +91,7 @@ _USAGE_CODES = frozenset(
         "connection_value",  # a --driver form value that driver cannot be given intact
         "no_transactions",  # a driver (or NoTXN) that cannot run the flight in one transaction
         "delegated_only",  # an application profile for a command that reads LCS: the fix is `auth`
+        "unknown_environment",  # an --environment (or environment_id) the LCS project does not have
     }
 )
 # Refusals because the environment is not in the state the command needs (exit 1).
@@ -363,6 +364,56 @@ def resolve_environment(session: Session, wanted: str) -> str:
     return session.lcs.environment_by_name(session.profile.lcs_project_id, wanted).environment_id
 
 
+def chosen_environment(session: Session, wanted: str) -> LcsEnvironment:
+    """The environment --environment names (an id or a name), else the profile's, else the only one.
+
+    One the LCS project does not show is a usage error naming the environments it has. LCS's
+    answer for an unknown name or id is not documented (an empty Data, or IsSuccess false with a
+    message): when the lookup fails that way, the project's list settles it (one more call); a
+    throttled or unreachable LCS is reported as it is.
+    """
+    from dwtui.services.errors import ServiceError
+
+    try:
+        return session.selected_environment(resolve_environment(session, wanted))
+    except ServiceError as error:
+        asked = wanted or session.profile.environment_id
+        fault = error.fault
+        if not asked or fault.service != "LCS API" or fault.code not in ("not_found", ""):
+            raise
+        try:
+            environments = session.environments()
+        except ServiceError:
+            raise error from None
+        if any(_names(environment, asked) for environment in environments):
+            raise
+        raise ServiceError(_unknown_environment(session, asked, bool(wanted), environments)) from None
+
+
+def _names(environment: LcsEnvironment, asked: str) -> bool:
+    wanted = asked.strip().lower()
+    compact = wanted.replace("-", "")
+    return (
+        environment.name.strip().lower() == wanted
+        or environment.environment_id.replace("-", "").lower() == compact
+    )
+
+
+def _unknown_environment(
+    session: Session, asked: str, from_option: bool, environments: list[LcsEnvironment]
+) -> Fault:
+    from dwtui.domain.models import Fault
+
+    where = "--environment" if from_option else f"environment_id of profile '{session.profile.name}'"
+    listed = ", ".join(f"{e.name} ({e.environment_id})" for e in environments) or "none you can see"
+    return Fault(
+        service="LCS API",
+        message=f"{where} '{asked}': LCS project {session.profile.lcs_project_id} has no environment by "
+        f"that name or id; its environments: {listed}",
+        code="unknown_environment",
+    )
+
+
 def refuse_application_profile(profile: Profile) -> None:
     """LCS takes only a person's sign-in: an application profile is told so before anything is called."""
     from dwtui.domain.token_refusals import lcs_refusal
@@ -384,7 +435,7 @@ def signed_in_status(no_interactive: bool, *, change: bool = False) -> tuple[Ses
     # Before the sign-in too: with LCS out of reach, an application's credentials are no use here.
     refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
-    environment = session.selected_environment(resolve_environment(session, runtime.environment))
+    environment = chosen_environment(session, runtime.environment)
     if change:
         refuse_read_only(session, environment)
     return session, session.status_of(environment)
@@ -439,10 +490,10 @@ def read_secret(prompt: str, *, from_stdin: bool, missing: str, code: int = EXIT
 
 
 def fault_line(fault: Fault) -> str:
-    from dwtui.domain.errors import explain
+    from dwtui.domain.errors import Surface, explain
 
     code = f" [{fault.code}]" if fault.code else ""
-    return f"{fault.service}{code}: {fault.message} ({explain(fault).remedy})"
+    return f"{fault.service}{code}: {fault.message} ({explain(fault, Surface.CLI).remedy})"
 
 
 def exit_code_of(fault: Any) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dwtui.domain.assessment import Action, IntegrationState, LinkState, assess
-from dwtui.domain.errors import explain
+from dwtui.domain.errors import Surface, explain
 from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import (
     DataverseEnvironment,
@@ -79,7 +79,7 @@ def _integration_details(details: IntegrationDetails | Fault | None) -> dict[str
 
 
 def fault_to_json(fault: Fault) -> dict[str, Any]:
-    explanation = explain(fault)
+    explanation = explain(fault, Surface.CLI)
     return {
         "service": fault.service,
         "code": fault.code,
@@ -256,12 +256,14 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
     }
 
 
+# Each action under its button's name, with the command that does it (the screen's keys mean
+# nothing on a command line).
 ACTION_LABELS = {
-    "add_dataverse": "Add Dataverse (P)",
-    "setup": "Dual-write application (d)",
-    "link": "Link to Power Platform environment (l)",
-    "reset": "Reset dual-write connection (R)",
-    "onebox": "One-box (o)",
+    "add_dataverse": ("Add Dataverse", "dwtui integrate"),
+    "setup": ("Dual-write application", "dwtui setup"),
+    "link": ("Link to Power Platform environment", "dwtui link"),
+    "reset": ("Reset dual-write connection", "dwtui reset"),
+    "onebox": ("One-box", "dwtui onebox"),
 }
 
 
@@ -278,9 +280,7 @@ def operation_line(record: OperationRecord, now: float | None = None) -> str:
     return f"{stage} ({estimate.summary}), started {format_duration(elapsed)} ago, {ident}"
 
 
-def report_to_text(
-    report: StatusReport, profile_name: str, operations: OperationsView | None = None
-) -> str:
+def report_to_text(report: StatusReport, profile_name: str, operations: OperationsView | None = None) -> str:
     """The main screen's facts, top to bottom, as plain text."""
     env, snapshot, assessment = report.environment, report.snapshot, report.assessment
     who = report.signed_in.username if report.signed_in else "not signed in"
@@ -343,15 +343,19 @@ def report_to_text(
             row("", f"`{command}` follows it")
     lines += ["", "Actions"]
     for action, availability in assessment.actions.items():
-        label = ACTION_LABELS.get(action.value)
+        labelled = ACTION_LABELS.get(action.value)
         if action is Action.ADD_DATAVERSE and assessment.integration is not IntegrationState.NO_DATAVERSE:
             continue  # a step only environments without Dataverse need
-        if label:
-            row(label, "available" if availability.enabled else f"unavailable: {availability.reason}")
+        if labelled:
+            label, command = labelled
+            row(
+                label,
+                f"available: `{command}`" if availability.enabled else f"unavailable: {availability.reason}",
+            )
     if assessment.faults:
         lines += ["", "Problems"]
         for fault in assessment.faults:
-            explanation = explain(fault)
+            explanation = explain(fault, Surface.CLI)
             lines.append(f"  {fault.service} [{fault.code or 'error'}]: {fault.message}")
             lines.append(f"    {explanation.meaning} {explanation.remedy}")
     return "\n".join(lines)

@@ -42,6 +42,7 @@ def integrate(
     from dwtui.domain.assessment import IntegrationState
     from dwtui.services.add_dataverse import (
         CANNOT_ADD_NOTE,
+        dataverse_request,
         plan_add_dataverse,
         resume_add_dataverse,
         start_add_dataverse,
@@ -49,6 +50,7 @@ def integrate(
     from dwtui.services.operations import AlreadyRunning
     from dwtui.services.status_json import operation_line
 
+    dataverse_request(language, currency, template)  # a bad --currency ends here, before any sign-in
     session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)

@@ -424,20 +424,30 @@ def refuse_application_profile(profile: Profile) -> None:
         raise ServiceError(refusal)
 
 
-def signed_in_status(no_interactive: bool, *, change: bool = False) -> tuple[Session, StatusReport]:
+def signed_in_status(
+    no_interactive: bool,
+    *,
+    change: bool = False,
+    check: Callable[[LcsEnvironment], None] | None = None,
+    session: Session | None = None,
+) -> tuple[Session, StatusReport]:
     """The selected environment's status, signed in: where every changing command starts.
 
     With `change`, a production environment the profile keeps read-only is refused as soon as LCS
-    has named its type, before any Power Platform service is asked anything (refuse_read_only).
+    has named its type, before any Power Platform service is asked anything (refuse_read_only);
+    `check` refuses what else the LCS environment alone rules out (not a one-box) at the same point.
+    What needs no sign-in at all is for the command to check before it calls this.
     """
     runtime = current_runtime()
-    session = runtime.session()
+    session = session or runtime.session()
     # Before the sign-in too: with LCS out of reach, an application's credentials are no use here.
     refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
     environment = chosen_environment(session, runtime.environment)
     if change:
         refuse_read_only(session, environment)
+    if check is not None:
+        check(environment)
     return session, session.status_of(environment)
 
 
@@ -463,12 +473,18 @@ def stdin_is_interactive() -> bool:
         return False
 
 
+def can_confirm(*, yes: bool, what: str) -> None:
+    """Refuse at once a change that will need a "y" nobody can type: for commands that always ask,
+    before they sign in, read or prompt for anything."""
+    if not yes and not stdin_is_interactive():
+        raise Failure(f"no terminal to ask in: use --yes to {what}; nothing was changed", EXIT_CONFIG)
+
+
 def confirm(question: str, *, yes: bool, what: str) -> None:
     """Go on only with --yes or a person's "y"; `what` completes "use --yes to ..."."""
     if yes:
         return
-    if not stdin_is_interactive():
-        raise Failure(f"no terminal to ask in: use --yes to {what}; nothing was changed", EXIT_CONFIG)
+    can_confirm(yes=yes, what=what)
     if not click.confirm(question, default=False, err=True):
         raise Failure("not confirmed; nothing was changed", EXIT_FAILURE)
 

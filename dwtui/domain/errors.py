@@ -268,7 +268,7 @@ _CATALOGUE: tuple[_Entry, ...] = (
         'Use a profile with auth = "device-code" and sign in as a person who is Project Owner or '
         "Environment Administrator in the LCS project. Every environment fact dwtui shows, and every "
         "change it makes, starts from the LCS environment (--environment included), so an application "
-        "profile can run only what needs no sign-in: onebox flight, onebox restart-aos, profiles, secret.",
+        "profile can run only what needs no sign-in: onebox flight, profiles, secret.",
         "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/lifecycle-services/lcs-aad-app-reg",
     ),
     _Entry(

@@ -267,21 +267,26 @@ ACTION_LABELS = {
 }
 
 
-def operation_line(record: OperationRecord, now: float | None = None) -> str:
-    """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`."""
+def operation_line(record: OperationRecord, now: float | None = None, *, speed: float = 1.0) -> str:
+    """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`.
+
+    `speed` is the demo's --speed: its operations take 1/speed of the typical duration.
+    """
     elapsed = max(0.0, (now if now is not None else time.time()) - record.started_at)
     typical = {
         OperationKind.LINK: TYPICAL_LINK_SECONDS,
         OperationKind.ADD_DATAVERSE: TYPICAL_ADD_DATAVERSE_SECONDS,
-    }.get(record.kind, TYPICAL_INSTALL_SECONDS)
+    }.get(record.kind, TYPICAL_INSTALL_SECONDS) / speed
     estimate = estimate_progress(elapsed, record.percent, record.status, typical=typical)
     stage = f"{record.status.value}: {record.message}" if record.message else record.status.value
     ident = f"operation {record.operation_id}" if record.operation_id else "being started"
     return f"{stage} ({estimate.summary}), started {format_duration(elapsed)} ago, {ident}"
 
 
-def report_to_text(report: StatusReport, profile_name: str, operations: OperationsView | None = None) -> str:
-    """The main screen's facts, top to bottom, as plain text."""
+def report_to_text(
+    report: StatusReport, profile_name: str, operations: OperationsView | None = None, *, speed: float = 1.0
+) -> str:
+    """The main screen's facts, top to bottom, as plain text (estimates at the demo's `speed`)."""
     env, snapshot, assessment = report.environment, report.snapshot, report.assessment
     who = report.signed_in.username if report.signed_in else "not signed in"
     lines = [f"Profile {profile_name}, signed in as {who}", "", "Environment"]
@@ -339,7 +344,7 @@ def report_to_text(report: StatusReport, profile_name: str, operations: Operatio
     if running:
         lines += ["", "Running"]
         for title, record, command in running:
-            row(title, operation_line(record))
+            row(title, operation_line(record, speed=speed))
             row("", f"`{command}` follows it")
     lines += ["", "Actions"]
     for action, availability in assessment.actions.items():

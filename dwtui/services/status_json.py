@@ -297,7 +297,7 @@ def report_to_text(
     row("Name", env.name + ("  [PRODUCTION]" if env.is_production else ""))
     row("Environment id", env.environment_id)
     row("Type", env.environment_type)
-    row("State", " / ".join(x for x in (env.deployment_status, env.deployment_state) if x) or "-")
+    row("State", env.state_text or "-")
     row("Finance and operations URL", env.fo_url)
     row(
         "Application version",

@@ -129,7 +129,8 @@ def _argv(path: tuple[str, ...], option: str, value: str, missing_config: str) -
         # The global option itself; the rest makes the run stop before any service (status needs
         # the config, which is missing unless --config is the one being tried).
         return [*([] if option == "--config" else base), option, value, "status", "--no-interactive"]
-    argv = [*base, *path]
+    # The simulator reads no profiles file: --config there is refused before its own options act.
+    argv = [*path] if path == ("sim",) else [*base, *path]
     if path == ("sim",):
         # Without a refusal `sim` would serve until Ctrl+C: --scenario and --replay exclude each other.
         extra = {"--scenario": ["--replay", missing_config], "--replay": ["--scenario", "happy"]}

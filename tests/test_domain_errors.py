@@ -69,3 +69,47 @@ def test_an_internal_error_does_not_claim_a_retry_that_never_happened() -> None:
     assert "retried" not in found.remedy and "does not repeat" in found.remedy
     for status in RETRY_STATUSES - {429}:
         assert "retried" in explain(Fault("LCS API", "x", f"HTTP {status}", status)).remedy
+
+
+# -- where the remedy is shown ------------------------------------------------------------------
+
+
+def test_no_remedy_on_the_command_line_sends_a_person_to_a_pane_or_a_key() -> None:
+    from dwtui.domain.errors import Surface, every_remedy
+
+    remedies = every_remedy(Surface.CLI)
+    assert len(remedies) > 30
+    for remedy in remedies:
+        assert "pane" not in remedy.lower() and "press " not in remedy.lower(), remedy
+        assert "[[" not in remedy, remedy
+
+
+def test_the_terminal_ui_gets_keys_where_the_command_line_gets_commands() -> None:
+    from dwtui.domain.errors import Surface, every_remedy
+
+    for remedy in every_remedy(Surface.TUI):
+        assert "[[" not in remedy and "`dwtui " not in remedy, remedy
+    maps = Fault("dual-write", "maps run", "DualWriteMapsRunning")
+    assert "(`dwtui reset --force`)" in explain(maps, Surface.CLI).remedy
+    assert "(press R and tick Force reset)" in explain(maps, Surface.TUI).remedy
+    no_user = Fault("Dataverse", "not a member", "0x80072560", 403)
+    assert "(press o)" in explain(no_user).remedy  # the terminal UI is the default
+    assert "`dwtui onebox app-user`" in explain(no_user, Surface.CLI).remedy
+    internal = Fault("BAP admin API", "boom", "HTTP 500", 500)
+    assert "run the command again" in explain(internal, Surface.CLI).remedy
+    assert "press r" in explain(internal, Surface.TUI).remedy
+
+
+def test_the_fallback_remedy_on_the_command_line_is_the_trace() -> None:
+    from dwtui.domain.errors import Surface
+
+    found = explain(Fault("LCS API", "something odd", "XYZ"), Surface.CLI)
+    assert found.remedy.startswith("Try again; if it persists, run it again with --trace FILE")
+
+
+def test_a_services_own_brackets_are_left_as_they_are() -> None:
+    from dwtui.domain.errors import Surface
+
+    odd = Fault("LCS API", "x", "XYZ", remedy="see [[onebox]] and [[not-a-way]]")
+    assert explain(odd, Surface.CLI).remedy.startswith("see `dwtui onebox app-user`")
+    assert explain(odd, Surface.CLI).remedy.endswith("and [[not-a-way]]")

@@ -17,6 +17,7 @@ from dwtui.cli.runtime import (
     EXIT_OK,
     EXIT_SERVICE,
     Failure,
+    can_confirm,
     confirm,
     current_runtime,
     read_secret,
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from dwtui.services.secrets import SecretStore
 
 
-@onebox.command()
+# The flight talks to AXDB only: no LCS environment, no service call to trace.
+@onebox.command(uses=("--config", "--profile", "--demo"))
 @click.option("--sql", "show_sql", is_flag=True, help="Print the documented T-SQL script with its values.")
 @click.option(
     "--statements", is_flag=True, help="Print the statements --run executes, with their parameters."
@@ -105,6 +107,9 @@ def flight(
     if statements:
         click.echo(plan.describe(), nl=False)
         return EXIT_OK
+    # The run always asks (or --yes): without a terminal, say so before a password is read or the
+    # demo is started.
+    can_confirm(yes=yes, what="run the flight")
     runtime = current_runtime()
     out = Output(as_json)
     session = runtime.session() if runtime.demo else None

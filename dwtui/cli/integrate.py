@@ -13,7 +13,7 @@ import click
 from dwtui.cli.operations import Output, conclude, operation_options, result_json
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import EXIT_FAILURE, EXIT_OK, Failure, confirm, signed_in_status
-from dwtui.domain.operations import OperationRecord
+from dwtui.domain.operations import TYPICAL_ADD_DATAVERSE_SECONDS, OperationRecord, at_speed
 from dwtui.domain.templates import DEFAULT_TEMPLATE, TEMPLATES
 
 
@@ -42,6 +42,7 @@ def integrate(
     from dwtui.domain.assessment import IntegrationState
     from dwtui.services.add_dataverse import (
         CANNOT_ADD_NOTE,
+        dataverse_request,
         plan_add_dataverse,
         resume_add_dataverse,
         start_add_dataverse,
@@ -49,6 +50,7 @@ def integrate(
     from dwtui.services.operations import AlreadyRunning
     from dwtui.services.status_json import operation_line
 
+    dataverse_request(language, currency, template)  # a bad --currency ends here, before any sign-in
     session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)
@@ -70,7 +72,7 @@ def integrate(
     running = resume_add_dataverse(session, session.operations, environment.environment_id)
     if running is not None:
         out.say(f"Dataverse is already being added for {environment.name}; not requesting it again.")
-        out.say(f"  {operation_line(running)}")
+        out.say(f"  {operation_line(running, speed=session.speed)}")
         return go(running, False)
     state = report.assessment.integration
     if state is IntegrationState.SET_UP:
@@ -93,5 +95,8 @@ def integrate(
     except AlreadyRunning as already:
         out.say("Dataverse was requested for this environment a moment ago; following it instead.")
         return go(already.record, False)
-    out.say("Dataverse requested; it typically takes some minutes.")
+    out.say(
+        "Dataverse requested; it typically takes some minutes"
+        f"{at_speed(TYPICAL_ADD_DATAVERSE_SECONDS, session.speed)}."
+    )
     return go(record, True)

@@ -20,10 +20,12 @@ from dwtui.cli.runtime import (
     EXIT_SERVICE,
     EXIT_SIGN_IN,
     Failure,
+    can_confirm,
     confirm,
     current_runtime,
     read_secret,
     signed_in_status,
+    stdin_is_interactive,
 )
 from dwtui.domain.appuser import APP_ID_HINT, DEFAULT_ROLE, validate_app_id
 
@@ -50,13 +52,15 @@ def onebox() -> None:
     """One-box development VM: application user, flight SQL on AXDB, AOS restart, verify."""
 
 
-def onebox_dataverse(no_interactive: bool) -> tuple[Session, LcsEnvironment, str]:
+def onebox_dataverse(
+    no_interactive: bool, session: Session | None = None
+) -> tuple[Session, LcsEnvironment, str]:
     """The signed-in session, the one-box environment, and the Dataverse its integration names."""
     from dwtui.domain.models import DataverseEnvironment
 
-    session, report = signed_in_status(no_interactive)
+    # Refused as soon as LCS names the environment's type, before any Power Platform read.
+    session, report = signed_in_status(no_interactive, check=refuse_non_onebox, session=session)
     environment = report.environment
-    refuse_non_onebox(environment)
     dataverse = report.snapshot.dataverse
     if not isinstance(dataverse, DataverseEnvironment):
         raise Failure(
@@ -148,6 +152,11 @@ def _app_user_json(
 
 # -- verify -------------------------------------------------------------------------------------
 
+_NO_APP_SECRET = (
+    "verify signs in as the app and the keyring holds no client secret for it: pass --secret-stdin, "
+    "--certificate, or run it in a terminal to be asked"
+)
+
 
 @onebox.command()
 @_APP_ID
@@ -172,16 +181,20 @@ def verify(
     from dwtui.services.verify import has_app_secret, store_app_secret, verify_onebox
 
     application_id = _app_id(app_id)
-    session, environment, instance_url = onebox_dataverse(no_interactive)
-    out = Output(as_json)
-    if not certificate_path and (
+    # The keyring and stdin are on this machine: a secret that cannot be had is said before a sign-in.
+    session = current_runtime().session()
+    needs_secret = not certificate_path and (
         secret_stdin or not has_app_secret(session.secrets, session.profile, application_id)
-    ):
+    )
+    if needs_secret and not secret_stdin and not stdin_is_interactive():
+        raise Failure(_NO_APP_SECRET, EXIT_SIGN_IN)
+    session, environment, instance_url = onebox_dataverse(no_interactive, session)
+    out = Output(as_json)
+    if needs_secret:
         secret = read_secret(
             f"Client secret of the app {application_id}",
             from_stdin=secret_stdin,
-            missing="verify signs in as the app and the keyring holds no client secret for it: pass "
-            "--secret-stdin, --certificate, or run it in a terminal to be asked",
+            missing=_NO_APP_SECRET,
         )
         store_app_secret(session.secrets, session.profile, application_id, secret)
     result = verify_onebox(session, instance_url, application_id, certificate_path=certificate_path or "")
@@ -252,11 +265,15 @@ def restart_aos(yes: bool, as_json: bool, no_interactive: bool) -> int:
     from dwtui.services.aos import restart_aos as run_restart
 
     runtime = current_runtime()
-    # Before anything is stopped: a sandbox or production environment has no AOS of its own to restart.
-    _, report = signed_in_status(no_interactive)
-    refuse_non_onebox(report.environment)
-    out = Output(as_json)
+    # What this machine can tell comes first, before a sign-in: a restart always asks (or --yes),
+    # and a shell that is not elevated cannot stop a service.
+    can_confirm(yes=yes, what="restart the AOS")
     controller = SimulatedServiceController(speed=runtime.speed) if runtime.demo else default_controller()
+    if not controller.simulated and controller.elevated()[0] is False:
+        raise Failure(f"the AOS restart did not start: {ELEVATION_HINT}", EXIT_CONFIG)
+    # Before anything is stopped: a sandbox or production environment has no AOS of its own to restart.
+    signed_in_status(no_interactive, check=refuse_non_onebox)
+    out = Output(as_json)
     what = f"stop and start {' and '.join(AOS_SERVICES)}, then start the {AOS_WEBSITE} web site"
     if controller.simulated:
         out.say("Not a Windows one-box: a simulated service controller takes the same steps.")

@@ -32,7 +32,8 @@ from dwtui.cli.runtime import (
     hyperlink,
     signed_in_status,
 )
-from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus
+from dwtui.domain.linking import TYPICAL_LINK_SECONDS
+from dwtui.domain.operations import OperationKind, OperationRecord, OperationStatus, at_speed
 
 if TYPE_CHECKING:
     from dwtui.domain.linking import AdminLink
@@ -235,7 +236,7 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified:
             )
         else:
             out.say(f"A link is already under way on {environment.name}; not starting another.")
-            out.say(f"  {operation_line(running)}")
+            out.say(f"  {operation_line(running, speed=session.speed)}")
         return go(running, False)
     if report.assessment.link is LinkState.LINKED:
         out.say(f"{environment.name} is already linked.")
@@ -271,7 +272,8 @@ def link(wait: bool, as_json: bool, yes: bool, no_interactive: bool, unverified:
         return EXIT_OK
     out.say(
         f"Link {environment.name} ({environment.fo_url}) to the Dataverse environment "
-        f"{dataverse.display_name} ({dataverse.instance_url}). It typically takes less than 5 minutes."
+        f"{dataverse.display_name} ({dataverse.instance_url}). It typically takes less than 5 minutes"
+        f"{at_speed(TYPICAL_LINK_SECONDS, session.speed)}."
     )
     out.say(f"The request and its progress are {LINK_UNVERIFIED}.")
     confirm(f"Link {environment.name} to {dataverse.display_name}?", yes=yes, what="link")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dwtui.cli.params import NAME
 from dwtui.cli.root import cli
 from dwtui.cli.runtime import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Failure, current_runtime
 from dwtui.domain.profile import Profile
@@ -19,7 +18,8 @@ if TYPE_CHECKING:
 SECRET_KINDS = ("client-secret", "certificate-passphrase")
 
 
-@cli.command()
+# The profiles file's, or with --demo the demo's: no environment, no calls, no one profile.
+@cli.command(uses=("--config", "--demo"))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def profiles(as_json: bool) -> int:
     """List the profiles in the config file (the default one is marked *)."""
@@ -45,7 +45,11 @@ def profiles(as_json: bool) -> int:
         return EXIT_OK
     if not found:
         where = path or "the config file"
-        click.echo(f"No profiles in {where}. Try `dwtui sim --write-config PATH` for a simulator profile.")
+        from dwtui.services.config import TRY_THE_DEMO
+
+        click.echo(
+            f"No profiles in {where}. Add a [profiles.NAME] table (README: Profiles), or {TRY_THE_DEMO}."
+        )
         _echo_store(store)
         return EXIT_OK
     rows = [("", "NAME", "TENANT", "PROJECT", "ENVIRONMENT", "AUTH")] + [
@@ -83,23 +87,17 @@ def secret() -> None:
     """Keep a profile's secrets in the OS keyring (never in the config file)."""
 
 
-_PROFILE_OPTION = click.option(
-    "--profile",
-    "profile_name",
-    type=NAME,
-    default=None,
-    help="Profile whose secret this is (same as the global --profile).",
-)
+# The keyring of a profile of the profiles file (--demo is refused with its own reason).
+_SECRET_USES = ("--config", "--profile", "--demo")
 
 
-@secret.command("set")
+@secret.command("set", uses=_SECRET_USES)
 @click.argument("kind", type=click.Choice(SECRET_KINDS))
-@_PROFILE_OPTION
-def secret_set(kind: str, profile_name: str | None) -> int:
+def secret_set(kind: str) -> int:
     """Store the profile's client secret or certificate passphrase (prompted, not echoed)."""
     from dwtui.services.auth import store_secret
 
-    store, profile = _secret_store(profile_name)
+    store, profile = _secret_store()
     value = click.prompt(f"{kind} for profile '{profile.name}'", hide_input=True, err=True)
     try:
         store_secret(store, profile, kind, value)
@@ -109,25 +107,22 @@ def secret_set(kind: str, profile_name: str | None) -> int:
     return EXIT_OK
 
 
-@secret.command("delete")
+@secret.command("delete", uses=_SECRET_USES)
 @click.argument("kind", type=click.Choice([*SECRET_KINDS, "token-cache"]))
-@_PROFILE_OPTION
-def secret_delete(kind: str, profile_name: str | None) -> int:
+def secret_delete(kind: str) -> int:
     """Forget a stored secret (token-cache signs the profile out)."""
-    store, profile = _secret_store(profile_name)
+    store, profile = _secret_store()
     store.delete(profile.secret_key(kind))
     click.echo(f"Deleted the {kind} of profile '{profile.name}' from {store.backend_name}.", err=True)
     return EXIT_OK
 
 
-def _secret_store(profile_name: str | None) -> tuple[SecretStore, Profile]:
+def _secret_store() -> tuple[SecretStore, Profile]:
     runtime = current_runtime()
     if runtime.demo:
         raise Failure(
             "the demo keeps its secrets in memory; secret commands are for real profiles", EXIT_CONFIG
         )
-    if profile_name:
-        runtime.profile_name = profile_name
     profile = runtime.profile()
     from dwtui.cli.token_store import unlock_store
     from dwtui.services.secrets import SecretStore

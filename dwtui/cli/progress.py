@@ -213,9 +213,9 @@ def outcome_of(followed: Followed) -> str:
 
 def explanation_lines(fault: Fault) -> list[str]:
     """The failure as a person reads it: the code and message, what it means, the remedy."""
-    from dwtui.domain.errors import explain
+    from dwtui.domain.errors import Surface, explain
 
-    explanation = explain(fault)
+    explanation = explain(fault, Surface.CLI)
     lines = [f"  {fault.service} [{fault.code or 'error'}]: {fault.message}"]
     if explanation.meaning and explanation.meaning != fault.message:
         lines.append(f"  What it means: {explanation.meaning}")

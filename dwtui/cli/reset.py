@@ -13,7 +13,6 @@ from dwtui.cli.runtime import (
     EXIT_FAILURE,
     EXIT_OK,
     Failure,
-    refuse_read_only,
     signed_in_status,
 )
 
@@ -37,7 +36,9 @@ def reset(force: bool, yes: bool, as_json: bool, no_interactive: bool) -> int:
     from dwtui.domain.models import DualWriteLink
     from dwtui.services.linking import reset_connection, running_maps
 
-    session, report = signed_in_status(no_interactive)
+    # A production environment the profile keeps read-only is refused as soon as LCS names its
+    # type: nothing is read from its Power Platform environment or its gateway.
+    session, report = signed_in_status(no_interactive, change=True)
     environment, snapshot = report.environment, report.snapshot
     out = Output(as_json)
     plan = reset_plan(environment, snapshot)
@@ -49,7 +50,6 @@ def reset(force: bool, yes: bool, as_json: bool, no_interactive: bool) -> int:
     _describe(out, environment, plan)
     if not plan.allowed:
         raise Failure(f"cannot reset: {plan.reason}", EXIT_FAILURE)
-    refuse_read_only(session, environment)
     maps = running_maps(session, snapshot)
     if maps:
         out.say(f"Table maps running: {', '.join(maps)}")

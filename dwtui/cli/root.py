@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dwtui.cli.params import NAME, SPEED
+from dwtui.cli.global_options import (
+    EVERY,
+    CommandWithGlobalOptions,
+    GroupWithGlobalOptions,
+    root_given,
+    root_options,
+    settle,
+)
 from dwtui.cli.runtime import (
     DEMO_PROFILE,
     EXIT_CONFIG,
@@ -59,50 +66,47 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+class RootGroup(LazyGroup):
+    """`dwtui`: its commands, and groups of commands, take the global options after their name too."""
+
+    command_class = CommandWithGlobalOptions
+    group_class = GroupWithGlobalOptions
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `dwtui --demo --help` lists the scenarios: --help acts while the options are parsed,
+        # before --demo has a value, so look at what was typed before the command.
+        before = args[: next((i for i, arg in enumerate(args) if arg in COMMAND_MODULES), len(args))]
+        ctx.meta[_DEMO_HELP] = "--demo" in before
+        return super().parse_args(ctx, args)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if ctx.meta.get(_DEMO_HELP):
+            format_scenarios(formatter)
+        else:
+            with formatter.section("Scenarios"):
+                formatter.write_text(
+                    f"The simulator has {len(SCENARIOS)} scenarios: `dwtui --demo --help` or "
+                    "`dwtui sim --help` lists them."
+                )
+
+
+_DEMO_HELP = "dwtui.demo_help"
+
+
+def format_scenarios(formatter: click.HelpFormatter) -> None:
+    """Every scenario with its one description, from the simulator's registry (as README's table)."""
+    from dwtui.sim.scenarios import SCENARIOS as REGISTRY
+
+    with formatter.section("Scenarios (--demo --scenario NAME, or dwtui sim --scenario NAME)"):
+        formatter.write_dl([(name, scenario.description) for name, scenario in REGISTRY.items()])
+
+
 @click.group(
-    cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    envvar="DWTUI_CONFIG",
-    help="Profiles file (default: the platform config directory's dwtui/config.toml).",
-)
-@click.option(
-    "--profile",
-    "profile_name",
-    type=NAME,
-    envvar="DWTUI_PROFILE",
-    help="Profile to use (default: default_profile).",
-)
-@click.option(
-    "--demo", is_flag=True, help="Start the built-in simulator and use it instead of real services."
-)
-@click.option(
-    "--scenario",
-    type=click.Choice(SCENARIOS),
-    default="happy",
-    show_default=True,
-    help="Simulator scenario for --demo.",
-)
-@click.option(
-    "--speed",
-    type=SPEED,
-    default=1.0,
-    show_default=True,
-    help="Divide every simulated duration by this (--demo).",
-)
-@click.option(
-    "--environment", type=NAME, default="", help="LCS environment id or name (default: the profile's)."
-)
-@click.option(
-    "--trace",
-    "trace_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Record every request and answer, secrets removed, as JSON lines in this file "
-    "(replay it with `dwtui sim --replay FILE`).",
+    cls=RootGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=root_options(),
 )
 @click.version_option(package_name="dwtui")
 @click.pass_context
@@ -118,21 +122,27 @@ def cli(
 ) -> int:
     """dwtui: dual-write setup for Dynamics 365 finance and operations, from a terminal.
 
-    Without a command, opens the terminal UI (the LCS Environment details page).
+    Without a command, opens the terminal UI (the LCS Environment details page). The global
+    options below may also follow the command (`dwtui status --demo`).
     """
-    runtime = Runtime(config_path, profile_name, demo, scenario, speed, environment.strip(), trace_path)
+    runtime = Runtime(
+        config_path,
+        profile_name,
+        demo,
+        scenario,
+        speed,
+        environment.strip(),
+        trace_path,
+        given=root_given(ctx),
+    )
     if isinstance(ctx.obj, _Ran):
         ctx.obj.runtime = runtime  # run() looks at it once the command has ended
     ctx.obj = runtime
     ctx.call_on_close(runtime.close)
-    if trace_path is not None:
-        if ctx.invoked_subcommand == "sim":
-            # Opening the trace empties it: `--trace T sim --replay T` would wipe the recording.
-            raise click.UsageError("--trace records dwtui's own calls; `dwtui sim` makes none")
-        runtime.trace()  # a file that cannot be written stops the run here, before any call
     if ctx.invoked_subcommand is None:
+        settle(runtime, EVERY, "dwtui", ctx)
         return _run_tui(runtime)
-    return EXIT_OK
+    return EXIT_OK  # the command settles the options once it has merged its own
 
 
 def _run_tui(runtime: Runtime) -> int:

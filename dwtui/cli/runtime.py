@@ -104,6 +104,7 @@ _USAGE_CODES = frozenset(
         "connection_value",  # a --driver form value that driver cannot be given intact
         "no_transactions",  # a driver (or NoTXN) that cannot run the flight in one transaction
         "delegated_only",  # an application profile for a command that reads LCS: the fix is `auth`
+        "unknown_environment",  # an --environment (or environment_id) the LCS project does not have
     }
 )
 # Refusals because the environment is not in the state the command needs (exit 1).
@@ -158,6 +159,7 @@ class Runtime:
     speed: float
     environment: str
     trace_path: Path | None = None  # --trace: every request and answer, redacted, as JSON lines
+    given: set[str] = field(default_factory=set)  # the global options typed, before or after the command
     _trace: TraceFile | None = None
     _sim: SimServer | None = None
     _sessions: list[Session] = field(default_factory=list)
@@ -387,6 +389,56 @@ def resolve_environment(session: Session, wanted: str) -> str:
     return session.lcs.environment_by_name(session.profile.lcs_project_id, wanted).environment_id
 
 
+def chosen_environment(session: Session, wanted: str) -> LcsEnvironment:
+    """The environment --environment names (an id or a name), else the profile's, else the only one.
+
+    One the LCS project does not show is a usage error naming the environments it has. LCS's
+    answer for an unknown name or id is not documented (an empty Data, or IsSuccess false with a
+    message): when the lookup fails that way, the project's list settles it (one more call); a
+    throttled or unreachable LCS is reported as it is.
+    """
+    from dwtui.services.errors import ServiceError
+
+    try:
+        return session.selected_environment(resolve_environment(session, wanted))
+    except ServiceError as error:
+        asked = wanted or session.profile.environment_id
+        fault = error.fault
+        if not asked or fault.service != "LCS API" or fault.code not in ("not_found", ""):
+            raise
+        try:
+            environments = session.environments()
+        except ServiceError:
+            raise error from None
+        if any(_names(environment, asked) for environment in environments):
+            raise
+        raise ServiceError(_unknown_environment(session, asked, bool(wanted), environments)) from None
+
+
+def _names(environment: LcsEnvironment, asked: str) -> bool:
+    wanted = asked.strip().lower()
+    compact = wanted.replace("-", "")
+    return (
+        environment.name.strip().lower() == wanted
+        or environment.environment_id.replace("-", "").lower() == compact
+    )
+
+
+def _unknown_environment(
+    session: Session, asked: str, from_option: bool, environments: list[LcsEnvironment]
+) -> Fault:
+    from dwtui.domain.models import Fault
+
+    where = "--environment" if from_option else f"environment_id of profile '{session.profile.name}'"
+    listed = ", ".join(f"{e.name} ({e.environment_id})" for e in environments) or "none you can see"
+    return Fault(
+        service="LCS API",
+        message=f"{where} '{asked}': LCS project {session.profile.lcs_project_id} has no environment by "
+        f"that name or id; its environments: {listed}",
+        code="unknown_environment",
+    )
+
+
 def refuse_application_profile(profile: Profile) -> None:
     """LCS takes only a person's sign-in: an application profile is told so before anything is called."""
     from dwtui.domain.token_refusals import lcs_refusal
@@ -397,20 +449,30 @@ def refuse_application_profile(profile: Profile) -> None:
         raise ServiceError(refusal)
 
 
-def signed_in_status(no_interactive: bool, *, change: bool = False) -> tuple[Session, StatusReport]:
+def signed_in_status(
+    no_interactive: bool,
+    *,
+    change: bool = False,
+    check: Callable[[LcsEnvironment], None] | None = None,
+    session: Session | None = None,
+) -> tuple[Session, StatusReport]:
     """The selected environment's status, signed in: where every changing command starts.
 
     With `change`, a production environment the profile keeps read-only is refused as soon as LCS
-    has named its type, before any Power Platform service is asked anything (refuse_read_only).
+    has named its type, before any Power Platform service is asked anything (refuse_read_only);
+    `check` refuses what else the LCS environment alone rules out (not a one-box) at the same point.
+    What needs no sign-in at all is for the command to check before it calls this.
     """
     runtime = current_runtime()
-    session = runtime.session()
+    session = session or runtime.session()
     # Before the sign-in too: with LCS out of reach, an application's credentials are no use here.
     refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
-    environment = session.selected_environment(resolve_environment(session, runtime.environment))
+    environment = chosen_environment(session, runtime.environment)
     if change:
         refuse_read_only(session, environment)
+    if check is not None:
+        check(environment)
     return session, session.status_of(environment)
 
 
@@ -436,12 +498,18 @@ def stdin_is_interactive() -> bool:
         return False
 
 
+def can_confirm(*, yes: bool, what: str) -> None:
+    """Refuse at once a change that will need a "y" nobody can type: for commands that always ask,
+    before they sign in, read or prompt for anything."""
+    if not yes and not stdin_is_interactive():
+        raise Failure(f"no terminal to ask in: use --yes to {what}; nothing was changed", EXIT_CONFIG)
+
+
 def confirm(question: str, *, yes: bool, what: str) -> None:
     """Go on only with --yes or a person's "y"; `what` completes "use --yes to ..."."""
     if yes:
         return
-    if not stdin_is_interactive():
-        raise Failure(f"no terminal to ask in: use --yes to {what}; nothing was changed", EXIT_CONFIG)
+    can_confirm(yes=yes, what=what)
     if not click.confirm(question, default=False, err=True):
         raise Failure("not confirmed; nothing was changed", EXIT_FAILURE)
 
@@ -463,10 +531,10 @@ def read_secret(prompt: str, *, from_stdin: bool, missing: str, code: int = EXIT
 
 
 def fault_line(fault: Fault) -> str:
-    from dwtui.domain.errors import explain
+    from dwtui.domain.errors import Surface, explain
 
     code = f" [{fault.code}]" if fault.code else ""
-    return f"{fault.service}{code}: {fault.message} ({explain(fault).remedy})"
+    return f"{fault.service}{code}: {fault.message} ({explain(fault, Surface.CLI).remedy})"
 
 
 def exit_code_of(fault: Any) -> int:

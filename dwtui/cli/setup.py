@@ -79,7 +79,7 @@ def setup(
     resumed = resume_install(session, session.operations, environment.environment_id)
     if resumed.record is not None:
         out.say(f"An install is already under way on {environment.name}; not starting another.")
-        out.say(f"  {operation_line(resumed.record)}")
+        out.say(f"  {operation_line(resumed.record, speed=session.speed)}")
         return go(resumed.record, False)
     if resumed.unfinished is not None:
         out.say(f"Going on with the plan started earlier on {environment.name}.")

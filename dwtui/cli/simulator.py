@@ -6,18 +6,21 @@ from pathlib import Path
 
 import click
 
-from dwtui.cli.params import SPEED
-from dwtui.cli.root import cli
-from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, SCENARIOS, Failure, current_runtime
+from dwtui.cli.global_options import CommandWithGlobalOptions
+from dwtui.cli.root import cli, format_scenarios
+from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, Failure, current_runtime
 
 
-@cli.command()
-@click.option(
-    "--scenario", type=click.Choice(SCENARIOS), default=None, help="Scenario (default: the global one)."
-)
-@click.option(
-    "--speed", type=SPEED, default=None, help="Divide every simulated duration by N."
-)
+class SimCommand(CommandWithGlobalOptions):
+    """`dwtui sim --help` lists every scenario with its description."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        format_scenarios(formatter)
+
+
+# The simulator needs no profile, config, environment or trace, and is no demo of itself.
+@cli.command(cls=SimCommand, uses=("--scenario", "--speed"))
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port."
 )
@@ -35,13 +38,14 @@ from dwtui.cli.runtime import EXIT_CONFIG, EXIT_OK, SCENARIOS, Failure, current_
     help="Serve the answers recorded by `dwtui --trace FILE` instead of a scenario "
     "(--write-config then writes a profile named 'replay').",
 )
-def sim(
-    scenario: str | None, speed: float | None, port: int, write_config: Path | None, replay_path: Path | None
-) -> int:
-    """Run the simulator standalone until Ctrl+C; prints its base URL and CA file."""
+def sim(port: int, write_config: Path | None, replay_path: Path | None) -> int:
+    """Run the simulator standalone until Ctrl+C; prints its base URL and CA file.
+
+    --scenario and --speed choose its world, here or before `sim`.
+    """
     runtime = current_runtime()
     if replay_path is not None:
-        if scenario is not None:
+        if "--scenario" in runtime.given:
             raise click.UsageError(
                 "--scenario and --replay exclude each other: a replay serves what was recorded"
             )
@@ -49,14 +53,14 @@ def sim(
         from dwtui.sim.replay import run_replay
 
         try:
-            return int(run_replay(replay_path, speed or runtime.speed, port, write_config) or EXIT_OK)
+            return int(run_replay(replay_path, runtime.speed, port, write_config) or EXIT_OK)
         except TraceFormatError as error:
             raise Failure(str(error), EXIT_CONFIG) from error
     from dwtui.sim.server import run_standalone
 
     result = run_standalone(
-        scenario=scenario or runtime.scenario,
-        speed=speed or runtime.speed,
+        scenario=runtime.scenario,
+        speed=runtime.speed,
         port=port,
         write_config=write_config,
     )

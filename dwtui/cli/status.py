@@ -40,7 +40,7 @@ def status(as_json: bool, no_interactive: bool) -> int:
     if as_json:
         click.echo(json.dumps(report_to_json(report, operations), indent=2))
     else:
-        click.echo(report_to_text(report, session.profile.name, operations))
+        click.echo(report_to_text(report, session.profile.name, operations, speed=session.speed))
     faults = report.assessment.faults
     if faults:
         first = faults[0]

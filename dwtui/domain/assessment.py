@@ -281,7 +281,7 @@ def assess(
 
 def _setup_reason(integration: IntegrationState, app: AppState) -> str:
     if integration is IntegrationState.NO_DATAVERSE:
-        return "the Power Platform environment has no Dataverse yet: add Dataverse first (P)"
+        return "the Power Platform environment has no Dataverse yet: add Dataverse first"
     if integration is not IntegrationState.SET_UP:
         return "Power Platform Integration must be set up first"
     if app is AppState.INSTALLED:

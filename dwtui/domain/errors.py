@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from dwtui.domain.models import Fault
 
@@ -16,6 +17,51 @@ _DW = "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/data-entit
 ADMIN_CONSENT_ROLES = (
     "Privileged Role Administrator, Cloud Application Administrator or Application Administrator"
 )
+
+
+class Surface(StrEnum):
+    """Where a remedy is shown: what a person can do there differs (a key, or a command)."""
+
+    TUI = "tui"
+    CLI = "cli"
+
+
+# What a remedy asks a person to do in dwtui, as `[[name]]`, said the way of the surface showing it:
+# the command line has no keys and no panes, the terminal UI has no commands to type.
+_WAYS: dict[str, dict[Surface, str]] = {
+    "onebox": {
+        Surface.TUI: "press o",
+        Surface.CLI: "`dwtui onebox app-user`, `dwtui onebox flight --run` and `dwtui onebox restart-aos`",
+    },
+    "onebox_role": {
+        Surface.TUI: "press o, step 1, Create adds only the missing role",
+        Surface.CLI: "`dwtui onebox app-user` adds only the missing role",
+    },
+    "reset": {Surface.TUI: "press R", Surface.CLI: "`dwtui reset`"},
+    "force_reset": {
+        Surface.TUI: "press R and tick Force reset",
+        Surface.CLI: "`dwtui reset --force`",
+    },
+    "again": {Surface.TUI: "press r", Surface.CLI: "run the command again"},
+    "install": {Surface.TUI: "press d", Surface.CLI: "run `dwtui setup`"},
+    "choose_environment": {
+        Surface.TUI: "pick one of them with e",
+        Surface.CLI: "give --environment the name or id of one of them, or set the profile's "
+        "environment_id to one of them",
+    },
+    "calls": {
+        Surface.TUI: "see the Activity pane",
+        Surface.CLI: "run it again with --trace FILE, which records every request and answer "
+        "(secrets removed) to look at or attach to a report",
+    },
+}
+_WAY = re.compile(r"\[\[(" + "|".join(_WAYS) + r")\]\]")  # only these: a service's text may hold brackets
+FALLBACK_REMEDY = "Try again; if it persists, [[calls]]."
+
+
+def said(text: str, surface: Surface) -> str:
+    """`text` with each `[[way]]` in it said the way of `surface`."""
+    return _WAY.sub(lambda match: _WAYS[match.group(1)][surface], text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +112,7 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "identity (a soft-deleted one does not count).",
         "Create the application user in the root business unit with a role such as System "
         "Administrator; on a one-box VM also enable the DualWriteUnoAuthenticationFnoToCds flight "
-        "and restart the AOS (press o).",
+        "and restart the AOS ([[onebox]]).",
         _DW + "dual-write-troubleshooting-live-sync",
     ),
     _Entry(
@@ -75,8 +121,8 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "The user (an application user, here) has no security role, so Dataverse refuses every "
         "privileged call; WhoAmI still answers for it (microsoft/coe-starter-kit#678; the code with "
         "this message is inferred).",
-        "Give the application user a role such as System Administrator (on a one-box: press o, step 1, "
-        "Create adds only the missing role), then try again.",
+        "Give the application user a role such as System Administrator (on a one-box: [[onebox_role]]), "
+        "then try again.",
         "https://github.com/microsoft/coe-starter-kit/issues/678",
     ),
     _Entry(
@@ -100,7 +146,7 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"",
         "Dual-write is linked to a different Dataverse than Power Platform Integration names.",
         "If Power Platform Integration was never set up, connect it to the Dataverse dual-write uses; "
-        "otherwise reset the dual-write connection (press R).",
+        "otherwise reset the dual-write connection ([[reset]]).",
         _DW + "lcs-setup#linking-mismatch",
     ),
     _Entry(
@@ -108,7 +154,7 @@ _CATALOGUE: tuple[_Entry, ...] = (
         r"",
         "Dual-write maps are still running, and a reset needs every map stopped.",
         "Stop all dual-write maps in Workspaces > Data management > Dual Write, or reset with Force "
-        "Reset (dwtui reset --force), which stops them.",
+        "Reset ([[force_reset]]), which stops them.",
         _DW + "reset",
     ),
     _Entry(
@@ -222,8 +268,18 @@ _CATALOGUE: tuple[_Entry, ...] = (
         'Use a profile with auth = "device-code" and sign in as a person who is Project Owner or '
         "Environment Administrator in the LCS project. Every environment fact dwtui shows, and every "
         "change it makes, starts from the LCS environment (--environment included), so an application "
-        "profile can run only what needs no sign-in: onebox flight, onebox restart-aos, profiles, secret.",
+        "profile can run only what needs no sign-in: onebox flight, profiles, secret.",
         "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/lifecycle-services/lcs-aad-app-reg",
+    ),
+    _Entry(
+        "unknown_environment",
+        r"",
+        "The LCS project has no environment by this name or id that the signed-in person can see; "
+        "the message lists the ones it has.",
+        "[[choose_environment]]. A Project Owner or Environment Administrator of the project sees "
+        "every environment in it.",
+        "https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/lifecycle-services/api/v1/"
+        "reference-environment-metadata",
     ),
     _Entry(
         "expired_token",
@@ -275,8 +331,8 @@ _CATALOGUE: tuple[_Entry, ...] = (
         "HTTP 500",
         r"",
         "The service had an internal error answering this request.",
-        "dwtui does not repeat a request after an internal error (it may not be safe to); press r or "
-        "run the command again, and if it persists the service's status page or support can tell more.",
+        "dwtui does not repeat a request after an internal error (it may not be safe to); [[again]], and "
+        "if it persists the service's status page or support can tell more.",
         "",
     ),
     _Entry(
@@ -321,8 +377,8 @@ _BY_SERVICE: dict[str, tuple[str, str, str]] = {
         "The Power Platform API could not install the package; its message says why.",
         "Fix what the message names (often a package it depends on, or a solution conflict in "
         "Dataverse); the package's install history is in the Power Platform admin center > the "
-        "environment > Resources > Dynamics 365 apps. Then press d (or run dwtui setup) to install "
-        "it again: the packages already installed are skipped.",
+        "environment > Resources > Dynamics 365 apps. Then [[install]] to install it again: the "
+        "packages already installed are skipped.",
         "https://learn.microsoft.com/power-platform/admin/manage-apps",
     ),
     "BAP admin API": (
@@ -342,11 +398,17 @@ def _http_family(code: str) -> str:
     return code
 
 
-def explain(fault: Fault) -> Explanation:
-    """The documented meaning and remedy of a fault, falling back to its HTTP status family.
+def explain(fault: Fault, surface: Surface = Surface.TUI) -> Explanation:
+    """The documented meaning and remedy of a fault, falling back to its HTTP status family, with
+    what to do in dwtui said the way of `surface` (a key in the terminal UI, a command in the CLI).
 
     A fault's own remedy (one filled in for its tenant and app, say) wins over the catalogue's.
     """
+    found = _explain(fault)
+    return Explanation(found.code, found.meaning, said(found.remedy, surface), found.doc)
+
+
+def _explain(fault: Fault) -> Explanation:
     candidates = [fault.code, _http_family(fault.code)]
     if fault.http_status is not None:
         candidates.append(_http_family(f"HTTP {fault.http_status}"))
@@ -362,17 +424,20 @@ def explain(fault: Fault) -> Explanation:
     if by_service is not None and fault.code not in ("timeout", "network", "tls", "malformed"):
         meaning, remedy, doc = by_service
         return Explanation(fault.code or "error", meaning, fault.remedy or remedy, doc)
-    return Explanation(
-        fault.code or "error",
-        fault.message,
-        fault.remedy or "Try again; if it persists, see the Activity pane.",
-    )
+    return Explanation(fault.code or "error", fault.message, fault.remedy or FALLBACK_REMEDY)
 
 
 def lookup(code: str, message: str = "") -> Explanation | None:
     """Offline look-up of a code a person pasted (e.g. from a portal message)."""
     found = explain(Fault(service="", message=message, code=code.strip()))
     return found if found.code != "error" and found.meaning != message else None
+
+
+def every_remedy(surface: Surface) -> tuple[str, ...]:
+    """Each remedy the catalogue can give (codes, services, the fallback), as said on `surface`."""
+    remedies = [entry.remedy for entry in _CATALOGUE]
+    remedies += [remedy for _, remedy, _ in _BY_SERVICE.values()]
+    return tuple(said(remedy, surface) for remedy in (*remedies, FALLBACK_REMEDY))
 
 
 def known_codes() -> tuple[str, ...]:

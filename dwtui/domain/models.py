@@ -34,6 +34,13 @@ class LcsEnvironment:
     disaster_recovery_location: str = ""  # DisasterRecoveryLocation
 
     @property
+    def state_text(self) -> str:
+        """The environment's state, in the one order every screen and command shows it: the word
+        LCS displays for the environment first (DeploymentStatusDisplay: Deployed, Failed), then the
+        state of its last deployment (DeploymentState: Finished), e.g. "Deployed / Finished"."""
+        return " / ".join(part for part in (self.deployment_status, self.deployment_state) if part)
+
+    @property
     def is_production(self) -> bool:
         return self.environment_type.strip().lower() == "production"
 

@@ -109,7 +109,7 @@ def _app_user_missing(not_member: bool, facts: OneboxFacts) -> Verdict | None:
             STEP_ROLE,
             f"{said}, but its application user has no security role, so its first privileged call fails "
             f"with \"has not been assigned any roles\" ({NO_ROLES_SOURCE}). Give it a role such as System "
-            "Administrator (Create adds only the missing role), then verify again.",
+            "Administrator (the application user step adds only the missing role), then verify again.",
         )
     return None
 

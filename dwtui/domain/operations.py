@@ -372,6 +372,16 @@ def estimate_progress(
     return ProgressEstimate(fraction, False, eta, False, f"about {format_duration(eta)} left (estimate)")
 
 
+def at_speed(seconds: float, speed: float) -> str:
+    """What a documented duration becomes in the demo, after the sentence that gives it:
+    " (about 15 s at --speed 20)" for 5 minutes; "" for real services (speed 1)."""
+    if speed == 1.0 or speed <= 0:
+        return ""
+    scaled = seconds / speed
+    shown = "under 1 s" if scaled < 0.5 else f"about {format_duration(scaled)}"
+    return f" ({shown} at --speed {speed:g})"
+
+
 def format_duration(seconds: float) -> str:
     """12 s, 4 min 05 s, 1 h 02 min: short and stable in width for the progress pane."""
     total = max(0, round(seconds))

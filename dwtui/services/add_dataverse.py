@@ -86,6 +86,11 @@ def plan_add_dataverse(
         raise _refuse("no Power Platform environment is linked to this environment", "not_integrated")
     if power_platform.instance_url:
         raise _refuse("the Power Platform environment already has Dataverse", "already_has_dataverse")
+    return AddDataversePlan(environment, power_platform, dataverse_request(language, currency, template))
+
+
+def dataverse_request(language: int, currency: str, template: str) -> DataverseRequest:
+    """What provisionInstance is sent, checked: a person's typo is refused before anything is read."""
     if template not in TEMPLATES:
         raise _refuse(f"unknown template '{template}'; use one of {', '.join(TEMPLATES)}", "invalid_template")
     code = currency.strip().upper()
@@ -95,7 +100,7 @@ def plan_add_dataverse(
         raise _refuse(
             f"{language} is not a language id (an LCID such as 1033 for English)", "invalid_language"
         )
-    return AddDataversePlan(environment, power_platform, DataverseRequest(language, code, (template,)))
+    return DataverseRequest(language, code, (template,))
 
 
 def start_add_dataverse(session: Session, plan: AddDataversePlan, store: OperationStore) -> OperationRecord:

@@ -61,7 +61,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
         raise ProfileError(
             _FILE,
             f"{path} does not exist",
-            "check --config, or write one with `dwtui sim --write-config PATH`",
+            "check --config, or try dwtui on its built-in simulator: `dwtui --demo` without --config",
         ) from error
     except OSError as error:
         raise ProfileError(
@@ -149,9 +149,16 @@ def _resolve_paths(profile: Profile, base: Path) -> Profile:
     )
 
 
+# Where a person without a profile can still see dwtui work: the simulator, in-process or standalone.
+TRY_THE_DEMO = (
+    "try dwtui on its built-in simulator: `dwtui --demo` (`dwtui sim --write-config PATH` writes a "
+    "profile for a standalone one)"
+)
+
+
 def _known(profiles: Mapping[str, object]) -> str:
     if not profiles:
-        return "add a [profiles.NAME] table (or run `dwtui sim --write-config PATH`)"
+        return f"add a [profiles.NAME] table (README: Profiles), or {TRY_THE_DEMO}"
     return f"use one of: {', '.join(sorted(profiles))}"
 
 

@@ -63,6 +63,11 @@ class DemoWorld:
 
 
 class Session:
+    @property
+    def speed(self) -> float:
+        """How much faster than real time the services run: the demo's --speed, else 1."""
+        return self.demo.speed if self.demo is not None else 1.0
+
     def __init__(
         self,
         profile: Profile,

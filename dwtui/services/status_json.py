@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dwtui.domain.assessment import Action, IntegrationState, LinkState, assess
-from dwtui.domain.errors import explain
+from dwtui.domain.errors import Surface, explain
 from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import (
     DataverseEnvironment,
@@ -79,7 +79,7 @@ def _integration_details(details: IntegrationDetails | Fault | None) -> dict[str
 
 
 def fault_to_json(fault: Fault) -> dict[str, Any]:
-    explanation = explain(fault)
+    explanation = explain(fault, Surface.CLI)
     return {
         "service": fault.service,
         "code": fault.code,
@@ -256,22 +256,27 @@ def report_to_json(report: StatusReport, operations: OperationsView | None = Non
     }
 
 
+# Each action under its button's name, with the command that does it (the screen's keys mean
+# nothing on a command line).
 ACTION_LABELS = {
-    "add_dataverse": "Add Dataverse (P)",
-    "setup": "Dual-write application (d)",
-    "link": "Link to Power Platform environment (l)",
-    "reset": "Reset dual-write connection (R)",
-    "onebox": "One-box (o)",
+    "add_dataverse": ("Add Dataverse", "dwtui integrate"),
+    "setup": ("Dual-write application", "dwtui setup"),
+    "link": ("Link to Power Platform environment", "dwtui link"),
+    "reset": ("Reset dual-write connection", "dwtui reset"),
+    "onebox": ("One-box", "dwtui onebox"),
 }
 
 
-def operation_line(record: OperationRecord, now: float | None = None) -> str:
-    """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`."""
+def operation_line(record: OperationRecord, now: float | None = None, *, speed: float = 1.0) -> str:
+    """`Running: Installing Dual-write core solution (45%, about 2 min left), started 3 min 10 s ago`.
+
+    `speed` is the demo's --speed: its operations take 1/speed of the typical duration.
+    """
     elapsed = max(0.0, (now if now is not None else time.time()) - record.started_at)
     typical = {
         OperationKind.LINK: TYPICAL_LINK_SECONDS,
         OperationKind.ADD_DATAVERSE: TYPICAL_ADD_DATAVERSE_SECONDS,
-    }.get(record.kind, TYPICAL_INSTALL_SECONDS)
+    }.get(record.kind, TYPICAL_INSTALL_SECONDS) / speed
     estimate = estimate_progress(elapsed, record.percent, record.status, typical=typical)
     stage = f"{record.status.value}: {record.message}" if record.message else record.status.value
     ident = f"operation {record.operation_id}" if record.operation_id else "being started"
@@ -279,9 +284,9 @@ def operation_line(record: OperationRecord, now: float | None = None) -> str:
 
 
 def report_to_text(
-    report: StatusReport, profile_name: str, operations: OperationsView | None = None
+    report: StatusReport, profile_name: str, operations: OperationsView | None = None, *, speed: float = 1.0
 ) -> str:
-    """The main screen's facts, top to bottom, as plain text."""
+    """The main screen's facts, top to bottom, as plain text (estimates at the demo's `speed`)."""
     env, snapshot, assessment = report.environment, report.snapshot, report.assessment
     who = report.signed_in.username if report.signed_in else "not signed in"
     lines = [f"Profile {profile_name}, signed in as {who}", "", "Environment"]
@@ -292,7 +297,7 @@ def report_to_text(
     row("Name", env.name + ("  [PRODUCTION]" if env.is_production else ""))
     row("Environment id", env.environment_id)
     row("Type", env.environment_type)
-    row("State", " / ".join(x for x in (env.deployment_status, env.deployment_state) if x) or "-")
+    row("State", env.state_text or "-")
     row("Finance and operations URL", env.fo_url)
     row(
         "Application version",
@@ -339,19 +344,23 @@ def report_to_text(
     if running:
         lines += ["", "Running"]
         for title, record, command in running:
-            row(title, operation_line(record))
+            row(title, operation_line(record, speed=speed))
             row("", f"`{command}` follows it")
     lines += ["", "Actions"]
     for action, availability in assessment.actions.items():
-        label = ACTION_LABELS.get(action.value)
+        labelled = ACTION_LABELS.get(action.value)
         if action is Action.ADD_DATAVERSE and assessment.integration is not IntegrationState.NO_DATAVERSE:
             continue  # a step only environments without Dataverse need
-        if label:
-            row(label, "available" if availability.enabled else f"unavailable: {availability.reason}")
+        if labelled:
+            label, command = labelled
+            row(
+                label,
+                f"available: `{command}`" if availability.enabled else f"unavailable: {availability.reason}",
+            )
     if assessment.faults:
         lines += ["", "Problems"]
         for fault in assessment.faults:
-            explanation = explain(fault)
+            explanation = explain(fault, Surface.CLI)
             lines.append(f"  {fault.service} [{fault.code or 'error'}]: {fault.message}")
             lines.append(f"    {explanation.meaning} {explanation.remedy}")
     return "\n".join(lines)

@@ -38,7 +38,7 @@ class EnvironmentPane(Pane):
         fields.set("name", environment.name)
         fields.set("id", environment.environment_id)
         fields.set("type", environment.environment_type)
-        fields.set("state", _joined(environment.deployment_state, environment.deployment_status))
+        fields.set("state", environment.state_text)
         fields.set("url", environment.fo_url)
         fields.set("application", _joined(environment.application_release, environment.application_version))
         fields.set("platform", _joined(environment.platform_release, environment.platform_version))

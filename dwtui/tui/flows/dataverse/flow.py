@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 from dwtui.domain.assessment import Action
 from dwtui.domain.models import DataverseEnvironment
-from dwtui.domain.operations import OPERATION_TITLES, OperationKind
+from dwtui.domain.operations import (
+    OPERATION_TITLES,
+    TYPICAL_ADD_DATAVERSE_SECONDS,
+    OperationKind,
+    at_speed,
+)
 from dwtui.services.errors import ServiceError
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen, DataverseChoice
@@ -74,7 +79,9 @@ class AddDataverseFlow(Flow):
                 self._add(state.session, plan)
 
         body = (
-            f"{plan.describe()}\n\nIt takes some minutes; dwtui watches it, and you may quit and come back."
+            f"{plan.describe()}\n\nIt takes some minutes"
+            f"{at_speed(TYPICAL_ADD_DATAVERSE_SECONDS, state.session.speed)}; dwtui watches it, and you "
+            "may quit and come back."
         )
         self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="Add"), confirmed)
 

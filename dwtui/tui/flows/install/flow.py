@@ -15,7 +15,7 @@ from textual.message import Message
 
 from dwtui.domain.assessment import Action
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
-from dwtui.domain.operations import OPERATION_TITLES, OperationKind
+from dwtui.domain.operations import OPERATION_TITLES, TYPICAL_INSTALL_SECONDS, OperationKind, at_speed
 from dwtui.services.errors import ServiceError
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.install.terms import TermsScreen
@@ -94,8 +94,9 @@ class InstallFlow(Flow):
             body = (
                 f"Install into {plan.dataverse.display_name} ({plan.dataverse.instance_url}) for "
                 f"{plan.environment.name}, one after the other:\n{steps}\n\nEach typically takes 30 "
-                "minutes or less; dwtui watches them, and you may quit and come back: an install goes on, "
-                "and the rest of the plan follows when dwtui is open again."
+                f"minutes or less{at_speed(TYPICAL_INSTALL_SECONDS, session.speed)}; dwtui watches them, "
+                "and you may quit and come back: an install goes on, and the rest of the plan follows "
+                "when dwtui is open again."
             )
             self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="OK"), lambda yes: confirmed(yes, plan))
 

@@ -14,9 +14,9 @@ from textual.screen import ModalScreen
 
 from dwtui.domain.assessment import Action, LinkState
 from dwtui.domain.gateway import LINK_UNVERIFIED, link_wizard
-from dwtui.domain.linking import AdminLink, admin_link
+from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
-from dwtui.domain.operations import OPERATION_TITLES, OperationKind
+from dwtui.domain.operations import OPERATION_TITLES, OperationKind, at_speed
 from dwtui.tui.flow import Flow
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
 from dwtui.tui.flows.link.wizard import LinkWizardScreen
@@ -76,7 +76,8 @@ class LinkFlow(Flow):
         session, environment, snapshot = state.session, state.environment, state.snapshot
         body = (
             f"Link {environment.name} ({environment.fo_url}) to the Dataverse Power Platform Integration "
-            f"names:\n{state.assessment.dataverse_url}\n\nIt typically takes less than 5 minutes; dwtui "
+            f"names:\n{state.assessment.dataverse_url}\n\nIt typically takes less than 5 minutes"
+            f"{at_speed(TYPICAL_LINK_SECONDS, session.speed)}; dwtui "
             f"watches it.\n\nThe request and its progress are {LINK_UNVERIFIED}."
         )
 

@@ -399,3 +399,43 @@ async def test_onebox_only_on_onebox_environments(sim_factory: SimFactory) -> No
         await pilot.pause()
         assert not isinstance(app.screen, OneboxScreen)
         assert any("only for one-box development VMs" in n.message for n in app._notifications)
+
+
+async def test_the_set_up_badge_shows_only_while_all_four_steps_are_ticked(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    sim = sim_factory("happy")  # the one-box app has its user and role: Verify passes at once
+    app = build_onebox_app(sim, axdb)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        badge = screen.query_one("#onebox-set-up")
+        await type_into(pilot, "#app-id", sim.onebox_client_id)
+        await show_tab(pilot, screen, "tab-verify")
+        await type_into(pilot, "#verify-secret", sim.onebox_client_secret)
+        await pilot.press("enter")
+        await settle(pilot, lambda: finished(screen, Step.VERIFY))
+        # Verified, but the flight and the restart were not seen in this session: no badge.
+        assert state(screen, Step.VERIFY) is StepState.DONE
+        assert "cannot see the flight or the AOS restart" in text(screen, "#verify-result")
+        assert state(screen, Step.FLIGHT) is StepState.TODO and state(screen, Step.AOS) is StepState.TODO
+        assert not badge.display
+
+        await show_tab(pilot, screen, "tab-flight")
+        await pilot.click("#flight-run")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.FLIGHT))
+        assert not badge.display
+        await show_tab(pilot, screen, "tab-aos")
+        await pilot.click("#aos-restart")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.AOS))
+        assert all(value is StepState.DONE for value in screen.query_one(Checklist).states.values())
+        assert badge.display
+
+        # The flight run again: the restart before it no longer counts, and the badge goes.
+        await show_tab(pilot, screen, "tab-flight")
+        await pilot.click("#flight-run")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.FLIGHT))
+        assert state(screen, Step.AOS) is StepState.TODO
+        assert not badge.display

@@ -211,4 +211,3 @@ class OneboxScreen(ModalScreen[None]):
         if missing is not None:
             self.checklist.mark(missing, StepState.MISSING)
         self.checklist.mark(Step.VERIFY, StepState.DONE if verdict.set_up else StepState.FAILED)
-        self.checklist.show_set_up(verdict.set_up)

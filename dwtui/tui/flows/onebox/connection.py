@@ -16,6 +16,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select
 
 from dwtui.services.axdb import ConnectionForm, connection_string, redact_connection_string
+from dwtui.tui.flows.onebox.step import first_empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class ConnectionPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes="onebox-connection")
         self.stored_password = False
+        self.drivers: list[str] = []
 
     def compose(self) -> ComposeResult:
         with RadioSet(id="sql-mode", compact=True):
@@ -82,6 +84,7 @@ class ConnectionPanel(Vertical):
 
     def show_drivers(self, drivers: Sequence[str], stored_password: bool) -> None:
         self.stored_password = stored_password
+        self.drivers = list(drivers)
         select = self.query_one("#sql-driver", Select)
         select.loading = False
         select.set_options((name, name) for name in drivers)
@@ -97,6 +100,16 @@ class ConnectionPanel(Vertical):
         select.loading = False
         select.prompt = "No ODBC driver manager"
         select.tooltip = message
+
+    def first_empty(self) -> Input | Select[str] | None:
+        """The first connection field still to fill in (the password may come from the keyring)."""
+        if self.query_one("#mode-raw", RadioButton).value:
+            return first_empty(self.query_one("#sql-raw-string", Input))
+        driver = [self.query_one("#sql-driver", Select)] if self.drivers else []
+        inputs = [
+            self.query_one(selector, Input) for selector in ("#sql-server", "#sql-database", "#sql-user")
+        ]
+        return first_empty(*driver, *inputs)
 
     def use_raw(self, text: str) -> None:
         """The demo: its local AXDB file, reached through the same ODBC code."""

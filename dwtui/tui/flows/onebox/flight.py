@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -36,6 +37,7 @@ from dwtui.services.errors import ServiceError
 from dwtui.services.onebox import enable_flight, sql_password, store_sql_password
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
 from dwtui.tui.flows.onebox.connection import ConnectionChoice, ConnectionPanel
+from dwtui.tui.flows.onebox.step import first_empty, press, pressable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.safe_text import table_cell
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
@@ -150,6 +152,24 @@ class FlightPanel(Horizontal):
     @property
     def connection(self) -> ConnectionPanel:
         return self.query_one("#flight-connection", ConnectionPanel)
+
+    # -- focus and Enter ------------------------------------------------------------------------------
+
+    def focus_target(self) -> Widget | None:
+        fields = (self.query_one("#flight-name", Input), self.query_one("#flight-service-id", Input))
+        empty = self.connection.first_empty() or first_empty(*fields)
+        return empty or pressable(self.query_one("#flight-run", Button))
+
+    def press_primary(self) -> None:
+        press(self.query_one("#flight-run", Button))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field runs the step (Run asks first); in the file name, saves the script."""
+        event.stop()
+        press(
+            self.query_one("#flight-save" if event.input.id == "flight-save-path" else "#flight-run", Button)
+        )
 
     # -- validation while typed ---------------------------------------------------------------------
 

@@ -1,0 +1,264 @@
+"""Keys that never eat what is typed, and focus that lands where the next key is meant to go.
+
+The one-box screen opens each step on its first empty field or its main button, and Enter does the
+step; a step key (1 to 4) acts only while no text field has the focus, and the footer says which keys
+apply. Typing a page's or a dialog's keys into any text field types them, and does nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, TabbedContent
+
+import dwtui.tui
+from dwtui.tui.app import DwtuiApp
+from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
+from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
+from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.flows.reset.dialog import ResetScreen
+from dwtui.tui.screens.confirm import ConfirmChangeScreen
+from dwtui.tui.screens.help import HelpScreen
+from tests.conftest import SimFactory
+from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen
+from tests.tui.operations_support import operations_app
+from tests.tui.support import SIZE, ready, settle, settle_screen
+
+# Every page key, every step key and every dialog key, as a person might type them into a field.
+SHORTCUTS = "1234rRedlPoapwcqyn?"
+
+
+@pytest.fixture
+def axdb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    return demo_axdb(tmp_path)
+
+
+def active_tab(screen: OneboxScreen) -> str:
+    return screen.query_one("#onebox-tabs", TabbedContent).active
+
+
+def footer_keys(screen: Screen[Any]) -> dict[str, bool]:
+    """The keys the footer shows, each with whether it is enabled."""
+    return {key: active.enabled for key, active in screen.active_bindings.items() if active.binding.show}
+
+
+def focused_id(app: DwtuiApp) -> str | None:
+    focused = app.screen.focused
+    return focused.id if focused is not None else None
+
+
+async def test_a_step_key_on_the_opened_one_box_switches_steps_and_leaves_the_app_id_alone(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    app = build_onebox_app(sim, axdb, application_id=sim.onebox_client_id)  # pre-filled, as in the demo
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        # The app id is there: step 1 opens on Create once Dataverse's units and roles are in.
+        await settle(pilot, lambda: focused_id(app) == "app-user-create")
+        assert {"1", "2", "3", "4", "escape"} <= set(footer_keys(screen))
+        await pilot.press("2")
+        assert active_tab(screen) == "tab-flight"
+        assert screen.query_one("#app-id", Input).value == sim.onebox_client_id
+
+
+async def test_each_step_opens_on_its_button_or_empty_field_and_enter_does_the_step(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    app = build_onebox_app(sim, axdb)  # no app id: a real VM's, to be typed
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        # The first empty field: the app id. Digits typed there are the app id's.
+        assert focused_id(app) == "app-id"
+        await pilot.press("3")
+        assert active_tab(screen) == "tab-app-user"
+        assert screen.query_one("#app-id", Input).value == "3"
+        # While typing, the footer offers the way out of the field instead of the step keys.
+        keys = footer_keys(screen)
+        assert "tab" in keys and "1" not in keys
+        await pilot.press("tab")
+        assert focused_id(app) != "app-id"
+        assert "1" in footer_keys(screen)
+
+        await pilot.press("3")
+        await pilot.pause()
+        assert active_tab(screen) == "tab-aos" and focused_id(app) == "aos-restart"
+        await pilot.press("enter")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        await pilot.press("n")
+
+        await pilot.press("2")
+        await pilot.pause()
+        assert active_tab(screen) == "tab-flight" and focused_id(app) == "flight-run"
+        await pilot.press("enter")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        assert "Run these statements on AXDB?" in str(
+            app.screen.query_one("#confirm-dialog .dialog-title").render()
+        )
+        await pilot.press("n")
+
+        # Step 4 with no app id has nothing to verify: nothing takes the focus, and Enter does nothing.
+        await pilot.press("4")
+        await pilot.pause()
+        assert active_tab(screen) == "tab-verify" and focused_id(app) is None
+        await pilot.press("1")
+        await pilot.pause()
+        assert focused_id(app) == "app-id"
+        screen.query_one("#app-id", Input).value = sim.onebox_client_id
+        await pilot.press("enter")  # Enter in the app id creates the user once the form is complete
+        await settle_screen(pilot, ConfirmChangeScreen)
+        await pilot.press("n")
+        await settle(pilot, lambda: screen.query_one(Checklist).states[Step.APP_USER] is StepState.TODO)
+
+        # Step 4 now opens on the empty secret; Enter there verifies (no secret is stored: it says so).
+        await pilot.press("tab")
+        await pilot.press("4")
+        await pilot.pause()
+        assert focused_id(app) == "verify-secret"
+        await pilot.press("enter")
+        await settle(pilot, lambda: screen.query_one(Checklist).states[Step.VERIFY] is StepState.FAILED)
+        assert "client secret" in str(screen.query_one("#verify-fault .fault-text").render())
+
+        # Enter with nothing focused presses the step's button.
+        await pilot.press("3")
+        assert screen.query_one("#verify-secret", Input).value == "3"  # typed: the field has the focus
+        await pilot.press("tab", "3")
+        await pilot.pause()
+        screen.set_focus(None)
+        await pilot.press("enter")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        await pilot.press("n")
+
+
+async def test_keys_typed_into_every_one_box_field_are_text_only(sim_factory: SimFactory, axdb: str) -> None:
+    sim = sim_factory("onebox-no-app-user")
+    app = build_onebox_app(sim, axdb)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        # Every text field of every step, the connection form's too (enabled here to be typed into).
+        screen.action_tab("tab-flight")
+        await pilot.pause()
+        await pilot.click("#mode-form")
+        await pilot.click("#login-sql")
+        await pilot.pause()
+        fields = list(screen.query(Input))
+        assert len(fields) >= 10
+        for field in fields:
+            tab = screen.query_one("#onebox-tabs", TabbedContent)
+            pane = next(node for node in field.ancestors if node.parent is tab.query_one("ContentSwitcher"))
+            screen.action_tab(str(pane.id))
+            await pilot.pause()
+            field.max_length = 0
+            field.value = ""
+            field.focus()
+            await pilot.press(*SHORTCUTS)
+            assert field.value == SHORTCUTS, field.id
+            assert app.screen is screen and active_tab(screen) == pane.id, field.id
+        assert all(value is StepState.TODO for value in screen.query_one(Checklist).states.values())
+
+
+async def test_keys_typed_into_the_dialogs_fields_are_text_only(sim_factory: SimFactory) -> None:
+    sim = sim_factory("mismatch", device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("R")
+        await settle_screen(pilot, ResetScreen)
+        field = app.screen.query_one("#reset-name", Input)
+        assert app.screen.focused is field
+        await pilot.press(*SHORTCUTS)
+        assert field.value == SHORTCUTS and isinstance(app.screen, ResetScreen)
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ResetScreen))
+
+    sim = sim_factory("no-dataverse", device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("P")
+        await settle_screen(pilot, AddDataverseScreen)
+        for selector in ("#dataverse-language", "#dataverse-currency"):
+            field = app.screen.query_one(selector, Input)
+            field.max_length = 0
+            field.value = ""
+            field.focus()
+            await pilot.press(*SHORTCUTS)
+            assert field.value == SHORTCUTS and isinstance(app.screen, AddDataverseScreen)
+        await pilot.press("escape")
+
+
+def dwtui_screens() -> Iterator[type[Screen[Any]]]:
+    """Every screen class of the TUI (its modules imported first)."""
+    for module in pkgutil.walk_packages(dwtui.tui.__path__, "dwtui.tui."):
+        importlib.import_module(module.name)
+    pending: list[type[Screen[Any]]] = [Screen]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("dwtui."):
+            yield cls
+
+
+async def test_every_binding_has_a_description_and_a_tooltip_and_the_help_lists_its_key(
+    sim_factory: SimFactory,
+) -> None:
+    app = operations_app(sim_factory("happy"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = [str(label.render()) for label in app.screen.query(".field-label")]
+        values = " ".join(str(label.render()) for label in app.screen.query(".field-value"))
+    listed = {key for keys in shown for key in keys.split()}
+    assert "palette" not in listed  # not a key
+    assert {"ctrl+p", "1", "2", "3", "4", "esc", "?", "y", "n", "enter", "tab"} <= listed
+    assert "Error details (in the command palette)" in values
+    screens = list(dwtui_screens())
+    assert {"EnvironmentDetailsScreen", "OneboxScreen", "ResetScreen", "HelpScreen"} <= {
+        s.__name__ for s in screens
+    }
+    for screen in screens:
+        for binding in screen.BINDINGS:
+            assert isinstance(binding, Binding), (screen, binding)
+            assert binding.description and binding.tooltip, (screen.__name__, binding.key)
+            shown_as = (
+                "?" if binding.key == "question_mark" else "esc" if binding.key == "escape" else binding.key
+            )
+            assert shown_as in listed, (screen.__name__, binding.key)
+
+
+async def test_the_palette_on_the_one_box_screen_offers_its_keys_not_the_pages(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    from textual.command import CommandList
+
+    app = build_onebox_app(sim_factory("onebox-no-app-user"), axdb)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        await pilot.press("ctrl+p")
+
+        def listed() -> set[str]:
+            lists = app.screen.query(CommandList)
+            if not lists:
+                return set()
+            options = lists.first(CommandList).options
+            return {str(getattr(option.prompt, "plain", option.prompt)).split("\n")[0] for option in options}
+
+        await settle(pilot, lambda: "Step 3 (3)" in listed())
+        titles = listed()
+        assert {"Back (esc)", "Step 1 (1)", "Step 4 (4)"} <= titles
+        assert "Reset dual-write connection" not in titles and "Refresh" not in titles
+        await pilot.press(*"Step 3")
+        await settle(pilot, lambda: len(listed()) == 1)
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.screen is screen)
+        assert active_tab(screen) == "tab-aos"

@@ -152,6 +152,12 @@ async def test_keys_typed_into_every_one_box_field_are_text_only(sim_factory: Si
         await pilot.pause()
         fields = list(screen.query(Input))
         assert len(fields) >= 10
+        # Every placeholder is an instruction, in italics: never something that reads as a value.
+        placeholders = [field for field in fields if field.placeholder]
+        assert len(placeholders) >= 5
+        for field in placeholders:
+            assert field.placeholder.startswith("type "), field.placeholder
+            assert field.get_component_rich_style("input--placeholder").italic, field.id
         for field in fields:
             tab = screen.query_one("#onebox-tabs", TabbedContent)
             pane = next(node for node in field.ancestors if node.parent is tab.query_one("ContentSwitcher"))

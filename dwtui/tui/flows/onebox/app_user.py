@@ -125,7 +125,7 @@ class AppUserForm(Vertical):
             with Vertical(classes="onebox-field"):
                 yield Input(
                     self.initial_application_id,
-                    placeholder="00000000-0000-0000-0000-000000000000",
+                    placeholder="type or paste the app's client id (a GUID)",
                     id="app-id",
                     compact=True,
                     max_length=40,

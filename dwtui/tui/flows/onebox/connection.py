@@ -62,9 +62,15 @@ class ConnectionPanel(Vertical):
                 yield RadioButton("Windows", id="login-windows", value=True, compact=True)
                 yield RadioButton("SQL login", id="login-sql", compact=True)
             yield Label("User", classes="onebox-label")
-            yield Input(placeholder="SQL login name", id="sql-user", compact=True, disabled=True)
+            yield Input(placeholder="type the SQL login name", id="sql-user", compact=True, disabled=True)
             yield Label("Password", classes="onebox-label")
-            yield Input(id="sql-password", password=True, compact=True, disabled=True)
+            yield Input(
+                placeholder="type the SQL login's password",
+                id="sql-password",
+                password=True,
+                compact=True,
+                disabled=True,
+            )
             yield Label("")
             with Vertical(classes="onebox-field"):
                 yield Checkbox("Remember in the keyring", id="sql-remember", compact=True, disabled=True)
@@ -73,7 +79,9 @@ class ConnectionPanel(Vertical):
         with Grid(id="sql-raw", classes="onebox-form"):
             yield Label("ODBC string", classes="onebox-label")
             yield Input(
-                placeholder="Driver={...};Server=...;Database=AXDB;...", id="sql-raw-string", compact=True
+                placeholder="type an ODBC connection string: Driver={...};Server=...;Database=AXDB",
+                id="sql-raw-string",
+                compact=True,
             )
 
     def on_mount(self) -> None:
@@ -93,7 +101,9 @@ class ConnectionPanel(Vertical):
         else:
             select.prompt = "No ODBC driver installed"
         if stored_password:
-            self.query_one("#sql-password", Input).placeholder = "stored in the keyring (type to replace)"
+            self.query_one(
+                "#sql-password", Input
+            ).placeholder = "type to replace the password kept in the keyring"
 
     def show_drivers_missing(self, message: str) -> None:
         select = self.query_one("#sql-driver", Select)

@@ -70,7 +70,7 @@ class VerifyPanel(Vertical):
             yield Static(NO_APP, id="verify-app-id", markup=False)
             yield Label("Client secret", classes="onebox-label")
             yield Input(
-                placeholder="the app's client secret (kept in the keyring)",
+                placeholder="type the app's client secret (empty: the one kept in the keyring)",
                 id="verify-secret",
                 password=True,
                 compact=True,

@@ -14,9 +14,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.color import Color as RichColor
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.screen import Screen
-from textual.widgets import Input, TabbedContent
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Input,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Select,
+    SelectionList,
+    Static,
+    TabbedContent,
+)
 
 import dwtui.tui
 from dwtui.tui.app import DwtuiApp
@@ -268,3 +287,83 @@ async def test_the_palette_on_the_one_box_screen_offers_its_keys_not_the_pages(
         await pilot.press("enter")
         await settle(pilot, lambda: app.screen is screen)
         assert active_tab(screen) == "tab-aos"
+
+
+def contrast(style: Style) -> float:
+    """WCAG contrast of a cell's foreground against its background."""
+
+    def luminance(color: RichColor) -> float:
+        def channel(value: int) -> float:
+            v = value / 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        red, green, blue = color.get_truecolor()
+        return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+    assert style.color is not None and style.bgcolor is not None
+    light, dark = sorted((luminance(style.color), luminance(style.bgcolor)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def left_edge(widget: Widget) -> Segment:
+    """The first cell of the widget's middle line, its border included."""
+    size = widget.outer_size
+    line = widget.render_lines(Region(0, size.height // 2, size.width, 1))[0]
+    return next(iter(line))
+
+
+class Controls(App[None]):
+    """Every kind of focusable widget dwtui shows, styled by the app's own stylesheet."""
+
+    CSS_PATH = [Path(dwtui.tui.__file__).with_name("app.tcss")]
+
+    def compose(self) -> ComposeResult:
+        yield Button("Create application user", id="button", compact=True)
+        yield Button("Run...", id="warning", variant="warning", compact=True)
+        yield Input("3c5e7a9b-1d2f-4e6a-8b0c-2d4f6a8c0e1b", id="input", compact=True)
+        yield Select[str]([("contosodev (root)", "root")], value="root", id="select", compact=True)
+        yield Checkbox("Encrypt", True, id="checkbox", compact=True)
+        with RadioSet(id="radios", compact=True):
+            yield RadioButton("Form", value=True, compact=True)
+            yield RadioButton("ODBC connection string", compact=True)
+        yield SelectionList[str](("Dual-write Finance", "finance"), id="selection", compact=True)
+        yield OptionList("contoso-uat", "contoso-prod", id="options")
+        table: DataTable[str] = DataTable(id="table")
+        table.add_columns("Service", "Status")
+        table.add_row("Dataverse", "200")
+        yield table
+        with VerticalScroll(id="scroll"):
+            yield Static("The terms of the dual-write packages...\n" * 3)
+
+
+async def test_focus_shows_as_a_bar_in_every_theme() -> None:
+    app = Controls()
+    async with app.run_test(size=(80, 40)) as pilot:
+        themes = sorted(app.available_themes)
+        assert len(themes) >= 20
+        widgets = list(
+            app.screen.query(
+                "#button, #warning, #input, #select, #checkbox, #radios, #selection, "
+                "#options, #table, #scroll"
+            )
+        )
+        for theme in themes:
+            app.theme = theme
+            previous: Widget | None = None
+            for widget in [*widgets, None]:
+                app.screen.set_focus(widget)
+                await pilot.pause()
+                if previous is not None:
+                    # Nothing moves: the cell is blank once the focus left (a list keeps its border).
+                    assert left_edge(previous).text != "▐", (theme, previous.id)
+                previous = widget
+                if widget is None:
+                    continue
+                bar = left_edge(widget)
+                assert bar.text == "▐" and bar.style is not None, (theme, widget.id, bar)
+                assert not bar.style.reverse
+                if app.get_theme(theme).ansi:
+                    # The terminal's own text colour on its background: always readable.
+                    assert bar.style.color is not None and bar.style.color.is_default, (theme, widget.id)
+                else:
+                    assert contrast(bar.style) >= 3.0, (theme, widget.id, contrast(bar.style))

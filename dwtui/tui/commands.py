@@ -100,7 +100,7 @@ COMMANDS: tuple[Command, ...] = (
         "c",
         "Copy link",
         "Copy the dual-write administration link",
-        "Copy the hyperlink to your own clipboard (OSC 52, also over SSH)",
+        "Send the hyperlink to your own clipboard (OSC 52, also over SSH) and show it to select",
     ),
     Command(
         "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"
@@ -123,7 +123,7 @@ ONEBOX_KEYS: tuple[tuple[str, str], ...] = (
 )
 DIALOG_KEYS: tuple[tuple[str, str], ...] = (
     ("y n", "Yes or No, in a confirmation (No has the focus)"),
-    ("c", "Copy the link or address, in the dual-write administration and link dialogs"),
+    ("c", "Send the link or address to your clipboard, in the dual-write administration and link dialogs"),
     ("enter", "Press the focused button"),
     ("esc", "Cancel or close; stop waiting for a sign-in"),
     ("?", "Close this help"),

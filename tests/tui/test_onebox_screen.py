@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, DataTable, Input, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TextArea
 
 from dwtui.domain.flight import DEFAULT_FLIGHT_NAME, DEFAULT_FLIGHT_SERVICE_ID, documented_script
 from dwtui.domain.onebox import DEPRECATION_NOTE
@@ -24,6 +24,7 @@ from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
 from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
 from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.screens.clipboard import ClipboardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.activity_pane import ActivityPane
 from tests.axdb_support import PostgresAxdb
@@ -382,6 +383,11 @@ async def test_generate_copy_and_save(sim_factory: SimFactory, axdb: str, tmp_pa
         assert "4242" not in statements.replace("parameters: 4242", "").replace(", 4242", "").split("--")[0]
         await pilot.click("#flight-copy")
         assert app.clipboard == script
+        # Sent, and shown whole to select by hand: dwtui cannot know whether it arrived.
+        await settle(pilot, lambda: isinstance(app.screen, ClipboardScreen))
+        assert app.screen.query_one("#clipboard-text", TextArea).text == script
+        await pilot.press("escape")
+        await settle(pilot, lambda: app.screen is screen)
         await type_into(pilot, "#flight-save-path", str(tmp_path / "enable-flight"))
         await pilot.click("#flight-save")
         await settle(pilot, lambda: "Saved" in text(screen, "#flight-status"))

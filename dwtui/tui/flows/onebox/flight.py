@@ -40,6 +40,7 @@ from dwtui.tui.flows.onebox.connection import ConnectionChoice, ConnectionPanel
 from dwtui.tui.flows.onebox.step import first_empty, press, pressable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.safe_text import table_cell
+from dwtui.tui.screens.clipboard import send_text
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.pane import FaultBox
 from dwtui.tui.workers import service_worker
@@ -262,9 +263,10 @@ class FlightPanel(Horizontal):
         event.stop()
         plan = self.plan()
         if plan is not None:
-            # OSC 52: the terminal puts it on the clipboard of the machine you sit at, even over SSH.
-            self.app.copy_to_clipboard(documented_script(plan.flight_name, plan.service_id))
-            self.app.notify("The documented script is on the clipboard (if the terminal allows OSC 52).")
+            # OSC 52: where the terminal allows it, the clipboard of the machine you sit at, even over SSH.
+            send_text(
+                self.app, "The documented flight script", documented_script(plan.flight_name, plan.service_id)
+            )
 
     @on(Button.Pressed, "#flight-save")
     def _save(self, event: Button.Pressed) -> None:

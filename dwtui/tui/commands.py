@@ -138,12 +138,9 @@ def key_display(key: str) -> str:
 
 
 def page_keys() -> list[tuple[str, str]]:
-    """The page's keys with what they do; an action with no key of its own is in the palette."""
+    """The page's keys with their actions' names; an action with no key of its own is in the palette."""
     return [
-        (
-            key_display(c.key) if c.key else "ctrl+p",
-            c.help if c.key else f"{c.title} (in the command palette)",
-        )
+        (key_display(c.key), c.title) if c.key else ("ctrl+p", f"{c.title} (in the command palette)")
         for c in COMMANDS
     ]
 

@@ -367,3 +367,20 @@ async def test_focus_shows_as_a_bar_in_every_theme() -> None:
                     assert bar.style.color is not None and bar.style.color.is_default, (theme, widget.id)
                 else:
                     assert contrast(bar.style) >= 3.0, (theme, widget.id, contrast(bar.style))
+
+
+async def test_the_main_screen_focuses_nothing_hidden_and_tab_shows_the_focus(
+    sim_factory: SimFactory,
+) -> None:
+    app = operations_app(sim_factory("happy"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        # Nothing unseen has the focus (Enter would press it): nothing does, until Tab.
+        assert app.screen.focused is None
+        seen = []
+        while len(seen) < 5:
+            await pilot.press("tab")
+            focused = app.screen.focused
+            assert focused is not None and focused.display and left_edge(focused).text == "▐", focused
+            seen.append(focused.id)
+        assert "setup" in seen  # Dual-write application, the enabled action

@@ -104,7 +104,7 @@ class OneboxScreen(ModalScreen[None]):
             )
             for number, (step, tab) in enumerate(TABS.items(), start=1)
         ),
-        # Shown while a text field has the focus (the step keys are then dimmed): how to leave it.
+        # Shown while a text field has the focus (the step keys then leave the footer): how to leave it.
         Binding("tab", "next_field", "Next field", id="dwtui.onebox.next-field", tooltip="Leave the field"),
         Binding(
             "tab",

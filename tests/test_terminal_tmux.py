@@ -145,3 +145,33 @@ def test_hostile_names_leave_the_clipboard_and_the_title_alone(terminal: Termina
     assert "tui-done 0" in ended
     assert terminal.tmux("list-buffers") == ""
     assert terminal.tmux("display", "-p", "-t", SESSION, "#{pane_title}").strip() == title
+
+
+@pytest.mark.parametrize("set_clipboard", ["on", "external"])
+def test_c_in_tmux_sends_the_link_and_says_how_to_let_it_through(
+    terminal: Terminal, set_clipboard: str
+) -> None:
+    """`c` sends the admin link with OSC 52: with `set-clipboard on` it reaches tmux (a paste buffer),
+    with tmux's default it does not, and dwtui cannot tell the two apart: it says the same, never
+    "copied", and shows the link to select."""
+    assert DWTUI.is_file(), f"{DWTUI} is not installed; run `pip install -e .`"
+    terminal.config.write_text(f"set -g status off\nset -g set-clipboard {set_clipboard}\n")
+    command = f"{DWTUI} --demo --scenario linked --speed 20; echo dwtui exited with status $?; sleep 600"
+    terminal.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", SESSION, command)
+    read_at = re.compile(r"read \d\d:\d\d:\d\d UTC")
+    terminal.wait_for("both panes read", lambda text: len(read_at.findall(text)) >= 2)
+    terminal.keys("c")
+    shown = terminal.wait_for("what was sent", lambda text: "Sent to your clipboard with OSC 52" in text)
+    assert "`set -g" in shown and "set-clipboard on`" in shown  # the remedy, wrapped in the dialog
+    assert "copied" not in shown.lower()
+    buffers = terminal.tmux("list-buffers")
+    if set_clipboard == "on":
+        link = terminal.tmux("show-buffer")
+        assert link.startswith("https://") and link[:40] in shown  # the same link, shown to select
+    else:
+        assert buffers == ""  # nothing arrived, and nothing on screen claims it did
+    terminal.keys("Escape")
+    terminal.wait_for("the main screen", lambda text: "Sent to your clipboard" not in text)
+    terminal.keys("q")
+    ended = terminal.wait_for("dwtui to exit", lambda text: "dwtui exited with status" in text, timeout=30)
+    assert "dwtui exited with status 0" in ended

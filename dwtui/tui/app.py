@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from dwtui.domain.models import SignedIn
 from dwtui.domain.text import inert
 from dwtui.services.errors import SignInRequired
-from dwtui.tui.commands import COMMANDS, system_commands
+from dwtui.tui.commands import COMMANDS, screen_commands, system_commands
 from dwtui.tui.environment_details.screen import STYLESHEETS as PAGE_STYLESHEETS
 from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
 from dwtui.tui.formatting import fault_of, seconds_left
@@ -260,7 +260,11 @@ class DwtuiApp(App[int], inherit_bindings=False):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         ours = {command.title for command in COMMANDS}
-        yield from system_commands(self, self.page)
+        if screen is self.page:
+            yield from system_commands(self, self.page)
+        else:
+            # Over the page, its actions would act behind the screen on top: that screen's keys instead.
+            yield from screen_commands(self, screen)
         yield from (command for command in super().get_system_commands(screen) if command.title not in ours)
 
     def action_refresh(self) -> None:

@@ -3,14 +3,19 @@
 The page's footer bindings and the command palette are both built from this table, so an action
 cannot exist in one and be missing from the other. A few actions are the App's (refresh, help,
 quit): their keys sit in the same table, so the footer keeps one order, and run on the App.
+
+The other screens' keys are listed here too, as the help screen shows them (each screen binds its
+own; a test holds the two together), and every screen's bindings are in the command palette.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from textual.actions import parse as parse_action
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 
@@ -95,7 +100,7 @@ COMMANDS: tuple[Command, ...] = (
         "c",
         "Copy link",
         "Copy the dual-write administration link",
-        "Copy the hyperlink to your own clipboard (OSC 52, also over SSH)",
+        "Send the hyperlink to your own clipboard (OSC 52, also over SSH) and show it to select",
     ),
     Command(
         "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"
@@ -105,8 +110,39 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+# The keys of the screens over the page, as pressed, for the help screen.
+ANYWHERE_KEYS: tuple[tuple[str, str], ...] = (
+    ("ctrl+p", "Command palette: every action of the screen by name, and Error details"),
+    ("ctrl+q", "Quit, from any screen"),
+)
+ONEBOX_KEYS: tuple[tuple[str, str], ...] = (
+    ("1 2 3 4", "The steps: application user, flight, AOS restart, verify (while no text field has focus)"),
+    ("enter", "The step's main action: the focused button, or the step's button from a text field"),
+    ("tab", "Next field, button or list (shift+tab goes back); leaves a text field"),
+    ("esc", "Back to the main screen"),
+)
+DIALOG_KEYS: tuple[tuple[str, str], ...] = (
+    ("y n", "Yes or No, in a confirmation (No has the focus)"),
+    ("c", "Send the link or address to your clipboard, in the dual-write administration and link dialogs"),
+    ("enter", "Press the focused button"),
+    ("esc", "Cancel or close; stop waiting for a sign-in"),
+    ("?", "Close this help"),
+)
+
+KEY_NAMES = {"question_mark": "?", "escape": "esc"}
+
+
 def key_display(key: str) -> str:
-    return "?" if key == "question_mark" else key
+    """A Textual key name as a person presses it."""
+    return KEY_NAMES.get(key, key)
+
+
+def page_keys() -> list[tuple[str, str]]:
+    """The page's keys with their actions' names; an action with no key of its own is in the palette."""
+    return [
+        (key_display(c.key), c.title) if c.key else ("ctrl+p", f"{c.title} (in the command palette)")
+        for c in COMMANDS
+    ]
 
 
 def bindings() -> list[BindingType]:
@@ -132,3 +168,26 @@ def system_commands(app: App[int], page: Screen[None]) -> Iterable[SystemCommand
     for command in COMMANDS:
         target = app if command.app_wide else page
         yield SystemCommand(command.title, command.help, getattr(target, f"action_{command.action}"))
+
+
+def screen_commands(app: App[int], screen: Screen[object]) -> Iterable[SystemCommand]:
+    """The palette of a screen over the page: its own keys by name (the page's would act behind it)."""
+    for binding in type(screen).BINDINGS:
+        if not isinstance(binding, Binding) or not binding.description or binding.system:
+            continue
+        namespace, name, parameters = parse_action(binding.action)
+        method = getattr(app if namespace == "app" else screen, f"action_{name}", None)
+        if method is None:
+            continue
+
+        # Called directly, as the page's are: a key that does not apply right now (a step key while
+        # a text field has focus) still does what its name says from the palette.
+        async def run(
+            method: Callable[..., object] = method, parameters: tuple[object, ...] = parameters
+        ) -> None:
+            result = method(*parameters)
+            if inspect.isawaitable(result):
+                await result
+
+        key = key_display(binding.key)
+        yield SystemCommand(f"{binding.description} ({key})", binding.tooltip or binding.description, run)

@@ -81,7 +81,8 @@ def link_text(url: str) -> Text:
 
 
 def copy_url(app: App[Any], url: str) -> bool:
-    """Put the URL on the person's clipboard (OSC 52) only when it could also be a hyperlink."""
+    """Send the URL to the person's clipboard (OSC 52) only when it could also be a hyperlink; the
+    caller says what was sent (dwtui.tui.screens.clipboard), never that it arrived."""
     if safe_https_url(url) != url:
         app.notify("Not copied: the address is not a plain https URL.", severity="warning")
         return False

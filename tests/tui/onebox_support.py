@@ -30,10 +30,14 @@ def demo_axdb(directory: Path, **kw: Any) -> str:
     return demo_connection_string(Path(AXDB_FILE))
 
 
-def build_onebox_app(sim: SimServer, axdb: str, *, secrets: Any = None) -> DwtuiApp:
+def build_onebox_app(sim: SimServer, axdb: str, *, secrets: Any = None, application_id: str = "") -> DwtuiApp:
+    """`application_id`: the app id the form starts with, as the demo's own (else typed)."""
+
     def connect() -> Any:
         session = make_session(sim, environment="dev", sign_in=True, secrets=secrets)
-        session.demo = DemoWorld(axdb_connection_string=axdb, speed=DEMO_SPEED)
+        session.demo = DemoWorld(
+            axdb_connection_string=axdb, speed=DEMO_SPEED, onebox_application_id=application_id
+        )
         return session
 
     return DwtuiApp(connect, profile_name="sim", clock=lambda: FIXED_CLOCK, show_timings=False)

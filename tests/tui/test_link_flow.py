@@ -12,6 +12,7 @@ from dwtui.domain.linking import admin_link
 from dwtui.services.session import Session
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
 from dwtui.tui.flows.link.wizard import LinkWizardScreen
+from dwtui.tui.screens.clipboard import ClipboardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.qr import QrCode
@@ -60,6 +61,9 @@ async def test_link_succeeds_and_gives_the_hyperlink_with_a_qr_code(sim_factory:
         assert app.screen.query_one("#admin-qr", QrCode).data == expected.url
         await pilot.press("c")
         assert app.clipboard == expected.url
+        await settle_screen(pilot, ClipboardScreen)  # sent, and shown to select: not "copied"
+        await pilot.press("escape")
+        await settle_screen(pilot, AdminLinkScreen)
         await pilot.press("escape")
         # The link stays reachable from the main screen: a (panel and QR) and c (copy).
         await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("link").startswith("linked"))
@@ -137,6 +141,9 @@ async def test_against_a_real_gateway_l_shows_the_documented_way_and_requests_no
         assert "unverified" in str(app.screen.query_one("#wizard-note", Static).content)
         await pilot.press("c")
         assert app.clipboard == url
+        await settle_screen(pilot, ClipboardScreen)
+        await pilot.press("escape")
+        await settle_screen(pilot, LinkWizardScreen)
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, LinkWizardScreen))
         assert not isinstance(app.screen, ConfirmChangeScreen)

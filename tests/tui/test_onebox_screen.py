@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, DataTable, Input, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TextArea
 
 from dwtui.domain.flight import DEFAULT_FLIGHT_NAME, DEFAULT_FLIGHT_SERVICE_ID, documented_script
 from dwtui.domain.onebox import DEPRECATION_NOTE
@@ -24,6 +24,7 @@ from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
 from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepState
 from dwtui.tui.flows.onebox.screen import OneboxScreen
+from dwtui.tui.screens.clipboard import ClipboardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.activity_pane import ActivityPane
 from tests.axdb_support import PostgresAxdb
@@ -382,6 +383,11 @@ async def test_generate_copy_and_save(sim_factory: SimFactory, axdb: str, tmp_pa
         assert "4242" not in statements.replace("parameters: 4242", "").replace(", 4242", "").split("--")[0]
         await pilot.click("#flight-copy")
         assert app.clipboard == script
+        # Sent, and shown whole to select by hand: dwtui cannot know whether it arrived.
+        await settle(pilot, lambda: isinstance(app.screen, ClipboardScreen))
+        assert app.screen.query_one("#clipboard-text", TextArea).text == script
+        await pilot.press("escape")
+        await settle(pilot, lambda: app.screen is screen)
         await type_into(pilot, "#flight-save-path", str(tmp_path / "enable-flight"))
         await pilot.click("#flight-save")
         await settle(pilot, lambda: "Saved" in text(screen, "#flight-status"))
@@ -399,3 +405,43 @@ async def test_onebox_only_on_onebox_environments(sim_factory: SimFactory) -> No
         await pilot.pause()
         assert not isinstance(app.screen, OneboxScreen)
         assert any("only for one-box development VMs" in n.message for n in app._notifications)
+
+
+async def test_the_set_up_badge_shows_only_while_all_four_steps_are_ticked(
+    sim_factory: SimFactory, axdb: str
+) -> None:
+    sim = sim_factory("happy")  # the one-box app has its user and role: Verify passes at once
+    app = build_onebox_app(sim, axdb)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_onebox_screen(pilot)
+        badge = screen.query_one("#onebox-set-up")
+        await type_into(pilot, "#app-id", sim.onebox_client_id)
+        await show_tab(pilot, screen, "tab-verify")
+        await type_into(pilot, "#verify-secret", sim.onebox_client_secret)
+        await pilot.press("enter")
+        await settle(pilot, lambda: finished(screen, Step.VERIFY))
+        # Verified, but the flight and the restart were not seen in this session: no badge.
+        assert state(screen, Step.VERIFY) is StepState.DONE
+        assert "cannot see the flight or the AOS restart" in text(screen, "#verify-result")
+        assert state(screen, Step.FLIGHT) is StepState.TODO and state(screen, Step.AOS) is StepState.TODO
+        assert not badge.display
+
+        await show_tab(pilot, screen, "tab-flight")
+        await pilot.click("#flight-run")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.FLIGHT))
+        assert not badge.display
+        await show_tab(pilot, screen, "tab-aos")
+        await pilot.click("#aos-restart")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.AOS))
+        assert all(value is StepState.DONE for value in screen.query_one(Checklist).states.values())
+        assert badge.display
+
+        # The flight run again: the restart before it no longer counts, and the badge goes.
+        await show_tab(pilot, screen, "tab-flight")
+        await pilot.click("#flight-run")
+        await confirm(pilot, app)
+        await settle(pilot, lambda: finished(screen, Step.FLIGHT))
+        assert state(screen, Step.AOS) is StepState.TODO
+        assert not badge.display

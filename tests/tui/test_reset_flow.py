@@ -108,3 +108,28 @@ async def test_production_with_a_read_only_profile_refuses_every_change(sim_fact
         for r in sim.requests()
         if r["method"] == "POST" and "/_sim/" not in r["path"] and "oauth2" not in r["path"]
     ]
+
+
+async def test_the_name_field_shows_an_instruction_not_a_name_and_enter_asks_for_the_name(
+    sim_factory: SimFactory,
+) -> None:
+    sim = sim_factory("mismatch", device_code_lifetime=60.0)
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("R")
+        await settle_screen(pilot, ResetScreen)
+        field = app.screen.query_one("#reset-name", Input)
+        # The placeholder says what to do, and looks like a placeholder: never like a typed name.
+        assert field.placeholder.startswith("type the environment name")
+        assert "contoso-uat" not in field.placeholder
+        placeholder = field.get_component_rich_style("input--placeholder")
+        assert placeholder.italic
+        assert placeholder.color != field.rich_style.color
+        # Enter on the empty field asks for the name; it does not say a name does not match.
+        await pilot.press("enter")
+        refusal = str(app.screen.query_one("#reset-refusal", Label).content)
+        assert refusal == "Type the environment name (contoso-uat) first."
+        assert isinstance(app.screen, ResetScreen) and resets(sim) == []
+        await pilot.press("escape")
+        await drain(pilot)

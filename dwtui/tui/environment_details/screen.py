@@ -77,6 +77,9 @@ STYLESHEETS: list[str | PurePath] = [
 class EnvironmentDetailsScreen(Screen[None]):
     CSS_PATH = STYLESHEETS
     BINDINGS = bindings()
+    # Nothing has the focus until Tab gives it: Textual's first focusable widget is the Details button
+    # of a fault box that is hidden (no fault), which Enter would press unseen.
+    AUTO_FOCUS = ""
 
     phase: Reactive[Phase] = reactive(Phase.STARTING, init=False)
     """How far start-up got; the App and tests follow it."""

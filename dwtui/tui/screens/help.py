@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown, Static
 
-from dwtui.tui.commands import COMMANDS, key_display
+from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, ONEBOX_KEYS, page_keys
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
@@ -52,9 +52,14 @@ than specified in Power Platform Integration, which isn't recommended." The docu
 """
 
 
-def key_rows() -> list[tuple[str, str]]:
-    rows = [(key_display(c.key) if c.key else "palette", c.title) for c in COMMANDS]
-    return [*rows, ("ctrl+p", "Command palette"), ("escape", "Close a dialog, cancel sign-in")]
+def key_sections() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(id, heading, rows of key as pressed and what it does), for every screen."""
+    return [
+        ("main", "Main screen", page_keys()),
+        ("anywhere", "Anywhere", list(ANYWHERE_KEYS)),
+        ("onebox", "One-box screen (o)", list(ONEBOX_KEYS)),
+        ("dialogs", "Dialogs", list(DIALOG_KEYS)),
+    ]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -74,18 +79,22 @@ class HelpScreen(ModalScreen[None]):
                     yield Markdown(PROCEDURE, id="help-procedure")
                 with VerticalScroll(id="help-keys-scroll"):
                     yield Label("Keys", classes="dialog-title")
-                    rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
-                    yield Fields("help-key", rows, id="help-keys")
+                    for section, heading, rows in key_sections():
+                        yield Label(heading, classes="help-keys-heading")
+                        numbered = [(str(index), key) for index, (key, _what) in enumerate(rows)]
+                        yield Fields(f"help-{section}", numbered, id=f"help-keys-{section}")
                     yield Static(
-                        "d, l and R show in the footer once the state is known; o on one-box VMs; "
-                        "p and w while an install or link is watched; a and c once linked.",
+                        "The footer shows the keys that apply: d, l and R once the state is known; o on "
+                        "one-box VMs; p and w while an install or link is watched; a and c once linked. "
+                        "A key never acts while a text field has the focus: what you type goes into it.",
                         classes="hint",
                     )
 
     def on_mount(self) -> None:
-        keys = self.query_one("#help-keys", Fields)
-        for index, (_key, title) in enumerate(key_rows()):
-            keys.set(str(index), title)
+        for section, _heading, rows in key_sections():
+            keys = self.query_one(f"#help-keys-{section}", Fields)
+            for index, (_key, what) in enumerate(rows):
+                keys.set(str(index), what)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,8 +1,8 @@
 """The hyperlink to the dual-write administration area, for a person who may have no browser here.
 
 Printed in full (a terminal that cannot follow links still lets it be read), clickable where the
-terminal supports links, copied with c (OSC 52: it reaches the clipboard of the person's own
-machine, also over SSH), and as a QR code for a phone.
+terminal supports links, sent to the clipboard with c (OSC 52: where the terminal allows it, it
+reaches the clipboard of the person's own machine, also over SSH), and as a QR code for a phone.
 """
 
 from __future__ import annotations
@@ -15,14 +15,21 @@ from textual.widgets import Button, Label, Static
 
 from dwtui.domain.linking import AdminLink
 from dwtui.domain.text import inert
-from dwtui.tui.safe_text import copy_url, link_text
+from dwtui.tui.safe_text import link_text
+from dwtui.tui.screens.clipboard import send_link
 from dwtui.tui.widgets.qr import QrCode
 
 
 class AdminLinkScreen(ModalScreen[None]):
     CSS_PATH = "admin_link.tcss"
     BINDINGS = [
-        Binding("c", "copy", "Copy", id="dwtui.admin-link.copy", tooltip="Copy the link to your clipboard"),
+        Binding(
+            "c",
+            "copy",
+            "Copy",
+            id="dwtui.admin-link.copy",
+            tooltip="Send the link to your clipboard (OSC 52)",
+        ),
         Binding("escape", "close", "Close", id="dwtui.admin-link.close", tooltip="Close"),
     ]
 
@@ -44,8 +51,8 @@ class AdminLinkScreen(ModalScreen[None]):
                     yield Static(link_text(self.admin.url), id="admin-url")
                     yield Label(f"then go to {self.admin.navigation}", id="admin-navigation", markup=False)
                     yield Static(
-                        "There you set up the table maps.\n\nc copies the link (to your own clipboard, "
-                        "also over SSH); or scan the QR code with a phone.",
+                        "There you set up the table maps.\n\nc sends the link to your own clipboard (OSC "
+                        "52, also over SSH); or scan the QR code with a phone.",
                         id="admin-how",
                         markup=False,
                     )
@@ -56,8 +63,7 @@ class AdminLinkScreen(ModalScreen[None]):
                 yield QrCode(self.admin.url, id="admin-qr")
 
     def action_copy(self) -> None:
-        if copy_url(self.app, self.admin.url):
-            self.notify("Copied the link to the clipboard.", title="Dual-write administration")
+        send_link(self.app, "The dual-write administration link", self.admin.url)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -22,7 +22,7 @@ from dwtui.tui.flows.link.admin_link import AdminLinkScreen
 from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
-from dwtui.tui.safe_text import copy_url
+from dwtui.tui.screens.clipboard import send_link
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
@@ -125,5 +125,4 @@ class LinkFlow(Flow):
         if self.admin is None:
             self.notify(NOT_YET, severity="warning")
             return
-        if copy_url(self.app, self.admin.url):
-            self.notify(f"Copied {self.admin.url}", title="Dual-write administration")
+        send_link(self.app, "The dual-write administration link", self.admin.url)

@@ -16,7 +16,8 @@ from textual.widgets import Button, Label, Static
 
 from dwtui.domain.gateway import LINK_UNVERIFIED, LinkWizard
 from dwtui.domain.text import inert
-from dwtui.tui.safe_text import copy_url, link_text
+from dwtui.tui.safe_text import link_text
+from dwtui.tui.screens.clipboard import send_link
 from dwtui.tui.widgets.qr import QrCode
 
 
@@ -26,7 +27,11 @@ class LinkWizardScreen(ModalScreen[bool]):
     CSS_PATH = "admin_link.tcss"
     BINDINGS = [
         Binding(
-            "c", "copy", "Copy", id="dwtui.link-wizard.copy", tooltip="Copy the address to your clipboard"
+            "c",
+            "copy",
+            "Copy",
+            id="dwtui.link-wizard.copy",
+            tooltip="Send the address to your clipboard (OSC 52)",
         ),
         Binding("escape", "close", "Close", id="dwtui.link-wizard.close", tooltip="Close; request nothing"),
     ]
@@ -62,8 +67,7 @@ class LinkWizardScreen(ModalScreen[bool]):
                 yield Button("Request it through the gateway...", id="wizard-unverified", compact=True)
 
     def action_copy(self) -> None:
-        if copy_url(self.app, self.wizard.url):
-            self.notify("Copied the address to the clipboard.", title="Link to Power Platform environment")
+        send_link(self.app, "The address of the dual-write wizard", self.wizard.url)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -22,6 +23,7 @@ from dwtui.domain.text import inert
 from dwtui.services.aos import ServiceController, SimulatedServiceController, default_controller
 from dwtui.services.onebox import restart
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
+from dwtui.tui.flows.onebox.step import press, pressable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.pane import FaultBox
@@ -97,6 +99,12 @@ class AosPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#aos-fault", FaultBox).display = False
+
+    def focus_target(self) -> Widget | None:
+        return pressable(self.query_one("#aos-restart", Button))
+
+    def press_primary(self) -> None:
+        press(self.query_one("#aos-restart", Button))
 
     @on(Button.Pressed, "#aos-restart")
     def _restart(self, event: Button.Pressed) -> None:

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -32,6 +33,7 @@ from dwtui.domain.text import inert
 from dwtui.services.appuser import ApplicationUsers
 from dwtui.services.onebox import app_users
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
+from dwtui.tui.flows.onebox.step import StepReady, first_empty, press, pressable, usable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.safe_text import option_prompt
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
@@ -123,7 +125,7 @@ class AppUserForm(Vertical):
             with Vertical(classes="onebox-field"):
                 yield Input(
                     self.initial_application_id,
-                    placeholder="00000000-0000-0000-0000-000000000000",
+                    placeholder="type or paste the app's client id (a GUID)",
                     id="app-id",
                     compact=True,
                     max_length=40,
@@ -160,6 +162,34 @@ class AppUserForm(Vertical):
     def set_status(self, text: str) -> None:
         self.query_one("#app-user-status", Static).update(inert(text, multiline=True))
 
+    # -- focus and Enter ------------------------------------------------------------------------------
+
+    def focus_target(self) -> Widget | None:
+        app_id = self.query_one("#app-id", Input)
+        if not self.application_id and usable(app_id):
+            return app_id  # empty, or not yet a GUID
+        loaded = [
+            select
+            for select, options in (
+                (self.query_one("#business-unit", Select), self.units),
+                (self.query_one("#role", Select), self.roles),
+            )
+            if options
+        ]
+        return first_empty(*loaded) or pressable(self.query_one("#app-user-create", Button))
+
+    def press_primary(self) -> None:
+        press(self.query_one("#app-user-create", Button))
+
+    @on(Input.Submitted, "#app-id")
+    def _app_id_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        create = self.query_one("#app-user-create", Button)
+        if usable(create):
+            create.press()
+        elif (target := self.focus_target()) is not None:
+            target.focus()
+
     def set_busy(self, busy: bool, status: str = "") -> None:
         self.busy = busy
         self.set_status(status)
@@ -175,6 +205,7 @@ class AppUserForm(Vertical):
             select.value = root.business_unit_id
         else:
             select.prompt = "Choose a business unit"
+            self.post_message(StepReady(Step.APP_USER))
 
     def show_roles(self, business_unit_id: str, roles: Sequence[SecurityRole]) -> bool:
         """False when the answer is for a unit no longer chosen (dropped)."""
@@ -189,6 +220,7 @@ class AppUserForm(Vertical):
             select.value = default.role_id
         select.prompt = "Choose a role" if self.roles else "This business unit has no roles"
         self._update_create()
+        self.post_message(StepReady(Step.APP_USER))
         return True
 
     def show_existing(self, user: ApplicationUser | None, soft_deleted: int = 0) -> None:

@@ -1,6 +1,8 @@
 """The one-box checklist: the four documented steps, ticked as they succeed in this session.
 
 Each step's panel says how its step went with a StepMarked message; the screen ticks the checklist.
+"One-box set up" shows only while all four are ticked: a verification that passes while dwtui has not
+seen the flight or the restart in this session ticks Verify, not the whole one-box.
 """
 
 from __future__ import annotations
@@ -78,9 +80,12 @@ class Checklist(Horizontal):
         label = self.query_one(f"#check-{step.value}", Label)
         label.update(self._text(step))
         label.set_classes(f"checklist-step {state.value}")
+        self.query_one("#onebox-set-up", Label).display = self.set_up
 
     def done(self, step: Step) -> bool:
         return self.states[step] is StepState.DONE
 
-    def show_set_up(self, set_up: bool) -> None:
-        self.query_one("#onebox-set-up", Label).display = set_up
+    @property
+    def set_up(self) -> bool:
+        """Every step ticked."""
+        return all(state is StepState.DONE for state in self.states.values())

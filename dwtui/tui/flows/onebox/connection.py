@@ -16,6 +16,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Checkbox, Input, Label, RadioButton, RadioSet, Select
 
 from dwtui.services.axdb import ConnectionForm, connection_string, redact_connection_string
+from dwtui.tui.flows.onebox.step import first_empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class ConnectionPanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes="onebox-connection")
         self.stored_password = False
+        self.drivers: list[str] = []
 
     def compose(self) -> ComposeResult:
         with RadioSet(id="sql-mode", compact=True):
@@ -60,9 +62,15 @@ class ConnectionPanel(Vertical):
                 yield RadioButton("Windows", id="login-windows", value=True, compact=True)
                 yield RadioButton("SQL login", id="login-sql", compact=True)
             yield Label("User", classes="onebox-label")
-            yield Input(placeholder="SQL login name", id="sql-user", compact=True, disabled=True)
+            yield Input(placeholder="type the SQL login name", id="sql-user", compact=True, disabled=True)
             yield Label("Password", classes="onebox-label")
-            yield Input(id="sql-password", password=True, compact=True, disabled=True)
+            yield Input(
+                placeholder="type the SQL login's password",
+                id="sql-password",
+                password=True,
+                compact=True,
+                disabled=True,
+            )
             yield Label("")
             with Vertical(classes="onebox-field"):
                 yield Checkbox("Remember in the keyring", id="sql-remember", compact=True, disabled=True)
@@ -71,7 +79,9 @@ class ConnectionPanel(Vertical):
         with Grid(id="sql-raw", classes="onebox-form"):
             yield Label("ODBC string", classes="onebox-label")
             yield Input(
-                placeholder="Driver={...};Server=...;Database=AXDB;...", id="sql-raw-string", compact=True
+                placeholder="type an ODBC connection string: Driver={...};Server=...;Database=AXDB",
+                id="sql-raw-string",
+                compact=True,
             )
 
     def on_mount(self) -> None:
@@ -82,6 +92,7 @@ class ConnectionPanel(Vertical):
 
     def show_drivers(self, drivers: Sequence[str], stored_password: bool) -> None:
         self.stored_password = stored_password
+        self.drivers = list(drivers)
         select = self.query_one("#sql-driver", Select)
         select.loading = False
         select.set_options((name, name) for name in drivers)
@@ -90,13 +101,25 @@ class ConnectionPanel(Vertical):
         else:
             select.prompt = "No ODBC driver installed"
         if stored_password:
-            self.query_one("#sql-password", Input).placeholder = "stored in the keyring (type to replace)"
+            self.query_one(
+                "#sql-password", Input
+            ).placeholder = "type to replace the password kept in the keyring"
 
     def show_drivers_missing(self, message: str) -> None:
         select = self.query_one("#sql-driver", Select)
         select.loading = False
         select.prompt = "No ODBC driver manager"
         select.tooltip = message
+
+    def first_empty(self) -> Input | Select[str] | None:
+        """The first connection field still to fill in (the password may come from the keyring)."""
+        if self.query_one("#mode-raw", RadioButton).value:
+            return first_empty(self.query_one("#sql-raw-string", Input))
+        driver = [self.query_one("#sql-driver", Select)] if self.drivers else []
+        inputs = [
+            self.query_one(selector, Input) for selector in ("#sql-server", "#sql-database", "#sql-user")
+        ]
+        return first_empty(*driver, *inputs)
 
     def use_raw(self, text: str) -> None:
         """The demo: its local AXDB file, reached through the same ODBC code."""

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -36,8 +37,10 @@ from dwtui.services.errors import ServiceError
 from dwtui.services.onebox import enable_flight, sql_password, store_sql_password
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
 from dwtui.tui.flows.onebox.connection import ConnectionChoice, ConnectionPanel
+from dwtui.tui.flows.onebox.step import first_empty, press, pressable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.safe_text import table_cell
+from dwtui.tui.screens.clipboard import send_text
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.widgets.pane import FaultBox
 from dwtui.tui.workers import service_worker
@@ -151,6 +154,24 @@ class FlightPanel(Horizontal):
     def connection(self) -> ConnectionPanel:
         return self.query_one("#flight-connection", ConnectionPanel)
 
+    # -- focus and Enter ------------------------------------------------------------------------------
+
+    def focus_target(self) -> Widget | None:
+        fields = (self.query_one("#flight-name", Input), self.query_one("#flight-service-id", Input))
+        empty = self.connection.first_empty() or first_empty(*fields)
+        return empty or pressable(self.query_one("#flight-run", Button))
+
+    def press_primary(self) -> None:
+        press(self.query_one("#flight-run", Button))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field runs the step (Run asks first); in the file name, saves the script."""
+        event.stop()
+        press(
+            self.query_one("#flight-save" if event.input.id == "flight-save-path" else "#flight-run", Button)
+        )
+
     # -- validation while typed ---------------------------------------------------------------------
 
     @on(Input.Changed, "#flight-name")
@@ -242,9 +263,10 @@ class FlightPanel(Horizontal):
         event.stop()
         plan = self.plan()
         if plan is not None:
-            # OSC 52: the terminal puts it on the clipboard of the machine you sit at, even over SSH.
-            self.app.copy_to_clipboard(documented_script(plan.flight_name, plan.service_id))
-            self.app.notify("The documented script is on the clipboard (if the terminal allows OSC 52).")
+            # OSC 52: where the terminal allows it, the clipboard of the machine you sit at, even over SSH.
+            send_text(
+                self.app, "The documented flight script", documented_script(plan.flight_name, plan.service_id)
+            )
 
     @on(Button.Pressed, "#flight-save")
     def _save(self, event: Button.Pressed) -> None:

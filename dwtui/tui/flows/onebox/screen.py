@@ -27,6 +27,7 @@ from dwtui.tui.flows.onebox.app_user import AppUserForm
 from dwtui.tui.flows.onebox.checklist import Checklist, Step, StepMarked, StepState
 from dwtui.tui.flows.onebox.connection import ConnectionPanel
 from dwtui.tui.flows.onebox.flight import FlightPanel
+from dwtui.tui.flows.onebox.step import StepPanel, StepReady
 from dwtui.tui.flows.onebox.verify import VerifyPanel
 from dwtui.tui.messages import ActivityRecorded
 from dwtui.tui.styles import beside
@@ -43,6 +44,14 @@ TABS: dict[Step, str] = {
     Step.AOS: "tab-aos",
     Step.VERIFY: "tab-verify",
 }
+STEP_NAMES: dict[Step, str] = {
+    Step.APP_USER: "application user",
+    Step.FLIGHT: "flight on AXDB",
+    Step.AOS: "AOS restart",
+    Step.VERIFY: "verify",
+}
+# 1 to 4 in the footer as one entry: "1234 Steps".
+STEP_KEYS = Binding.Group("Steps", compact=True)
 # The verdict's step names, as checklist steps.
 MISSING_STEPS: dict[str, Step] = {
     STEP_APP_USER: Step.APP_USER,
@@ -80,17 +89,38 @@ class OneboxScreen(ModalScreen[None]):
         "screen.tcss",
         *beside(Checklist, ConnectionPanel, FlightPanel, AosPanel, Pane, ActivityPane),
     ]
+    # The focus goes where the step says (focus_step), not to the first widget that can have it.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("escape", "back", "Back", id="dwtui.onebox.back", tooltip="Back to the main screen"),
         *(
             Binding(
                 str(number),
                 f"tab('{tab}')",
-                show=False,
+                f"Step {number}",
                 id=f"dwtui.onebox.tab{number}",
-                tooltip=f"Step {number}",
+                tooltip=f"Step {number}: {STEP_NAMES[step]}",
+                group=STEP_KEYS,
             )
-            for number, tab in enumerate(TABS.values(), start=1)
+            for number, (step, tab) in enumerate(TABS.items(), start=1)
+        ),
+        # Shown while a text field has the focus (the step keys then leave the footer): how to leave it.
+        Binding("tab", "next_field", "Next field", id="dwtui.onebox.next-field", tooltip="Leave the field"),
+        Binding(
+            "tab",
+            "app.focus_next",
+            "Next",
+            show=False,
+            id="dwtui.onebox.focus-next",
+            tooltip="Focus the next widget",
+        ),
+        Binding(
+            "enter",
+            "primary",
+            "Step's action",
+            show=False,
+            id="dwtui.onebox.primary",
+            tooltip="The step's main button (when nothing has the focus)",
         ),
     ]
 
@@ -154,7 +184,7 @@ class OneboxScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.session.activity.subscribe(self._forward_activity)
-        self.query_one("#app-id", Input).focus()
+        self.focus_step(Step.APP_USER)
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -168,6 +198,38 @@ class OneboxScreen(ModalScreen[None]):
     def _activity(self, message: ActivityRecorded) -> None:
         self.query_one("#onebox-activity", ActivityPane).add(message.entry)
 
+    # -- keys ----------------------------------------------------------------------------------------
+
+    def typing(self) -> bool:
+        """A text field has the focus: what is typed goes into it."""
+        return isinstance(self.focused, Input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The step keys need nothing here: while a text field has the focus, Textual leaves the keys
+        # it consumes (digits) to it and out of the footer.
+        if action == "next_field":
+            return self.typing()
+        return True
+
+    def step_panel(self, step: Step) -> StepPanel:
+        panels: dict[Step, StepPanel] = {
+            Step.APP_USER: self.app_user,
+            Step.FLIGHT: self.flight,
+            Step.AOS: self.aos,
+            Step.VERIFY: self.verify_panel,
+        }
+        return panels[step]
+
+    @property
+    def current_step(self) -> Step:
+        active = self.query_one("#onebox-tabs", TabbedContent).active
+        return next((step for step, tab in TABS.items() if tab == active), Step.APP_USER)
+
+    def focus_step(self, step: Step) -> None:
+        """The step's first empty field, or its main button; nothing while it is not ready."""
+        target = self.step_panel(step).focus_target()
+        self.set_focus(target)
+
     def action_back(self) -> None:
         self.dismiss(None)
 
@@ -175,6 +237,23 @@ class OneboxScreen(ModalScreen[None]):
         # Focus left in the pane being hidden would pull its tab back to the front.
         self.set_focus(None)
         self.query_one("#onebox-tabs", TabbedContent).active = tab
+        step = next(step for step, name in TABS.items() if name == tab)
+        # Once the pane is shown: a hidden widget cannot take the focus.
+        self.call_after_refresh(self.focus_step, step)
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_primary(self) -> None:
+        """Enter with nothing focused: the current step's main button, when it can be pressed."""
+        self.step_panel(self.current_step).press_primary()
+
+    @on(StepReady)
+    def _step_ready(self, message: StepReady) -> None:
+        # A step whose button waited for Dataverse (the business units, the roles): now it can
+        # have the focus, unless the person has put it somewhere meanwhile.
+        if self.focused is None and message.step is self.current_step:
+            self.focus_step(message.step)
 
     # -- between the steps ------------------------------------------------------------------------
 
@@ -211,4 +290,3 @@ class OneboxScreen(ModalScreen[None]):
         if missing is not None:
             self.checklist.mark(missing, StepState.MISSING)
         self.checklist.mark(Step.VERIFY, StepState.DONE if verdict.set_up else StepState.FAILED)
-        self.checklist.show_set_up(verdict.set_up)

@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +25,7 @@ from dwtui.domain.text import inert
 from dwtui.services.errors import ServiceError
 from dwtui.services.verify import VerifyResult, has_app_secret, store_app_secret, verify_onebox
 from dwtui.tui.flows.onebox.checklist import Step, StepMarked, StepState
+from dwtui.tui.flows.onebox.step import first_empty, press, pressable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.widgets.pane import FaultBox
 from dwtui.tui.workers import service_worker
@@ -68,7 +70,7 @@ class VerifyPanel(Vertical):
             yield Static(NO_APP, id="verify-app-id", markup=False)
             yield Label("Client secret", classes="onebox-label")
             yield Input(
-                placeholder="the app's client secret (kept in the keyring)",
+                placeholder="type the app's client secret (empty: the one kept in the keyring)",
                 id="verify-secret",
                 password=True,
                 compact=True,
@@ -83,6 +85,17 @@ class VerifyPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#verify-fault", FaultBox).display = False
+
+    def focus_target(self) -> Widget | None:
+        """The secret field while empty (Enter there verifies with the keyring's), else Verify; nothing
+        while there is no application id to verify."""
+        button = self.query_one("#verify-run", Button)
+        if pressable(button) is None:
+            return None
+        return first_empty(self.query_one("#verify-secret", Input)) or button
+
+    def press_primary(self) -> None:
+        press(self.query_one("#verify-run", Button))
 
     def set_application(self, application_id: str) -> None:
         self.application_id = application_id

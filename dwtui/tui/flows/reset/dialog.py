@@ -72,7 +72,8 @@ class ResetScreen(ModalScreen[ResetDecision | None]):
             yield Checkbox("Force reset (the running maps are stopped)", id="reset-force", compact=True)
             ask = f"Type the environment name ({self.environment_name}) to confirm:"
             yield Label(ask, classes="hint", markup=False)
-            yield Input(placeholder=self.environment_name, id="reset-name", compact=True)
+            # An instruction, not the name: a placeholder that reads like a value is taken for one.
+            yield Input(placeholder="type the environment name here", id="reset-name", compact=True)
             yield Label("", id="reset-refusal", markup=False)
             with Horizontal(id="reset-buttons"):
                 yield Button("Reset", id="reset-yes", variant="error", compact=True, disabled=True)
@@ -112,6 +113,11 @@ class ResetScreen(ModalScreen[ResetDecision | None]):
 
     def _confirm(self) -> None:
         typed = self.query_one("#reset-name", Input).value.strip()
+        if not typed:
+            self.query_one("#reset-refusal", Label).update(
+                f"Type the environment name ({self.environment_name}) first."
+            )
+            return
         refusal = self.refusal() or ("" if typed == self.environment_name else "The name does not match.")
         if refusal:
             self.query_one("#reset-refusal", Label).update(refusal)

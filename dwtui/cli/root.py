@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 # TUI and `dwtui status` do not wait for every other command's imports.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "status": ("status",),
+    "fleet": ("fleet",),
     "setup": ("setup",),
     "integrate": ("integrate",),
     "link": ("operations",),

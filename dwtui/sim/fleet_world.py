@@ -89,7 +89,9 @@ def _environment(world: World, project: str, name: str, index: int) -> LcsEnviro
     )
 
 
-def _org(world: World, unique_name: str, display_name: str, installed: tuple[str, ...]) -> PowerPlatformRecord:
+def _org(
+    world: World, unique_name: str, display_name: str, installed: tuple[str, ...]
+) -> PowerPlatformRecord:
     record = PowerPlatformRecord(
         bap_id=ids.derived_guid("bap", unique_name),
         display_name=display_name,

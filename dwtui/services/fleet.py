@@ -3,7 +3,8 @@
 `FleetReader.read()` blocks (call it from a worker thread) and reports each row through `on_row`
 whenever it changes: first from the on-disk cache (at once, with the ages of its facts), then as
 LCS lists the environment (name, type, state, version; the rest still being read), then complete.
-Calls to `on_row` and `on_project` never overlap, but come from the reader's threads.
+Calls to `on_row` and `on_project` never overlap, but come from the reader's threads: a listener
+should hand the row on without waiting (a TUI posts a message) rather than block the readers.
 
 How it spends the services' limits:
 - LCS: "6 calls for each project per minute", 429 with retry-after beyond (MicrosoftDocs/dynamics-
@@ -110,7 +111,9 @@ class FleetReader:
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
-        """Stop: no new call is made; a wait for LCS's window ends at once; read() returns soon."""
+        """Stop the read under way: no new call is made, a wait for LCS's window ends at once, and
+        read() returns soon (calls already sent end within their timeout). The next read() starts
+        afresh."""
         self._cancel.set()
         self.session.lcs_limiter.wake()
 

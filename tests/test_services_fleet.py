@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from dwtui.domain.fleet import NOT_CHECKED, Column, Fact, FleetRow
+from dwtui.domain.models import Fault
 from dwtui.domain.operations import OperationKind
 from dwtui.services.activity import ActivityLog
+from dwtui.services.errors import ServiceError
 from dwtui.services.fleet import FleetReader, FleetResult
 from dwtui.services.fleet_cache import CACHE_LIFETIME, FleetCache
 from dwtui.services.http import HttpPolicy
@@ -246,6 +248,20 @@ def test_the_doctor_hook_fills_the_doctor_column(
     )
     result = reader.read(["3456789"])
     assert {row.doctor for row in result.rows} == {finding}
+
+
+def test_a_doctor_that_cannot_run_fails_its_own_cell_only(
+    fast_sim: SimServer, fast_session: Session, tmp_path: Path
+) -> None:
+    refusal = Fault("Power Platform API", "no admin consent", "consent_required")
+
+    def doctor(*_: Any) -> Fact:
+        raise ServiceError(refusal)
+
+    reader = FleetReader(fast_session, cache=FleetCache(tmp_path / "c.json"), doctor=doctor)
+    result = reader.read(["3456789"])
+    assert all(row.doctor.fault == refusal and row.link.fault is None for row in result.rows)
+    assert result.faults == (refusal,)
 
 
 # -- the cache --------------------------------------------------------------------------------------

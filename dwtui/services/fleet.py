@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from dwtui.domain.assessment import Assessment, assess
-from dwtui.domain.fleet import NOT_CHECKED, Fact, FleetRow, failed_row, listed_row, read_row
+from dwtui.domain.fleet import NOT_CHECKED, UNKNOWN, Fact, FleetRow, failed_row, listed_row, read_row
 from dwtui.domain.models import DataverseEnvironment, Fault, LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OperationRecord
 from dwtui.services.activity import ActivityEntry
@@ -203,8 +203,17 @@ class FleetReader:
             linking=seen.link is not None,
         )
         running = [r for r in (seen.install, seen.link, seen.add_dataverse) if r is not None]
-        doctor = self.doctor(environment, snapshot, assessment) if self.doctor is not None else NOT_CHECKED
+        doctor = self._doctor(row, snapshot, assessment)
         return read_row(row, snapshot, assessment, running, doctor=doctor, now=self.clock())
+
+    def _doctor(self, row: FleetRow, snapshot: PowerPlatformSnapshot, assessment: Assessment) -> Fact:
+        """The doctor's worst finding; a doctor that could not run says why in its own cell only."""
+        if self.doctor is None:
+            return NOT_CHECKED
+        try:
+            return self.doctor(row.environment, snapshot, assessment)
+        except ServiceError as error:
+            return Fact(UNKNOWN, self.clock(), "the doctor could not run", fault=error.fault)
 
 
 class _Run:

@@ -10,6 +10,7 @@ import httpx
 if TYPE_CHECKING:
     from dwtui.services.activity import ActivityLog
     from dwtui.services.http import HttpPolicy
+    from dwtui.services.rate_limit import SlidingWindowLimiter
     from dwtui.services.secrets import SecretStore
     from dwtui.services.session import Session
     from dwtui.services.trace import TraceFile
@@ -25,13 +26,15 @@ def make_session(
     http: HttpPolicy | None = None,
     sign_in: bool = False,
     trace: TraceFile | None = None,
+    lcs_limiter: SlidingWindowLimiter | None = None,
     **profile_overrides: Any,
 ) -> Session:
     """A Session whose profile points every base URL at `sim` (device-code sign-in by default).
 
     Secrets stay in memory unless a store is given. With sign_in=True the device flow is run to the
     end (the simulator approves codes by itself), so the session's token getters work at once.
-    `profile_overrides` replace profile settings, e.g. auth="client-secret".
+    `profile_overrides` replace profile settings, e.g. auth="client-secret". `lcs_limiter` replaces
+    the session's LCS window (60 real seconds) with one as short as the simulator's speed makes it.
     """
     # Imported here: tests of the simulator alone must not need the services to import.
     from dwtui.domain.profile import parse_profile
@@ -47,6 +50,7 @@ def make_session(
         activity=activity if activity is not None else ActivityLog(),
         http=http,
         trace=trace,
+        lcs_limiter=lcs_limiter,
     )
     if sign_in:
         if profile.is_confidential:

@@ -66,6 +66,23 @@ class BoundedText(click.ParamType):
         return f"BoundedText({self.limit})"
 
 
+class ProjectId(click.ParamType):
+    """An LCS project id: the number in the project's URL, as a profile's lcs_project_id."""
+
+    name = "project"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from dwtui.domain.profile import ProfileError, validate_project_id
+
+        text = str(value).strip()
+        try:
+            return validate_project_id(text)
+        except ProfileError:
+            shown = text if len(text) <= 20 and text.isprintable() else f"{text[:20]!r}..."
+            self.fail(f"'{shown}' is not an LCS project id (the number in the project's URL)", param, ctx)
+
+
 SPEED = FiniteFloat(0.01, 1_000_000.0)
+PROJECT_ID = ProjectId()
 NAME = BoundedText(NAME_LIMIT)
 IDENTIFIER = BoundedText(ID_LIMIT)

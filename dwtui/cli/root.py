@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "doctor": ("doctor",),
+    "fleet": ("fleet",),
     "setup": ("setup",),
     "integrate": ("integrate",),
     "link": ("operations",),

@@ -77,6 +77,7 @@ SCENARIOS = (
     "packages-broken",
     "link-failed",
     "no-gateway-host",
+    "fleet",
 )
 _ENVIRONMENT_ID = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 # A person reads a demo device code at any --speed: never let it expire in less than this.

@@ -10,7 +10,7 @@ d365bap.tools, functions/Get-BapEnvironment.ps1).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -155,15 +155,24 @@ class BapClient:
 
         Matched on linkedAppMetadata.id (the LCS environment id) first, then on its URL.
         """
-        environments = self.environments()
-        wanted = _normal_id(env.environment_id)
-        for candidate in environments:
-            if wanted and _normal_id(candidate.linked_fo_environment_id) == wanted:
-                return candidate
-        for candidate in environments:
-            if same_url(candidate.linked_fo_url, env.fo_url):
-                return candidate
-        return None
+        return match_fo_environment(self.environments(), env)
+
+
+def match_fo_environment(
+    environments: Sequence[DataverseEnvironment], env: LcsEnvironment
+) -> DataverseEnvironment | None:
+    """Of the tenant's Power Platform environments, the one linked to `env` (its id first, then its URL).
+
+    The list is the whole tenant's: the fleet reads it once for all its environments.
+    """
+    wanted = _normal_id(env.environment_id)
+    for candidate in environments:
+        if wanted and _normal_id(candidate.linked_fo_environment_id) == wanted:
+            return candidate
+    for candidate in environments:
+        if same_url(candidate.linked_fo_url, env.fo_url):
+            return candidate
+    return None
 
 
 def parse_provision_accepted(headers: Mapping[str, str], url: str, base: str) -> LifecycleStarted:

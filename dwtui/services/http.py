@@ -8,6 +8,7 @@ keeps them, through services/trace.py, which takes every secret out first.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json as jsonlib
 import random
@@ -15,6 +16,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 CA_BUNDLE_LIMIT = 16 * MIB  # a bundle of every public CA is about 0.3 MiB
+# Wraps each attempt of a request: a rate limit that waits for room and counts the call (rate_limit.py).
+Pace = Callable[[], AbstractContextManager[object]]
 # Calls made directly on .client (MSAL's token and discovery requests) have no service tag.
 DIRECT_SERVICE = "sign-in"
 _SERVICE_KEY = "dwtui_service"
@@ -277,6 +281,7 @@ class HttpPolicy:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         timeout: float | None = None,
+        pace: Pace | None = None,
     ) -> httpx.Response:
         method = method.upper()
         retryable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
@@ -289,16 +294,17 @@ class HttpPolicy:
             attempt += 1
             last = attempt >= self.max_attempts or not retryable
             try:
-                response = self.client.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=all_headers,
-                    timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-                    extensions={_SERVICE_KEY: service},
-                )
+                with pace() if pace is not None else contextlib.nullcontext():
+                    response = self.client.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        headers=all_headers,
+                        timeout=httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                        extensions={_SERVICE_KEY: service},
+                    )
             except httpx.TimeoutException as error:
                 if last:
                     raise ServiceError(
@@ -414,9 +420,10 @@ class HttpPolicy:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        pace: Pace | None = None,
     ) -> Any:
         response = self.request(
-            service, "GET", url, token=token, params=params, headers=headers, timeout=timeout
+            service, "GET", url, token=token, params=params, headers=headers, timeout=timeout, pace=pace
         )
         return self._json(service, response, allow_empty=False)
 

@@ -7,7 +7,7 @@ Session does no I/O, so a front end can paint before anything is known.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,16 +29,17 @@ from dwtui.domain.profile import (
     dataverse_scope,
 )
 from dwtui.domain.token_refusals import lcs_refusal
-from dwtui.services.activity import ActivityLog
+from dwtui.services.activity import ActivityEntry, ActivityLog
 from dwtui.services.auth import Authenticator
-from dwtui.services.bap import BapClient
+from dwtui.services.bap import BapClient, match_fo_environment
 from dwtui.services.dataverse import DataverseClient
 from dwtui.services.dualwrite import DualWriteGateway
 from dwtui.services.errors import ServiceError
-from dwtui.services.http import HttpPolicy
-from dwtui.services.lcs import LcsClient
+from dwtui.services.http import HttpPolicy, clock_after
+from dwtui.services.lcs import CALLS_PER_PROJECT, WINDOW_SECONDS, LcsClient
 from dwtui.services.operations import OperationStore
 from dwtui.services.ppapi import PowerPlatformClient
+from dwtui.services.rate_limit import SlidingWindowLimiter
 from dwtui.services.secrets import SecretStore
 from dwtui.services.trace import TraceFile
 
@@ -79,6 +80,7 @@ class Session:
         demo: DemoWorld | None = None,
         operations: OperationStore | None = None,
         trace: TraceFile | None = None,
+        lcs_limiter: SlidingWindowLimiter | None = None,
     ) -> None:
         self.profile = profile
         self.demo = demo
@@ -92,7 +94,17 @@ class Session:
             trace.profile(profile)
         self.http = http or HttpPolicy(ca_bundle=profile.ca_bundle or None, activity=activity, trace=trace)
         self.auth = Authenticator(profile, self.http, secrets)
-        self.lcs = LcsClient(profile.lcs_api_url, self.http, self._lcs_token())
+        # LCS's limit is per project (6 calls a minute): every LCS call of this session takes its
+        # place in the project's window; the demo's minute is as short as its --speed makes it.
+        self.lcs_limiter = lcs_limiter or SlidingWindowLimiter(
+            CALLS_PER_PROJECT,
+            WINDOW_SECONDS / (demo.speed if demo is not None else 1.0),
+            on_wait=self._lcs_wait,
+            service="LCS API",
+        )
+        self.lcs = LcsClient(
+            profile.lcs_api_url, self.http, self._lcs_token(), limiter=self.lcs_limiter
+        )
         self.bap = BapClient(profile.bap_api_url, self.http, self.auth.token_getter(BAP_SCOPE))
         self.ppapi = PowerPlatformClient(
             profile.power_platform_api_url, self.http, self.auth.token_getter(POWER_PLATFORM_SCOPE)
@@ -123,6 +135,20 @@ class Session:
 
         return refuse
 
+    def _lcs_wait(self, project_id: str, seconds: float) -> None:
+        # Said before the wait, as the HTTP policy says its Retry-After waits (Activity, stderr).
+        shown = f"{seconds:.1f} s" if seconds < 10 else f"{round(seconds)} s"
+        self.activity.record(
+            ActivityEntry(
+                at=time.time(),
+                kind="wait",
+                summary=f"LCS API: {CALLS_PER_PROJECT} calls for project {project_id} within a minute, "
+                f"the documented limit; next call in {shown} (until {clock_after(seconds)})",
+                service="LCS API",
+                duration_ms=seconds * 1000.0,
+            )
+        )
+
     # -- reading -------------------------------------------------------------------------------
 
     def environments(self) -> list[LcsEnvironment]:
@@ -134,11 +160,24 @@ class Session:
     def dataverse(self, instance_url: str) -> DataverseClient:
         return DataverseClient(instance_url, self.http, self.auth.token_getter(dataverse_scope(instance_url)))
 
-    def power_platform(self, environment: LcsEnvironment) -> PowerPlatformSnapshot:
-        """Read every source of the Power Platform Integration pane; a failing source becomes a Fault."""
-        dataverse: DataverseEnvironment | Fault | None = _attempt(
-            lambda: self.bap.for_fo_environment(environment)
-        )
+    def power_platform(
+        self,
+        environment: LcsEnvironment,
+        *,
+        bap_environments: Sequence[DataverseEnvironment] | Fault | None = None,
+    ) -> PowerPlatformSnapshot:
+        """Read every source of the Power Platform Integration pane; a failing source becomes a Fault.
+
+        `bap_environments`, the tenant's Power Platform environments read once for many environments
+        (the fleet), or the fault that read ended in, spares each environment its own BAP list.
+        """
+        dataverse: DataverseEnvironment | Fault | None
+        if bap_environments is None:
+            dataverse = _attempt(lambda: self.bap.for_fo_environment(environment))
+        elif isinstance(bap_environments, Fault):
+            dataverse = bap_environments
+        else:
+            dataverse = match_fo_environment(bap_environments, environment)
         integration = None
         packages = None
         # A Power Platform environment without Dataverse (no instanceUrl) has nothing to ask.
@@ -202,6 +241,7 @@ class Session:
         )
 
     def close(self) -> None:
+        self.lcs_limiter.close()
         self.http.close()
 
 

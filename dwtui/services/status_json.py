@@ -7,6 +7,7 @@ rename or remove one without bumping SCHEMA. The text mirrors the main screen, t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -111,9 +112,13 @@ class OperationsView:
 
 def read_operations(store: OperationStore, environment_id: str) -> OperationsView:
     """Read-only: a stale claim shows as it is; the commands that change things settle it."""
+    return operations_of(store.records(), environment_id)
+
+
+def operations_of(records: Sequence[OperationRecord], environment_id: str) -> OperationsView:
+    """The environment's operations among the store's records (read once for many environments)."""
     running: dict[OperationKind, OperationRecord | None] = {}
     finished: dict[OperationKind, OperationRecord | None] = {}
-    records = store.records()
     for kind in OperationKind:
         mine = [
             r for r in records if r.kind is kind and same_environment(r.lcs_environment_id, environment_id)

@@ -90,15 +90,16 @@ def routes(world: World) -> list[Route]:
             )
         project_id = request.path_params["project_id"]
         _throttle(world, project_id)
-        if project_id != world.project_id or world.lcs_denied:
+        with world.lock:
+            known = project_id in world.lcs_projects()
+            records = world.lcs_in_project(project_id)
+        if not known or world.lcs_denied:
             return _failure(world, f"Project {project_id} was not found or you do not have access to it.")
         params = request.query_params
-        with world.lock:
-            records = list(world.lcs_environments.values())
         if "environmentId" in params:
             wanted = params["environmentId"]
             found = world.lcs_by_id(wanted)
-            if found is None:
+            if found is None or all(found is not record for record in records):
                 return _failure(world, f"Environment {wanted} was not found in project {project_id}.")
             return JSONResponse(
                 _envelope(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from dwtui.sim import catalogue, ids
+from dwtui.sim import catalogue, fleet_world, ids
 from dwtui.sim.chaos import Chaos
 from dwtui.sim.directory import OrgDirectory, new_directory
 from dwtui.sim.installing import DEFAULT_FAILURE
@@ -298,6 +298,19 @@ def _throttled(world: World) -> None:
     now = world.now()
     throttle.prefill(world.project_id, [now + world.scaled(offset) for offset in _THROTTLE_PREFILL])
     world.lcs_throttle = throttle
+
+
+@scenario(
+    "fleet",
+    "like happy, in three LCS projects of 20 environments each (60 in all) in mixed states: types, "
+    "versions, servicing, with and without Power Platform Integration or Dataverse, dual-write packages "
+    "installed, missing and failed, linked, not linked and mismatched, installs, links and Dataverse "
+    "being added; [I] the package list says Installing during an install; LCS allows 6 calls per "
+    "project per minute (429 with Retry-After beyond)",
+)
+def _fleet(world: World) -> None:
+    _uat_integrated(world)
+    fleet_world.populate(world)
 
 
 def _onebox_directory(world: World) -> OrgDirectory:

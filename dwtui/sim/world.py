@@ -41,6 +41,7 @@ class LcsEnvironmentRecord:
     platform_version: str = "7.0.7367.49"
     deployment_state: str = "Finished"
     deployment_status: str = "Deployed"
+    project_id: str = ""  # the LCS project that holds it; "" is the world's own (World.project_id)
 
     @property
     def fo_host(self) -> str:
@@ -295,6 +296,17 @@ class World:
                 return record
         known = ", ".join(r.short for r in self.lcs_environments.values())
         raise KeyError(f"no environment '{short}' in this world; known: {known}")
+
+    def lcs_projects(self) -> list[str]:
+        """Every LCS project of the world: its own first, then those its environments name."""
+        projects = [self.project_id]
+        for record in self.lcs_environments.values():
+            if record.project_id and record.project_id not in projects:
+                projects.append(record.project_id)
+        return projects
+
+    def lcs_in_project(self, project_id: str) -> list[LcsEnvironmentRecord]:
+        return [r for r in self.lcs_environments.values() if (r.project_id or self.project_id) == project_id]
 
     def lcs_by_id(self, environment_id: str) -> LcsEnvironmentRecord | None:
         wanted = environment_id.replace("-", "").lower()

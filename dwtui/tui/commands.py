@@ -74,6 +74,15 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "onebox", "o", "One-box", "One-box", "Application user, flight SQL and AOS restart on a one-box VM"
     ),
+    # Not in the footer: it applies everywhere on the page, and the footer is short at 80 columns.
+    Command(
+        "doctor",
+        "D",
+        "Doctor",
+        "Doctor",
+        "Check every prerequisite of dual-write for this environment, each with its evidence and remedy",
+        show=False,
+    ),
     # Shown in the footer only while an install or link is watched, or once the admin link is known.
     Command("poll_now", "p", "Poll now", "Poll now", "Ask the service for the operation's state now"),
     Command(

@@ -78,7 +78,8 @@ class HelpScreen(ModalScreen[None]):
                     yield Fields("help-key", rows, id="help-keys")
                     yield Static(
                         "d, l and R show in the footer once the state is known; o on one-box VMs; "
-                        "p and w while an install or link is watched; a and c once linked.",
+                        "p and w while an install or link is watched; a and c once linked; "
+                        "D (the doctor) works anywhere on the page, without a place in the footer.",
                         classes="hint",
                     )
 

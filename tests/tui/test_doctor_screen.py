@@ -3,6 +3,7 @@ that hangs does not hold the others up, r runs it again, Escape goes back, the p
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from textual.widgets import Static
 
 from dwtui.domain.doctor import CATALOGUE, CheckState, Group
 from dwtui.domain.doctor import catalogue as c
+from dwtui.services.session import DemoWorld
+from dwtui.services.verify import store_app_secret
 from dwtui.tui.app import DwtuiApp
 from dwtui.tui.doctor.presentation import MARKS
 from dwtui.tui.doctor.screen import DoctorScreen, open_doctor
@@ -20,11 +23,14 @@ from dwtui.tui.doctor.table import CheckTable, group_key
 from dwtui.tui.screens.help import key_rows
 from dwtui.tui.screens.sign_in import SignInScreen
 from tests.conftest import SimFactory
+from tests.helpers import make_session
+from tests.tui.onebox_support import demo_axdb
 from tests.tui.operations_support import drain, wait_for
-from tests.tui.support import NEVER, SIZE, build_app, ready, settle, settle_screen
+from tests.tui.support import FIXED_CLOCK, NEVER, SIZE, build_app, ready, settle, settle_screen
 
 EVERY_CHECK = {spec.check_id for spec in CATALOGUE}
 GATEWAY_CHECKS = {c.DUALWRITE_LINK, c.DUALWRITE_MISMATCH, c.DUALWRITE_MAPS}
+ONEBOX = [c.ONEBOX_APP_ID, c.ONEBOX_APP_USER, c.ONEBOX_FLIGHT, c.ONEBOX_AOS, c.ONEBOX_VERIFY]
 GATEWAY_ENVIRONMENTS = "/gateway/api/DualWriteManagement/1.0/Environments"
 
 
@@ -289,3 +295,30 @@ async def test_at_80x24_the_detail_scrolls_and_nothing_is_cut(sim_factory: SimFa
         assert panel.scroll_y == panel.max_scroll_y
         # Titles wrap within the table rather than run past its edge.
         assert screen.table.virtual_size.width <= screen.table.scrollable_content_region.width
+
+
+async def test_on_a_one_box_the_doctor_uses_what_the_demo_knows(
+    sim_factory: SimFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's app registration and AXDB: the one-box checks run (the flight is still off)."""
+    monkeypatch.chdir(tmp_path)
+    sim = sim_factory("happy")
+    axdb = demo_axdb(tmp_path)
+
+    def connect() -> Any:
+        session = make_session(sim, environment="dev", sign_in=True)
+        store_app_secret(session.secrets, session.profile, sim.onebox_client_id, sim.onebox_client_secret)
+        session.demo = DemoWorld(axdb_connection_string=axdb, onebox_application_id=sim.onebox_client_id)
+        return session
+
+    app = DwtuiApp(connect, profile_name="sim", clock=lambda: FIXED_CLOCK, show_timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_with_d(pilot, app)
+        await settle(pilot, lambda: finished(app))
+        results = table(app).results
+        states = [results[check].state for check in ONEBOX]
+        ok, problem, na = CheckState.OK, CheckState.PROBLEM, CheckState.NOT_APPLICABLE
+        assert states == [ok, ok, problem, na, problem]
+        summary = results[c.ONEBOX_APP_ID].summary
+        assert summary == f"app {sim.onebox_client_id} (the demo's simulated one-box app)"
+        assert table(app).highlighted_key == c.ONEBOX_FLIGHT  # the first problem

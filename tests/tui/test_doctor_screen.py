@@ -322,3 +322,20 @@ async def test_on_a_one_box_the_doctor_uses_what_the_demo_knows(
         summary = results[c.ONEBOX_APP_ID].summary
         assert summary == f"app {sim.onebox_client_id} (the demo's simulated one-box app)"
         assert table(app).highlighted_key == c.ONEBOX_FLIGHT  # the first problem
+
+
+async def test_hostile_names_reach_the_doctor_inert(sim_factory: SimFactory) -> None:
+    from tests.tui.test_hostile_text import CLIPBOARD, assert_painted_inert, screen_text
+
+    app = build_app(sim_factory("hostile-names"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_with_d(pilot, app)
+        await settle(pilot, lambda: finished(app))
+        assert f"Doctor: contoso-uat{CLIPBOARD}" in screen_text(app)
+        shown_somewhere = False
+        for row in range(table(app).row_count):  # every row's detail, painted
+            table(app).move_cursor(row=row, animate=False)
+            await pilot.pause()
+            assert_painted_inert(app)
+            shown_somewhere = shown_somewhere or CLIPBOARD in detail(app).plain
+        assert shown_somewhere  # a service's words in the evidence, with their escapes visible

@@ -45,6 +45,7 @@ from dwtui.services.session import DemoWorld, Session
 from dwtui.services.verify import store_app_secret
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp, Phase
+from dwtui.tui.doctor.screen import DoctorScreen
 from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
 from dwtui.tui.flows.install.terms import TermsScreen
@@ -450,6 +451,23 @@ async def onebox_verify(pilot: Pilot[Any], stage: Stage) -> None:
     await picture_focus(pilot, "#verify-run")
 
 
+# -- Doctor (D) ----------------------------------------------------------------------------------------
+
+
+async def doctor_done(pilot: Pilot[Any], stage: Stage) -> None:
+    """Every check finished; the cursor is on the first problem, if there is one."""
+    await main_ready(pilot, stage)
+    await pilot.press("D")
+    await screen_open(pilot, DoctorScreen, workers=False)
+
+    def finished() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, DoctorScreen) and screen.report is not None
+
+    await wait_until(pilot, "every check", finished)
+    await quiet(pilot)
+
+
 # -- the scenes ---------------------------------------------------------------------------------------
 
 SCENES: list[Scene] = [
@@ -489,6 +507,8 @@ SCENES: list[Scene] = [
         watch_speed=1.0,
     ),
     Scene("mismatch", [("reset-confirm", reset_open)]),
+    Scene("happy", [("doctor", doctor_done)]),
+    Scene("old-version", [("doctor-problem", doctor_done)]),
     Scene(
         "onebox-no-app-user",
         [

@@ -79,6 +79,15 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "onebox", "o", "One-box", "One-box", "Application user, flight SQL and AOS restart on a one-box VM"
     ),
+    # Not in the footer: it applies everywhere on the page, and the footer is short at 80 columns.
+    Command(
+        "doctor",
+        "D",
+        "Doctor",
+        "Doctor",
+        "Check every prerequisite of dual-write for this environment, each with its evidence and remedy",
+        show=False,
+    ),
     # Shown in the footer only while an install or link is watched, or once the admin link is known.
     Command("poll_now", "p", "Poll now", "Poll now", "Ask the service for the operation's state now"),
     Command(
@@ -120,6 +129,11 @@ ONEBOX_KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "The step's main action: the focused button, or the step's button from a text field"),
     ("tab", "Next field, button or list (shift+tab goes back); leaves a text field"),
     ("esc", "Back to the main screen"),
+)
+DOCTOR_KEYS: tuple[tuple[str, str], ...] = (
+    ("r", "Run every check again (the run under way stops first)"),
+    ("tab", "The table, then the selected check's details"),
+    ("esc", "Back to the main screen (a run under way stops)"),
 )
 DIALOG_KEYS: tuple[tuple[str, str], ...] = (
     ("y n", "Yes or No, in a confirmation (No has the focus)"),

@@ -523,6 +523,21 @@ class EnvironmentDetailsScreen(Screen[None]):
 
         self.app.push_screen(ErrorDetailsScreen(faults))
 
+    def action_doctor(self) -> None:
+        if self.refuse_lcs():
+            return
+        if self.session is None or self.signed_in is None:
+            self.notify("Doctor: sign in first (press r).", severity="warning")
+            return
+        target = self._start_target()
+        if self.environment is None and not target:
+            self.notify("Doctor: choose an environment first (e).", severity="warning")
+            return
+        # Imported here, as the one-box screen is: the first paint must not wait for it.
+        from dwtui.tui.doctor.screen import open_doctor
+
+        open_doctor(self.app, self.session, self.environment, target, show_timings=self.show_timings)
+
     def action_onebox(self) -> None:
         availability = self.assessment.actions[Action.ONEBOX] if self.assessment is not None else None
         if availability is None or self.session is None or self.environment is None:

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown, Static
 
-from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, ONEBOX_KEYS, page_keys
+from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, DOCTOR_KEYS, ONEBOX_KEYS, page_keys
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
@@ -58,6 +58,7 @@ def key_sections() -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("main", "Main screen", page_keys()),
         ("anywhere", "Anywhere", list(ANYWHERE_KEYS)),
         ("onebox", "One-box screen (o)", list(ONEBOX_KEYS)),
+        ("doctor", "Doctor screen (D)", list(DOCTOR_KEYS)),
         ("dialogs", "Dialogs", list(DIALOG_KEYS)),
     ]
 
@@ -86,6 +87,7 @@ class HelpScreen(ModalScreen[None]):
                     yield Static(
                         "The footer shows the keys that apply: d, l and R once the state is known; o on "
                         "one-box VMs; p and w while an install or link is watched; a and c once linked. "
+                        "D (the doctor) works anywhere on the page, without a place in the footer. "
                         "A key never acts while a text field has the focus: what you type goes into it.",
                         classes="hint",
                     )

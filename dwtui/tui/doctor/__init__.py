@@ -1,0 +1,1 @@
+"""The doctor's screen (key D): every prerequisite of dual-write for the environment on the page, live."""

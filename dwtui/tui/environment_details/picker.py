@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.containers import VerticalScroll
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from dwtui.domain.models import Fault, LcsEnvironment
 from dwtui.domain.text import inert
 from dwtui.tui.safe_text import option_prompt
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.widgets.pane import describe_fault
 
 
@@ -23,8 +23,10 @@ def _row(environment: LcsEnvironment) -> Text:
     return option_prompt(f"{name:<28} {environment.environment_type:<12} {state}")
 
 
-class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
+class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
     CSS_PATH = "picker.tcss"
+    DIALOG_ID = "picker-dialog"
+    KEYS_HINT = "arrows choose, enter opens the environment"
     BINDINGS = [
         Binding("escape", "close", "Cancel", id="dwtui.picker.cancel", tooltip="Keep this environment")
     ]
@@ -38,13 +40,14 @@ class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
         self.environments: list[LcsEnvironment] = []
         self._initial = environments
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="picker-dialog", classes="dialog"):
-            yield Label(f"Environments of LCS project {self.project_id}", classes="dialog-title")
+    def dialog_title(self) -> str:
+        return f"Environments of LCS project {self.project_id}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="picker-body", classes="dialog-body"):
             yield Static(f"{'Name':<28} {'Type':<12} State", id="picker-heading", markup=False)
             yield OptionList(id="picker-list")
             yield Static("Reading the project's environments...", id="picker-status", markup=False)
-            yield Label("Enter opens the environment, Escape keeps the current one.", classes="hint")
 
     def on_mount(self) -> None:
         if self._initial is not None:

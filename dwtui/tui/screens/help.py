@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Markdown, Static
 
 from dwtui.tui.commands import COMMANDS, key_display
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
@@ -57,8 +57,10 @@ def key_rows() -> list[tuple[str, str]]:
     return [*rows, ("ctrl+p", "Command palette"), ("escape", "Close a dialog, cancel sign-in")]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     CSS_PATH = ["help.tcss", *beside(Fields)]
+    DIALOG_ID = "help-dialog"
+    KEYS_HINT = "tab moves between the columns, arrows scroll"
     BINDINGS = [
         Binding("escape", "close", "Close", id="dwtui.help.close", tooltip="Close help"),
         Binding(
@@ -66,21 +68,22 @@ class HelpScreen(ModalScreen[None]):
         ),
     ]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-dialog", classes="dialog"):
-            yield Label("Help  (Escape closes)", classes="dialog-title")
-            with Horizontal(id="help-body"):
-                with VerticalScroll(id="help-procedure-scroll"):
-                    yield Markdown(PROCEDURE, id="help-procedure")
-                with VerticalScroll(id="help-keys-scroll"):
-                    yield Label("Keys", classes="dialog-title")
-                    rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
-                    yield Fields("help-key", rows, id="help-keys")
-                    yield Static(
-                        "d, l and R show in the footer once the state is known; o on one-box VMs; "
-                        "p and w while an install or link is watched; a and c once linked.",
-                        classes="hint",
-                    )
+    def dialog_title(self) -> str:
+        return "Help  (Escape closes)"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="help-body"):
+            with VerticalScroll(id="help-procedure-scroll"):
+                yield Markdown(PROCEDURE, id="help-procedure")
+            with VerticalScroll(id="help-keys-scroll"):
+                yield Label("Keys", classes="help-heading")
+                rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
+                yield Fields("help-key", rows, id="help-keys")
+                yield Static(
+                    "d, l and R show in the footer once the state is known; o on one-box VMs; "
+                    "p and w while an install or link is watched; a and c once linked.",
+                    classes="hint",
+                )
 
     def on_mount(self) -> None:
         keys = self.query_one("#help-keys", Fields)

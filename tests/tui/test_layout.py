@@ -214,7 +214,9 @@ async def test_the_footer_keeps_help_and_quit_at_80_columns(
 
 
 @pytest.mark.parametrize("scenario", ["happy", "mismatch", "no-dataverse"])
-async def test_the_power_platform_actions_are_in_view_at_80x24(sim_factory: SimFactory, scenario: str) -> None:
+async def test_the_power_platform_actions_are_in_view_at_80x24(
+    sim_factory: SimFactory, scenario: str
+) -> None:
     app = operations_app(fast_sim(sim_factory, scenario))
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot, ready(app))

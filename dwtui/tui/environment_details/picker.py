@@ -39,6 +39,7 @@ class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
         self.current_id = current_id
         self.environments: list[LcsEnvironment] = []
         self._initial = environments
+        self._answered = False
 
     def dialog_title(self) -> str:
         return f"Environments of LCS project {self.project_id}"
@@ -52,7 +53,8 @@ class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
     def on_mount(self) -> None:
         if self._initial is not None:
             self.show_environments(self._initial)
-        else:
+        elif not self._answered:
+            # LCS may have answered between compose and mount: the list must not wait for it again.
             self.query_one("#picker-list", OptionList).loading = True
 
     def set_status(self, text: str) -> None:
@@ -61,6 +63,7 @@ class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
         status.display = bool(text)
 
     def show_environments(self, environments: list[LcsEnvironment]) -> None:
+        self._answered = True
         self.environments = list(environments)
         options = self.query_one("#picker-list", OptionList)
         options.loading = False
@@ -73,6 +76,7 @@ class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
         options.focus()
 
     def show_fault(self, fault: Fault) -> None:
+        self._answered = True
         self.query_one("#picker-list", OptionList).loading = False
         self.set_status(describe_fault(fault))
 

@@ -80,8 +80,9 @@ class HelpScreen(Dialog[None]):
                 rows = [(str(index), key) for index, (key, _title) in enumerate(key_rows())]
                 yield Fields("help-key", rows, id="help-keys")
                 yield Static(
-                    "d, l and R show in the footer once the state is known; o on one-box VMs; "
-                    "p and w while an install or link is watched; a and c once linked.",
+                    "d, l and R show in the footer once the state is known, P and o where they "
+                    "apply; the Progress pane names p and w while an install or link is watched, "
+                    "and a and c once linked.",
                     classes="hint",
                 )
 

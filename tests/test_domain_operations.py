@@ -183,3 +183,23 @@ def test_readable_terms_reduces_html_and_keeps_text() -> None:
     )
     assert readable_terms(html) == "Terms\n\nOne & two"
     assert readable_terms("  plain\ntext  ", "text/plain") == "plain\ntext"
+
+
+def test_readable_terms_leave_the_wrapping_to_the_dialog() -> None:
+    """Line breaks inside a paragraph are the author's editor's, not the document's: at 80 columns they
+    made ragged lines (issue 11). HTML joins them as a browser does; hard-wrapped plain text too."""
+    html = "<html><body><p>These terms are an agreement\nbetween you and the publisher.</p><p>Two</p></body>"
+    assert readable_terms(html) == "These terms are an agreement between you and the publisher.\n\nTwo"
+    wrapped = (
+        "Dual-write copies the data of the tables you map between finance and operations and Dataverse,\n"
+        "in near real time. Review which tables you map.\n"
+        "Short line\n"
+        "\n"
+        "- a list item that stays on its own line, however long the line before it may be\n"
+        "- another one\n"
+    )
+    assert readable_terms(wrapped, "text/plain") == (
+        "Dual-write copies the data of the tables you map between finance and operations and Dataverse, "
+        "in near real time. Review which tables you map.\nShort line\n\n"
+        "- a list item that stays on its own line, however long the line before it may be\n- another one"
+    )

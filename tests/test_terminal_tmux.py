@@ -1,4 +1,6 @@
-"""The installed `dwtui --demo` in a real terminal (tmux): it paints, loads, shows help and quits."""
+"""The installed `dwtui --demo` in a real terminal (tmux): it paints, loads, shows help and quits; on
+a jump box's 80x24 every button it takes to install, reset and enable the one-box flight is seen
+before it is pressed."""
 
 from __future__ import annotations
 
@@ -16,9 +18,13 @@ import pytest
 TMUX = shutil.which("tmux") or "tmux"  # scripts/test.sh installs tmux; without it the test fails loudly
 DWTUI = Path(sys.executable).parent / "dwtui"  # the console script pip installed into the venv
 SESSION = "demo"
-# An explicit environment: the process's C-level environment can hold COLUMNS/LINES set by a
-# library at run time (not in os.environ), which would pin the app to 80x24 inside the pane.
-_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
+def _env() -> dict[str, str]:
+    """An explicit environment: the process's C-level environment can hold COLUMNS/LINES set by a
+    library at run time (not in os.environ), which would pin the app to 80x24 inside the pane. Read
+    when the server starts, so dwtui gets the test's private user directories (conftest)."""
+    return {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
 
 
 class Terminal:
@@ -35,7 +41,7 @@ class Terminal:
             text=True,
             timeout=20,
             check=True,
-            env=_ENV,
+            env=_env(),
         )
         return done.stdout
 
@@ -44,6 +50,32 @@ class Terminal:
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", SESSION, *keys)
+
+    def click(self, screen: str, line: re.Pattern[str], label: str) -> None:
+        """Click `label` on the first line of `screen` that matches `line` (the button as seen), with
+        the SGR mouse report a terminal sends (1-based column and row)."""
+        for row, text in enumerate(screen.splitlines()):
+            if line.search(text) and label in text:
+                column = text.index(label) + len(label) // 2
+                for end in ("M", "m"):  # press, release
+                    self.tmux("send-keys", "-t", SESSION, "-l", f"\x1b[<0;{column + 1};{row + 1}{end}")
+                return
+        pytest.fail(f"no line with {label!r} matching {line.pattern!r} on the screen:\n{screen}")
+
+    def press(self, line: re.Pattern[str], label: str, then: Callable[[str], bool], what: str) -> str:
+        """Click the button `label` once it is on the screen, on a line matching `line`, until `then`
+        holds (a click that lands while the dialog is still being laid out is lost): only ever while
+        the button is still there to be seen."""
+        for _attempt in range(3):
+            seen = self.wait_for(f"{label} on the screen", lambda text: line.search(text) is not None)
+            self.click(seen, line, label)
+            deadline = time.monotonic() + 5.0
+            while time.monotonic() < deadline:
+                text = self.screen()
+                if then(text):
+                    return text
+                time.sleep(0.2)  # a poll interval, not a wait for timing
+        pytest.fail(f"pressing {label} did not lead to {what}; the screen was:\n{self.screen()}")
 
     def wait_for(self, what: str, condition: Callable[[str], bool], timeout: float = 60.0) -> str:
         """Poll the screen until `condition` holds; fail with the last screen after `timeout`."""
@@ -175,3 +207,82 @@ def test_c_in_tmux_sends_the_link_and_says_how_to_let_it_through(
     terminal.keys("q")
     ended = terminal.wait_for("dwtui to exit", lambda text: "dwtui exited with status" in text, timeout=30)
     assert "dwtui exited with status 0" in ended
+
+
+def test_a_jump_box_terminal_installs_resets_and_enables_the_flight(terminal: Terminal) -> None:
+    """80x24: each button is on the screen before it is pressed (by its key, or clicked where it has none)."""
+    assert DWTUI.is_file(), f"{DWTUI} is not installed; run `pip install -e .`"
+    terminal.tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", SESSION, "bash --norc --noprofile")
+    read_at = re.compile(r"read \d\d:\d\d:\d\d UTC")
+    footer = re.compile(r"\? Help +q Quit")
+
+    def start(scenario: str, done: str) -> str:
+        terminal.keys("clear", "Enter")
+        terminal.keys(f"{DWTUI} --demo --scenario {scenario} --speed 300; echo {done} $?", "Enter")
+        main = terminal.wait_for(
+            f"the {scenario} main screen, both panes read",
+            lambda text: len(read_at.findall(text)) >= 2 and footer.search(text.splitlines()[-1]) is not None,
+        )
+        assert "Traceback" not in main
+        return main
+
+    def quit_with_0(done: str) -> None:
+        terminal.keys("q")
+        ended = terminal.wait_for(
+            "dwtui to exit", lambda text: re.search(rf"^{done} \d+$", text, re.M) is not None
+        )
+        assert f"{done} 0" in ended and "Traceback" not in ended
+
+    # Install: the terms, then Configure (no key: clicked), then OK (y).
+    start("happy", "install-done")
+    terminal.keys("d")
+    terminal.press(
+        re.compile(r"Configure +Cancel \(Esc\)"),
+        "Configure",
+        lambda text: "OK (y)" in text and "No (n)" in text,
+        "the install confirmation",
+    )
+    terminal.keys("y")
+    terminal.wait_for("the install to succeed", lambda text: "Succeeded: the dual-write" in text, timeout=90)
+
+    # The one-box flight: contoso-dev from the picker, o, the flight step and Run (clicked), then y.
+    terminal.keys("e")
+    terminal.wait_for("the picker", lambda text: "contoso-dev" in text and "enter opens" in text)
+    terminal.keys("Down", "Down", "Enter")
+    terminal.wait_for("contoso-dev read", lambda text: "contoso-dev (" in text.splitlines()[0])
+    # o is in the footer once Power Platform Integration is read and says the one-box steps apply.
+    terminal.wait_for("o in the footer", lambda text: "o One-box" in text.splitlines()[-1])
+    terminal.keys("o")
+    tabs = re.compile(r"1 Application user +2 Flight SQL +3 AOS restart +4 Verify")
+    terminal.wait_for("the one-box steps, all four", lambda text: "[ ] 4 Verify" in text)
+    run = re.compile(r"Generate +Run\.\.\.")
+    terminal.press(tabs, "2 Flight SQL", lambda text: run.search(text) is not None, "the flight step")
+    terminal.press(
+        run,
+        "Run...",
+        lambda text: "Run these statements on AXDB?" in text and "Run (y)" in text and "No (n)" in text,
+        "the flight confirmation with its buttons",
+    )
+    terminal.keys("y")
+    terminal.wait_for("the flight enabled", lambda text: "[x] 2 Flight" in text and "Committed." in text)
+    terminal.keys("Escape")
+    terminal.wait_for("the main screen", lambda text: footer.search(text.splitlines()[-1]) is not None)
+    quit_with_0("install-done")
+
+    # Reset: the name field and the Reset button in view, the name typed, Enter resets.
+    start("mismatch", "reset-done")
+    terminal.keys("R")
+    reset = terminal.wait_for(
+        "the reset dialog with its name field and buttons",
+        lambda text: (
+            "Type the environment name (contoso-uat) to confirm:" in text
+            and re.search(r"Reset +Cancel \(Esc\)", text) is not None
+            and "enter resets" in text
+        ),
+    )
+    assert "Reset dual-write connection" in reset
+    terminal.keys("contoso-uat")
+    terminal.wait_for("the name typed", lambda text: re.search(r"^│ contoso-uat +│$", text, re.M) is not None)
+    terminal.keys("Enter")
+    terminal.wait_for("the reset done", lambda text: "Reset dual-write connection: done" in text)
+    quit_with_0("reset-done")

@@ -8,6 +8,7 @@ Every function here is a function of elapsed seconds, so tests need no clock and
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from html.parser import HTMLParser
@@ -414,32 +415,66 @@ class _TextOfHtml(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._preformatted = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
-        elif tag in self._BLOCKS:
+        elif tag in self._BLOCKS or tag == "pre":
             self.parts.append("\n")
+        if tag == "pre":
+            self._preformatted += 1
         if tag == "li":
             self.parts.append("• ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP and self._skipping:
             self._skipping -= 1
-        elif tag in self._BLOCKS:
+        elif tag in self._BLOCKS or tag == "pre":
             self.parts.append("\n")
+        if tag == "pre" and self._preformatted:
+            self._preformatted -= 1
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        if self._skipping:
+            return
+        # As a browser shows it: a line break in the source is a space, only blocks break lines (so
+        # the text wraps at the dialog's width, not where the author's editor did).
+        self.parts.append(data if self._preformatted else re.sub(r"\s+", " ", data))
+
+
+# Plain text is taken as hard-wrapped when its longest line is at least this long; then a line that
+# reaches most of that width runs on into the next (a short line ends its paragraph).
+_WRAPPED_WIDTH = 60
+_RUNS_ON = 0.6
+_LIST_ITEM = re.compile(r"\s|[-*•]\s|\d+[.)]\s")
+
+
+def _reflowed(text: str) -> str:
+    """Hard-wrapped paragraphs of a plain-text document joined into one line each; lists, indented
+    lines and short lines kept as they are."""
+    lines = text.splitlines()
+    width = max((len(line) for line in lines), default=0)
+    if width < _WRAPPED_WIDTH:
+        return text
+    joined: list[str] = []
+    runs_on = False
+    for line in lines:
+        if runs_on and line.strip() and not _LIST_ITEM.match(line):
+            joined[-1] = f"{joined[-1].rstrip()} {line.strip()}"
+        else:
+            joined.append(line)
+        runs_on = bool(line.strip()) and len(line) >= width * _RUNS_ON
+    return "\n".join(joined)
 
 
 def readable_terms(content: str, content_type: str = "") -> str:
-    """A terms document as plain text: HTML reduced to its words and paragraphs."""
+    """A terms document as plain text: HTML reduced to its words and paragraphs, hard-wrapped plain
+    text reflowed, so it wraps evenly at whatever width shows it."""
     start = content.lstrip()[:15].lower()
     looks_html = "html" in content_type.lower() or start.startswith(("<!doctype", "<html"))
     if not looks_html:
-        return content.strip()
+        return _reflowed(content.strip())
     parser = _TextOfHtml()
     parser.feed(content)
     parser.close()

@@ -36,6 +36,8 @@ from dwtui.tui.formatting import fault_of, seconds_left
 from dwtui.tui.messages import DeviceCodeIssued, SessionReady, SignInFinished, SignInLost, SignInNeeded
 from dwtui.tui.page_state import Phase
 from dwtui.tui.safe_text import InertLines
+from dwtui.tui.screens.dialog import Dialog
+from dwtui.tui.styles import beside
 from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
@@ -48,8 +50,9 @@ __all__ = ["DwtuiApp", "Phase"]
 class DwtuiApp(App[int], inherit_bindings=False):
     """Exits with 0, or 1 when the person quits while start-up had failed."""
 
-    # The default page's stylesheets are read with the app's, so the first frame parses CSS once.
-    CSS_PATH = ["app.tcss", *PAGE_STYLESHEETS]
+    # The default page's stylesheets are read with the app's, so the first frame parses CSS once; the
+    # dialogs' shared frame is in every screen's reach.
+    CSS_PATH = ["app.tcss", *beside(Dialog), *PAGE_STYLESHEETS]
     # Classes every screen gets from its size, for stylesheets that fit a jump box's 80x24: a screen
     # under 30 rows is `-short`, under 100 columns `-narrow`.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class Command:
     action: str  # the App's action_<name>
     key: str  # Textual key name; "" = palette only
-    label: str  # footer label
+    label: str  # footer label: a word or two, so that ? Help and q Quit fit 80 columns
     title: str  # command palette title
     help: str  # command palette help line and binding tooltip
     show: bool = True  # shown in the footer
@@ -44,20 +44,18 @@ COMMANDS: tuple[Command, ...] = (
         "Read the environment and its Power Platform Integration again",
         app_wide=True,
     ),
-    Command(
-        "environments", "e", "Environments", "Environments", "Choose another environment of the LCS project"
-    ),
+    Command("environments", "e", "Envs", "Environments", "Choose another environment of the LCS project"),
     Command(
         "add_dataverse",
         "P",
-        "Add Dataverse",
+        "Dataverse",
         "Add Dataverse",
         "Add Dataverse to the Power Platform environment linked to this environment (it has none yet)",
     ),
     Command(
         "setup",
         "d",
-        "Dual-write app",
+        "Install",
         "Dual-write application",
         "Install the dual-write application and the dual-write packages you choose (terms, Configure, "
         "OK) and watch their progress",
@@ -88,14 +86,18 @@ COMMANDS: tuple[Command, ...] = (
         "Check every prerequisite of dual-write for this environment, each with its evidence and remedy",
         show=False,
     ),
-    # Shown in the footer only while an install or link is watched, or once the admin link is known.
-    Command("poll_now", "p", "Poll now", "Poll now", "Ask the service for the operation's state now"),
+    # Named by the Progress pane while an install or link is watched, or once the admin link is known
+    # (not in the footer, which must keep ? Help and q Quit at 80 columns); in the palette and help.
+    Command(
+        "poll_now", "p", "Poll now", "Poll now", "Ask the service for the operation's state now", show=False
+    ),
     Command(
         "stop_watching",
         "w",
         "Stop watching",
         "Stop watching",
         "Stop watching the install or link (it goes on in the service; r watches it again)",
+        show=False,
     ),
     Command(
         "admin_link",
@@ -103,6 +105,7 @@ COMMANDS: tuple[Command, ...] = (
         "Admin link",
         "Dual-write administration link",
         "The hyperlink to the dual-write administration area, with a QR code",
+        show=False,
     ),
     Command(
         "copy_link",
@@ -110,6 +113,7 @@ COMMANDS: tuple[Command, ...] = (
         "Copy link",
         "Copy the dual-write administration link",
         "Send the hyperlink to your own clipboard (OSC 52, also over SSH) and show it to select",
+        show=False,
     ),
     Command(
         "error_details", "", "", "Error details", "Show the code, meaning and remedy of the faults on screen"

@@ -42,6 +42,7 @@ def operations_app(
     store_clock: Callable[[], float] | None = None,
     session_clock: Callable[[], float] | None = None,
     sessions: list[Session] | None = None,
+    show_timings: bool = False,
     **profile_overrides: Any,
 ) -> DwtuiApp:
     """The app as `dwtui --demo` builds it: the watcher runs at the simulator's speed.
@@ -61,7 +62,7 @@ def operations_app(
             sessions.append(session)
         return session
 
-    return DwtuiApp(connect, profile_name="sim", clock=clock, show_timings=False)
+    return DwtuiApp(connect, profile_name="sim", clock=clock, show_timings=show_timings)
 
 
 def progress(app: DwtuiApp) -> ProgressPane:

@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.app import App
 from textual.errors import NoWidget
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.worker import WorkerCancelled
 
 from dwtui.sim.server import SimServer
@@ -21,6 +23,9 @@ from tests.helpers import make_session
 FIXED_CLOCK = 1_767_225_600.0
 SNAPSHOT_PORT = 47443
 SIZE = (120, 40)
+# Snapshots: a jump box's terminal, a laptop's, and a large one (issue 11).
+SMALL, MEDIUM, LARGE = (80, 24), (120, 36), (200, 60)
+SNAPSHOT_SIZES = pytest.mark.parametrize("size", [SMALL, MEDIUM], ids=["80x24", "120x36"])
 NEVER = math.inf  # device_approve_after: only approve_device_code() approves
 
 
@@ -84,9 +89,9 @@ def ready(app: DwtuiApp) -> Callable[[], bool]:
     return lambda: app.phase in (Phase.READY, Phase.FAILED)
 
 
-def shown_whole(app: App[Any], selector: str) -> bool:
+def shown_whole(app: App[Any], selector: str | Widget) -> bool:
     """The widget is on screen and nothing (an edge, a scroll, another widget) hides its corners."""
-    widget = app.screen.query_one(selector)
+    widget = app.screen.query_one(selector) if isinstance(selector, str) else selector
     region = widget.region
     if not region.width or not region.height:
         return False

@@ -1,4 +1,5 @@
-"""Snapshots of the Dual-write application flow: the terms, progress mid-way, success and failure.
+"""Snapshots of the Dual-write application flow: the terms, progress mid-way, success and failure
+(at 80x24 and 120x36; the plan with optional packages and the failure at 120x36).
 
 Deterministic by construction: the simulator on the fixed port with its clock stopped (the
 operation stays in one stage until the test moves it and presses p); the app, its session and the
@@ -21,7 +22,15 @@ from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import FrozenClock, drain, freeze, operations_app, progress, wait_for
-from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen
+from tests.tui.support import (
+    FIXED_CLOCK,
+    MEDIUM,
+    SNAPSHOT_PORT,
+    SNAPSHOT_SIZES,
+    ready,
+    settle,
+    settle_screen,
+)
 
 SnapCompare = Callable[..., bool]
 
@@ -73,7 +82,8 @@ def move_and_poll(
     return run_before
 
 
-def test_terms_modal(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_terms_modal(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
     app = snapshot_app(sim)
 
@@ -85,7 +95,7 @@ def test_terms_modal(snap_compare: SnapCompare, sim_factory: SimFactory) -> None
         app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_package_plan_with_optional_packages(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
@@ -104,10 +114,13 @@ def test_package_plan_with_optional_packages(snap_compare: SnapCompare, sim_fact
         app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=MEDIUM, run_before=run_before)
 
 
-def test_add_dataverse_dialog(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_add_dataverse_dialog(
+    snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]
+) -> None:
     from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
 
     sim = sim_factory("no-dataverse", port=SNAPSHOT_PORT, device_approve_after=0)
@@ -121,11 +134,15 @@ def test_add_dataverse_dialog(snap_compare: SnapCompare, sim_factory: SimFactory
         app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def _snapshot_after(
-    snap_compare: SnapCompare, sim: SimServer, fraction: float, done: Callable[[DwtuiApp], bool]
+    snap_compare: SnapCompare,
+    sim: SimServer,
+    fraction: float,
+    done: Callable[[DwtuiApp], bool],
+    size: tuple[int, int] = MEDIUM,
 ) -> bool:
     clock = FrozenClock(FIXED_CLOCK)
     app = snapshot_app(sim, clock)
@@ -135,10 +152,13 @@ def _snapshot_after(
         frozen_box.append(await start_install(pilot, sim))
         await move_and_poll(sim, frozen_box[0], fraction, done, clock)(pilot)
 
-    return snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    return snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_install_progress_mid_way(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_install_progress_mid_way(
+    snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]
+) -> None:
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
 
     def mid_way(app: DwtuiApp) -> bool:
@@ -149,17 +169,19 @@ def test_install_progress_mid_way(snap_compare: SnapCompare, sim_factory: SimFac
             and not pane.note
         )
 
-    assert _snapshot_after(snap_compare, sim, 0.3, mid_way)
+    assert _snapshot_after(snap_compare, sim, 0.3, mid_way, size)
 
 
-def test_install_success(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_install_success(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
+    """Ended: Progress is narrow again and Activity shows every column."""
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
 
     def succeeded(app: DwtuiApp) -> bool:
         outcome = progress(app).outcome
         return outcome is not None and outcome.succeeded
 
-    assert _snapshot_after(snap_compare, sim, 1.0, succeeded)
+    assert _snapshot_after(snap_compare, sim, 1.0, succeeded, size)
 
 
 def test_install_failure(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:

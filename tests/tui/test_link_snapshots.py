@@ -1,4 +1,5 @@
-"""Snapshots of Link to Power Platform environment: progress, and the hyperlink with its QR code.
+"""Snapshots of Link to Power Platform environment: the confirmation, progress, the hyperlink with its
+QR code and the documented way against a real gateway (at 80x24 and 120x36; progress at 120x36).
 
 The simulator's clock is stopped before the link is requested, so it stays in its first stage; the
 second status poll is held back by a slow answer, so nothing changes while the picture is taken.
@@ -18,10 +19,33 @@ from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.operations_support import drain, freeze, operations_app, progress, wait_for
-from tests.tui.support import FIXED_CLOCK, SIZE, SNAPSHOT_PORT, ready, settle, settle_screen
+from tests.tui.support import (
+    FIXED_CLOCK,
+    MEDIUM,
+    SNAPSHOT_PORT,
+    SNAPSHOT_SIZES,
+    ready,
+    settle,
+    settle_screen,
+)
 
 SnapCompare = Callable[..., bool]
 STATUS_PATH = "/gateway/api/DualWriteManagement/1.0/SolutionAware/"
+
+
+@SNAPSHOT_SIZES
+def test_link_confirmation(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
+    sim = sim_factory("installed", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = operations_app(sim, clock=lambda: FIXED_CLOCK, watch_speed=1.0)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        await pilot.press("l")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_link_progress(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
@@ -45,10 +69,13 @@ def test_link_progress(snap_compare: SnapCompare, sim_factory: SimFactory) -> No
         app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=MEDIUM, run_before=run_before)
 
 
-def test_link_hyperlink_with_qr_code(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_link_hyperlink_with_qr_code(
+    snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]
+) -> None:
     sim = sim_factory("installed", port=SNAPSHOT_PORT, device_approve_after=0)
     app = operations_app(sim, clock=lambda: FIXED_CLOCK, watch_speed=1.0)
 
@@ -66,10 +93,10 @@ def test_link_hyperlink_with_qr_code(snap_compare: SnapCompare, sim_factory: Sim
         app.clear_notifications()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+@SNAPSHOT_SIZES
 def test_link_wizard_against_a_real_gateway(
     snap_compare: SnapCompare, sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Button, Label, Static
@@ -338,3 +339,41 @@ async def test_an_audit_trail_that_cannot_be_written_is_shown_once(
         assert f"the audit trail could not be written: {trail}" in shown[0].message
         # The pane still has every call.
         assert any(entry.kind == "http" for entry in app.page.activity_pane.entries)
+
+
+async def test_the_picker_shows_environments_that_arrive_before_it_is_mounted() -> None:
+    """LCS can answer between the picker's compose and its mount (seen in the 80x24 tmux walk): the
+    list is shown, not left loading for an answer that already came."""
+    from textual.widgets import OptionList
+
+    from dwtui.domain.models import Fault, LcsEnvironment
+    from dwtui.services.errors import ServiceError
+    from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+    from dwtui.tui.styles import beside
+
+    environment = LcsEnvironment(
+        environment_id="6f4a1c2e9b3d4e8fa7c05d1b2e3f4a5b",
+        name="contoso-uat",
+        project_id="1234567",
+        environment_type="Sandbox",
+        fo_url="https://contoso-uat.sandbox.operations.dynamics.com/",
+    )
+
+    class AnsweredEarly(EnvironmentPickerScreen):
+        CSS_PATH = beside(EnvironmentPickerScreen)  # picker.tcss, beside the class it tests
+
+        def on_mount(self) -> None:
+            self.show_environments([environment])  # what the page does when the answer lands first
+            super().on_mount()
+
+    def no_session() -> Any:
+        raise ServiceError(Fault(service="test", message="no session in this test", code="test"))
+
+    app = DwtuiApp(no_session, profile_name="test", clock=lambda: 0.0, show_timings=False)
+    async with app.run_test(size=SIZE) as pilot:
+        picker = AnsweredEarly("1234567")
+        await app.push_screen(picker)
+        await pilot.pause()
+        options = picker.query_one("#picker-list", OptionList)
+        assert not options.loading
+        assert options.option_count == 1

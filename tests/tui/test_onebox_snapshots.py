@@ -1,5 +1,6 @@
 """Snapshot tests of the One-box screen: validation errors, the SQL preview, the rows before and after,
-and the verify result.
+and the verify result (each at 80x24 and 120x36, the rows also at 200x60), and the
+confirmations of the flight and of the AOS restart.
 
 Deterministic as the main screen's snapshots are: the simulator on the fixed port, a fixed clock, no
 Activity times or durations; the demo AXDB is named relative to the test's directory, and the focus
@@ -22,7 +23,7 @@ from dwtui.tui.flows.onebox.screen import OneboxScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen, type_into
-from tests.tui.support import SIZE, SNAPSHOT_PORT, settle
+from tests.tui.support import LARGE, MEDIUM, SMALL, SNAPSHOT_PORT, SNAPSHOT_SIZES, settle
 
 SnapCompare = Callable[..., bool]
 Steps = Callable[[Pilot[Any], OneboxScreen, SimServer], Awaitable[None]]
@@ -93,18 +94,80 @@ async def verify_without_app_user(pilot: Pilot[Any], screen: OneboxScreen, sim: 
     assert "0x80072560" in str(screen.query_one("#verify-result", Static).content)
 
 
+STEPS = [
+    pytest.param(bad_app_id, "#business-unit", id="validation-errors"),
+    pytest.param(generate, "#flight-generate", id="sql-preview"),
+    pytest.param(run_flight, "#flight-generate", id="rows-before-after"),
+    pytest.param(verify_without_app_user, "#verify-run", id="verify-result"),
+]
+
+
 @pytest.mark.parametrize(
-    ("steps", "focus"),
-    [
-        pytest.param(bad_app_id, "#business-unit", id="validation-errors"),
-        pytest.param(generate, "#flight-generate", id="sql-preview"),
-        pytest.param(run_flight, "#flight-generate", id="rows-before-after"),
-        pytest.param(verify_without_app_user, "#verify-run", id="verify-result"),
-    ],
+    "size",
+    [pytest.param(SMALL, id="80x24"), pytest.param(MEDIUM, id="120x36")],
 )
+@pytest.mark.parametrize(("steps", "focus"), STEPS)
 def test_onebox_screen(
-    snap_compare: SnapCompare, sim_factory: SimFactory, axdb: str, steps: Steps, focus: str
+    snap_compare: SnapCompare,
+    sim_factory: SimFactory,
+    axdb: str,
+    steps: Steps,
+    focus: str,
+    size: tuple[int, int],
 ) -> None:
     sim = sim_factory("onebox-no-app-user", port=SNAPSHOT_PORT, device_approve_after=0)
     app = build_onebox_app(sim, axdb)
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps_then_snapshot(steps, focus, sim))
+    assert snap_compare(app, terminal_size=size, run_before=steps_then_snapshot(steps, focus, sim))
+
+
+def test_onebox_screen_on_a_large_terminal(
+    snap_compare: SnapCompare, sim_factory: SimFactory, axdb: str
+) -> None:
+    """200x60: the step's panel and the Activity pane share the room."""
+    sim = sim_factory("onebox-no-app-user", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = build_onebox_app(sim, axdb)
+    assert snap_compare(
+        app, terminal_size=LARGE, run_before=steps_then_snapshot(run_flight, "#flight-generate", sim)
+    )
+
+
+async def open_flight_confirmation(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    screen.action_tab("tab-flight")
+    await pilot.pause()
+    await pilot.click("#flight-run")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, ConfirmChangeScreen))
+
+
+async def open_aos_confirmation(pilot: Pilot[Any], screen: OneboxScreen, sim: SimServer) -> None:
+    screen.action_tab("tab-aos")
+    await pilot.pause()
+    await pilot.click("#aos-restart")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, ConfirmChangeScreen))
+
+
+@SNAPSHOT_SIZES
+@pytest.mark.parametrize(
+    "opens",
+    [
+        pytest.param(open_flight_confirmation, id="flight"),
+        pytest.param(open_aos_confirmation, id="aos-restart"),
+    ],
+)
+def test_onebox_confirmation(
+    snap_compare: SnapCompare, sim_factory: SimFactory, axdb: str, opens: Steps, size: tuple[int, int]
+) -> None:
+    """ "Run these statements on AXDB?" and "Restart the AOS?": their buttons in view at every size."""
+    sim = sim_factory("onebox-no-app-user", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = build_onebox_app(sim, axdb)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = await open_onebox_screen(pilot)
+        await pilot.app.workers.wait_for_complete()
+        # Its calls end in any order (see steps_then_snapshot), and it shows beside the dialog.
+        screen.query_one("#onebox-activity").display = False
+        await pilot.pause()
+        await opens(pilot, screen, sim)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

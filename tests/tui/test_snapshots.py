@@ -1,4 +1,5 @@
-"""Snapshot tests of the main screen (happy, mismatch), the sign-in modal and the help screen.
+"""Snapshot tests of the main screen (happy, mismatch, no Dataverse), the sign-in modal, help, the
+environment picker and the error details, at 80x24 and 120x36 (the main screen also at 200x60).
 
 Deterministic by construction: the simulator on a fixed port (so every URL and the QR code are
 the same), a fixed clock for "read at" and the sign-in countdown, no Activity times or durations,
@@ -14,9 +15,22 @@ import pytest
 from textual.pilot import Pilot
 
 from dwtui.tui.app import DwtuiApp
+from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+from dwtui.tui.screens.error_details import ErrorDetailsScreen
 from dwtui.tui.screens.sign_in import SignInScreen
 from tests.conftest import SimFactory
-from tests.tui.support import NEVER, SIZE, SNAPSHOT_PORT, build_app, ready, settle, settle_screen
+from tests.tui.support import (
+    LARGE,
+    MEDIUM,
+    NEVER,
+    SMALL,
+    SNAPSHOT_PORT,
+    SNAPSHOT_SIZES,
+    build_app,
+    ready,
+    settle,
+    settle_screen,
+)
 
 SnapCompare = Callable[..., bool]
 
@@ -33,24 +47,75 @@ def when_ready(app: DwtuiApp, *keys: str) -> Callable[[Pilot[Any]], Awaitable[No
     return run_before
 
 
-@pytest.mark.parametrize("scenario", ["happy", "mismatch", "no-dataverse"])
-def test_main_screen(snap_compare: SnapCompare, sim_factory: SimFactory, scenario: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "size"),
+    [
+        pytest.param("happy", SMALL, id="happy-80x24"),
+        pytest.param("happy", MEDIUM, id="happy-120x36"),
+        pytest.param("happy", LARGE, id="happy-200x60"),
+        pytest.param("mismatch", SMALL, id="mismatch-80x24"),
+        pytest.param("mismatch", MEDIUM, id="mismatch-120x36"),
+        pytest.param("no-dataverse", SMALL, id="no-dataverse-80x24"),
+        pytest.param("no-dataverse", MEDIUM, id="no-dataverse-120x36"),
+    ],
+)
+def test_main_screen(
+    snap_compare: SnapCompare, sim_factory: SimFactory, scenario: str, size: tuple[int, int]
+) -> None:
     sim = sim_factory(scenario, port=SNAPSHOT_PORT, device_approve_after=0)
     app = build_app(sim)
-    assert snap_compare(app, terminal_size=SIZE, run_before=when_ready(app))
+    assert snap_compare(app, terminal_size=size, run_before=when_ready(app))
 
 
-def test_sign_in_modal(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_sign_in_modal(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=NEVER, device_code_lifetime=900.0)
     app = build_app(sim, signed_in=False)
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle_screen(pilot, SignInScreen)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_help_screen(snap_compare: SnapCompare, sim_factory: SimFactory) -> None:
+@SNAPSHOT_SIZES
+def test_help_screen(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
     app = build_app(sim)
-    assert snap_compare(app, terminal_size=SIZE, run_before=when_ready(app, "question_mark"))
+    assert snap_compare(app, terminal_size=size, run_before=when_ready(app, "question_mark"))
+
+
+@SNAPSHOT_SIZES
+def test_environment_picker(
+    snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]
+) -> None:
+    sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = build_app(sim)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        await pilot.press("e")
+        await settle_screen(pilot, EnvironmentPickerScreen)
+        picker = app.screen
+        assert isinstance(picker, EnvironmentPickerScreen)
+        await settle(pilot, lambda: bool(picker.environments))
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@SNAPSHOT_SIZES
+def test_error_details(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
+    """The faults of a pane: no consent for the Power Platform API (code, meaning, remedy, URL)."""
+    sim = sim_factory("no-consent-ppapi", port=SNAPSHOT_PORT, device_approve_after=0)
+    app = build_app(sim)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, ready(app))
+        app.page.action_error_details()
+        await settle_screen(pilot, ErrorDetailsScreen)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.containers import VerticalScroll
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from dwtui.domain.models import Fault, LcsEnvironment
 from dwtui.domain.text import inert
 from dwtui.tui.safe_text import option_prompt
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.widgets.pane import describe_fault
 
 
@@ -23,8 +23,10 @@ def _row(environment: LcsEnvironment) -> Text:
     return option_prompt(f"{name:<28} {environment.environment_type:<12} {state}")
 
 
-class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
+class EnvironmentPickerScreen(Dialog[LcsEnvironment | None]):
     CSS_PATH = "picker.tcss"
+    DIALOG_ID = "picker-dialog"
+    KEYS_HINT = "arrows choose, enter opens the environment"
     BINDINGS = [
         Binding("escape", "close", "Cancel", id="dwtui.picker.cancel", tooltip="Keep this environment")
     ]
@@ -37,19 +39,22 @@ class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
         self.current_id = current_id
         self.environments: list[LcsEnvironment] = []
         self._initial = environments
+        self._answered = False
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="picker-dialog", classes="dialog"):
-            yield Label(f"Environments of LCS project {self.project_id}", classes="dialog-title")
+    def dialog_title(self) -> str:
+        return f"Environments of LCS project {self.project_id}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="picker-body", classes="dialog-body"):
             yield Static(f"{'Name':<28} {'Type':<12} State", id="picker-heading", markup=False)
             yield OptionList(id="picker-list")
             yield Static("Reading the project's environments...", id="picker-status", markup=False)
-            yield Label("Enter opens the environment, Escape keeps the current one.", classes="hint")
 
     def on_mount(self) -> None:
         if self._initial is not None:
             self.show_environments(self._initial)
-        else:
+        elif not self._answered:
+            # LCS may have answered between compose and mount: the list must not wait for it again.
             self.query_one("#picker-list", OptionList).loading = True
 
     def set_status(self, text: str) -> None:
@@ -58,6 +63,7 @@ class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
         status.display = bool(text)
 
     def show_environments(self, environments: list[LcsEnvironment]) -> None:
+        self._answered = True
         self.environments = list(environments)
         options = self.query_one("#picker-list", OptionList)
         options.loading = False
@@ -70,6 +76,7 @@ class EnvironmentPickerScreen(ModalScreen[LcsEnvironment | None]):
         options.focus()
 
     def show_fault(self, fault: Fault) -> None:
+        self._answered = True
         self.query_one("#picker-list", OptionList).loading = False
         self.set_status(describe_fault(fault))
 

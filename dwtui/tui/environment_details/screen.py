@@ -129,7 +129,8 @@ class EnvironmentDetailsScreen(Screen[None]):
         with Horizontal(id="bottom"):
             yield self._progress
             yield ActivityPane(id="activity-pane", show_timings=self.show_timings)
-        yield Footer()
+        # Compact: a key and its word, one space apart, so ? Help and q Quit fit 80 columns.
+        yield Footer(compact=True)
         yield from (self.reader, self.operations, self.install, self.link, self.reset, self.add_dataverse)
 
     @property

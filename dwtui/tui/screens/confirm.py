@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Static
 
 from dwtui.domain.text import inert
+from dwtui.tui.screens.dialog import Dialog
 
 
-class ConfirmChangeScreen(ModalScreen[bool]):
+class ConfirmChangeScreen(Dialog[bool]):
     """Dismissed with True only for an explicit yes; Escape and n say no."""
 
     CSS_PATH = "confirm.tcss"
+    DIALOG_ID = "confirm-dialog"
+    BUTTONS_ID = "confirm-buttons"
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="dwtui.confirm.yes", tooltip="Make the change"),
@@ -28,15 +30,17 @@ class ConfirmChangeScreen(ModalScreen[bool]):
         self.body = body
         self.yes = yes
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog", classes="dialog"):
-            # Plans name business units, roles and users as Dataverse spells them: shown inert.
-            yield Label(inert(self.title_text), classes="dialog-title", markup=False)
-            with VerticalScroll(id="confirm-body"):
-                yield Static(inert(self.body, multiline=True), id="confirm-text", markup=False)
-            with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.yes} (y)", id="confirm-yes", variant="warning", compact=True)
-                yield Button("No (n)", id="confirm-no", compact=True)
+    def dialog_title(self) -> str:
+        # Plans name business units, roles and users as Dataverse spells them: shown inert.
+        return inert(self.title_text)
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="confirm-body", classes="dialog-body"):
+            yield Static(inert(self.body, multiline=True), id="confirm-text", markup=False)
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button(f"{self.yes} (y)", id="confirm-yes", variant="warning", compact=True)
+        yield Button("No (n)", id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         # No is focused: Enter on an unread dialog must not make the change.

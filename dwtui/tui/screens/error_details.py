@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Static
 
 from dwtui.domain.errors import explain
 from dwtui.domain.models import Fault
 from dwtui.domain.text import inert
 from dwtui.services.activity import redact_url
+from dwtui.tui.screens.dialog import Dialog
 
 
 def fault_details(fault: Fault) -> str:
@@ -34,8 +34,9 @@ def fault_details(fault: Fault) -> str:
     return "\n".join(f"{label + ':':<15}{inert(value, multiline=True)}" for label, value in rows if value)
 
 
-class ErrorDetailsScreen(ModalScreen[None]):
+class ErrorDetailsScreen(Dialog[None]):
     CSS_PATH = "error_details.tcss"
+    DIALOG_ID = "error-dialog"
     BINDINGS = [
         Binding("escape", "close", "Close", id="dwtui.error.close", tooltip="Close the error details")
     ]
@@ -44,15 +45,18 @@ class ErrorDetailsScreen(ModalScreen[None]):
         super().__init__()
         self.faults = tuple(faults)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="error-dialog", classes="dialog"):
-            yield Label("Error details", classes="dialog-title")
-            with VerticalScroll(id="error-body"):
-                if not self.faults:
-                    yield Static("No faults on screen.", markup=False)
-                for fault in self.faults:
-                    yield Static(fault_details(fault), classes="error-fault", markup=False)
-            yield Button("Close (Esc)", id="error-close", compact=True)
+    def dialog_title(self) -> str:
+        return "Error details"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="error-body", classes="dialog-body"):
+            if not self.faults:
+                yield Static("No faults on screen.", markup=False)
+            for fault in self.faults:
+                yield Static(fault_details(fault), classes="error-fault", markup=False)
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Close (Esc)", id="error-close", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

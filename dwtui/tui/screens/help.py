@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Markdown, Static
 
 from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, DOCTOR_KEYS, ONEBOX_KEYS, page_keys
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
@@ -63,8 +63,10 @@ def key_sections() -> list[tuple[str, str, list[tuple[str, str]]]]:
     ]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     CSS_PATH = ["help.tcss", *beside(Fields)]
+    DIALOG_ID = "help-dialog"
+    KEYS_HINT = "tab moves between the columns, arrows scroll"
     BINDINGS = [
         Binding("escape", "close", "Close", id="dwtui.help.close", tooltip="Close help"),
         Binding(
@@ -72,25 +74,27 @@ class HelpScreen(ModalScreen[None]):
         ),
     ]
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-dialog", classes="dialog"):
-            yield Label("Help  (Escape closes)", classes="dialog-title")
-            with Horizontal(id="help-body"):
-                with VerticalScroll(id="help-procedure-scroll"):
-                    yield Markdown(PROCEDURE, id="help-procedure")
-                with VerticalScroll(id="help-keys-scroll"):
-                    yield Label("Keys", classes="dialog-title")
-                    for section, heading, rows in key_sections():
-                        yield Label(heading, classes="help-keys-heading")
-                        numbered = [(str(index), key) for index, (key, _what) in enumerate(rows)]
-                        yield Fields(f"help-{section}", numbered, id=f"help-keys-{section}")
-                    yield Static(
-                        "The footer shows the keys that apply: d, l and R once the state is known; o on "
-                        "one-box VMs; p and w while an install or link is watched; a and c once linked. "
-                        "D (the doctor) works anywhere on the page, without a place in the footer. "
-                        "A key never acts while a text field has the focus: what you type goes into it.",
-                        classes="hint",
-                    )
+    def dialog_title(self) -> str:
+        return "Help  (Escape closes)"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="help-body"):
+            with VerticalScroll(id="help-procedure-scroll"):
+                yield Markdown(PROCEDURE, id="help-procedure")
+            with VerticalScroll(id="help-keys-scroll"):
+                yield Label("Keys", classes="help-heading")
+                for section, heading, rows in key_sections():
+                    yield Label(heading, classes="help-keys-heading")
+                    numbered = [(str(index), key) for index, (key, _what) in enumerate(rows)]
+                    yield Fields(f"help-{section}", numbered, id=f"help-keys-{section}")
+                yield Static(
+                    "d, l and R show in the footer once the state is known, P and o where they "
+                    "apply; the Progress pane names p and w while an install or link is watched, "
+                    "and a and c once linked. D (the doctor) works anywhere on the page, without a "
+                    "place in the footer. A key never acts while a text field has the focus: what "
+                    "you type goes into it.",
+                    classes="hint",
+                )
 
     def on_mount(self) -> None:
         for section, _heading, rows in key_sections():

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label
 
 from dwtui.domain.models import DeviceCodePrompt
 from dwtui.domain.text import inert
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.widgets.qr import QrCode
 
 
@@ -22,7 +22,7 @@ def countdown_text(seconds: float) -> str:
     return f"The code expires in {whole // 60}:{whole % 60:02d}"
 
 
-class SignInScreen(ModalScreen[bool]):
+class SignInScreen(Dialog[bool]):
     """Dismissed with True when the person cancels, False when sign-in finished or failed.
 
     `deadline` is on the app's clock (not the prompt's wall clock) so a fixed clock freezes the
@@ -30,6 +30,7 @@ class SignInScreen(ModalScreen[bool]):
     """
 
     CSS_PATH = "sign_in.tcss"
+    DIALOG_ID = "sign-in-dialog"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dwtui.sign-in.cancel", tooltip="Stop waiting")]
 
@@ -39,20 +40,23 @@ class SignInScreen(ModalScreen[bool]):
         self.deadline = deadline
         self.clock = clock
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="sign-in-dialog", classes="dialog"):
-            yield Label("Sign in with a device code", classes="dialog-title")
-            with Horizontal(id="sign-in-body"):
-                with Vertical(id="sign-in-text"):
-                    yield Label("On this or any other device, open", classes="hint")
-                    yield Label(inert(self.prompt.verification_uri), id="sign-in-url", markup=False)
-                    yield Label("and enter the code", classes="hint")
-                    yield Label(inert(self.prompt.user_code), id="sign-in-code", markup=False)
-                    yield Label(self._countdown(), id="sign-in-countdown")
-                    yield Label("Waiting for you to finish signing in...", id="sign-in-state")
-                    yield Label("Or scan the QR code with a phone.", classes="hint")
-                    yield Button("Cancel (Esc)", id="sign-in-cancel", compact=True)
-                yield QrCode(self.prompt.verification_uri, id="sign-in-qr")
+    def dialog_title(self) -> str:
+        return "Sign in with a device code"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="sign-in-scroll", classes="dialog-body"), Horizontal(id="sign-in-body"):
+            with Vertical(id="sign-in-text"):
+                yield Label("On this or any other device, open", classes="hint")
+                yield Label(inert(self.prompt.verification_uri), id="sign-in-url", markup=False)
+                yield Label("and enter the code", classes="hint")
+                yield Label(inert(self.prompt.user_code), id="sign-in-code", markup=False)
+                yield Label(self._countdown(), id="sign-in-countdown")
+                yield Label("Waiting for you to finish signing in...", id="sign-in-state")
+                yield Label("Or scan the QR code with a phone.", classes="hint")
+            yield QrCode(self.prompt.verification_uri, id="sign-in-qr")
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Cancel (Esc)", id="sign-in-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dwtui.services.activity import ActivityEntry
 
 MAX_ROWS = 500
+SERVICE_WIDTH = 18  # "Power Platform API", "dual-write gateway"; a longer name is cut
 
 
 def _duration(entry: ActivityEntry) -> str:
@@ -46,13 +47,15 @@ class ActivityPane(Vertical):
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(id="activity-table", cursor_type="none", zebra_stripes=False)
+        # Fixed widths (the longest service name, method or kind, status, duration): the columns do not
+        # move as calls arrive, and the path starts where the person last saw it.
         if self.show_timings:
-            table.add_column("Time", key="time")
-        table.add_column("Service", key="service")
-        table.add_column("What", key="what")
-        table.add_column("Status", key="status")
+            table.add_column("Time", key="time", width=8)
+        table.add_column("Service", key="service", width=SERVICE_WIDTH)
+        table.add_column("What", key="what", width=7)
+        table.add_column("Status", key="status", width=6)
         if self.show_timings:
-            table.add_column("Took", key="took")
+            table.add_column("Took", key="took", width=7)
         table.add_column("Path / detail", key="detail")
         yield table
 

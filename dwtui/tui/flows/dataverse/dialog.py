@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Grid, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from dwtui.domain.templates import DEFAULT_TEMPLATE, TEMPLATES
 from dwtui.domain.text import inert
+from dwtui.tui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,12 @@ def check_currency(value: str) -> str:
     return ""
 
 
-class AddDataverseScreen(ModalScreen[DataverseChoice | None]):
+class AddDataverseScreen(Dialog[DataverseChoice | None]):
     """Dismissed with the choice, or None for Cancel and Escape."""
 
     CSS_PATH = "dialog.tcss"
+    DIALOG_ID = "dataverse-dialog"
+    BUTTONS_ID = "dataverse-buttons"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dwtui.dataverse.cancel", tooltip="Add nothing")]
 
     def __init__(self, environment_name: str, power_platform: str, note: str) -> None:
@@ -52,10 +54,11 @@ class AddDataverseScreen(ModalScreen[DataverseChoice | None]):
         self.power_platform = power_platform
         self.note = note
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dataverse-dialog", classes="dialog"):
-            title = f"Add Dataverse for {inert(self.environment_name)}"
-            yield Label(title, classes="dialog-title", markup=False)
+    def dialog_title(self) -> str:
+        return f"Add Dataverse for {inert(self.environment_name)}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="dataverse-body", classes="dialog-body"):
             yield Static(
                 f"Power Platform environment: {inert(self.power_platform)} (it has no Dataverse yet).",
                 id="dataverse-target",
@@ -76,9 +79,10 @@ class AddDataverseScreen(ModalScreen[DataverseChoice | None]):
                 yield Input("USD", id="dataverse-currency", compact=True, max_length=3)
             yield Static("", id="dataverse-check", markup=False)
             yield Static(self.note, id="dataverse-note", classes="hint", markup=False)
-            with Horizontal(id="dataverse-buttons"):
-                yield Button("Add Dataverse...", id="dataverse-yes", variant="warning", compact=True)
-                yield Button("Cancel (Esc)", id="dataverse-no", compact=True)
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Add Dataverse...", id="dataverse-yes", variant="warning", compact=True)
+        yield Button("Cancel (Esc)", id="dataverse-no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#dataverse-yes", Button).focus()

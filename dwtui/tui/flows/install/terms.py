@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, SelectionList, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from dwtui.domain.operations import TermsDocument
@@ -31,6 +30,7 @@ from dwtui.domain.packages import (
 )
 from dwtui.domain.text import inert
 from dwtui.tui.safe_text import option_prompt
+from dwtui.tui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
     from dwtui.services.install import PreparedChoice
@@ -63,10 +63,13 @@ def _label(status: PackageStatus, required: bool) -> str:
     return f"{title} {'required' if required else 'optional'}"
 
 
-class TermsScreen(ModalScreen[tuple[str, ...] | None]):
+class TermsScreen(Dialog[tuple[str, ...] | None]):
     """Dismissed with the chosen package keys for Configure; Escape and Cancel give None."""
 
     CSS_PATH = "terms.tcss"
+    DIALOG_ID = "terms-dialog"
+    BUTTONS_ID = "terms-buttons"
+    KEYS_HINT = "space ticks a package, tab moves, enter presses"
 
     BINDINGS = [
         Binding("escape", "answer(False)", "Cancel", id="dwtui.terms.cancel", tooltip="Install nothing"),
@@ -82,41 +85,46 @@ class TermsScreen(ModalScreen[tuple[str, ...] | None]):
         self._statuses = statuses
         self._chosen: set[str] = set(self._required)
 
-    def compose(self) -> ComposeResult:
+    def dialog_title(self) -> str:
+        return "Dual-write application: the packages and their terms"
+
+    def compose_body(self) -> ComposeResult:
         choice = self.prepared.choice
         dataverse = choice.dataverse
-        with Vertical(id="terms-dialog", classes="dialog"):
-            yield Label("Dual-write application: the packages and their terms", classes="dialog-title")
-            yield Static(
-                f"Into {dataverse.display_name} ({dataverse.instance_url}), for {choice.environment.name}. "
-                "Space ticks a package; what it needs is ticked with it.",
-                id="terms-package",
-                markup=False,
-            )
-            options = []
-            for package in CATALOGUE:
-                status = self._statuses[package.key]
-                required = package.key in self._required
-                options.append(
-                    Selection(
-                        option_prompt(_label(status, required)),  # a version is the service's
-                        package.key,
-                        package.key in self._chosen,
-                        id=f"package-{package.key}",
-                        disabled=required or package.key not in self._choosable,
-                    )
+        yield Static(
+            f"Into {dataverse.display_name} ({dataverse.instance_url}), for {choice.environment.name}. "
+            "Space ticks a package; what it needs is ticked with it.",
+            id="terms-package",
+            markup=False,
+        )
+        options = []
+        for package in CATALOGUE:
+            status = self._statuses[package.key]
+            required = package.key in self._required
+            options.append(
+                Selection(
+                    option_prompt(_label(status, required)),  # a version is the service's
+                    package.key,
+                    package.key in self._chosen,
+                    id=f"package-{package.key}",
+                    disabled=required or package.key not in self._choosable,
                 )
-            yield SelectionList[str](*options, id="terms-packages", compact=True)
-            yield Static("", id="terms-plan", markup=False)
-            with VerticalScroll(id="terms-body"):
-                yield Static("", id="terms-text", markup=False)
-            yield Static(
-                "Configure accepts these terms; dwtui then asks once more before it installs.",
-                classes="hint",
             )
-            with Horizontal(id="terms-buttons"):
-                yield Button("Configure", id="terms-configure", variant="primary", compact=True)
-                yield Button("Cancel (Esc)", id="terms-cancel", compact=True)
+        yield SelectionList[str](*options, id="terms-packages", compact=True)
+        yield Static("", id="terms-plan", markup=False)
+        # The terms take what is left of the frame's height, and scroll.
+        with VerticalScroll(id="terms-body", classes="dialog-body"):
+            yield Static("", id="terms-text", markup=False)
+
+    def compose_controls(self) -> ComposeResult:
+        yield Static(
+            "Configure accepts these terms; dwtui then asks once more before it installs.",
+            classes="hint",
+        )
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Configure", id="terms-configure", variant="primary", compact=True)
+        yield Button("Cancel (Esc)", id="terms-cancel", compact=True)
 
     def on_mount(self) -> None:
         self._show_plan()

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
 from dwtui.domain.linking import AdminLink
 from dwtui.domain.text import inert
 from dwtui.tui.safe_text import link_text
 from dwtui.tui.screens.clipboard import send_link
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.widgets.qr import QrCode
 
 
-class AdminLinkScreen(ModalScreen[None]):
+class AdminLinkScreen(Dialog[None]):
     CSS_PATH = "admin_link.tcss"
+    DIALOG_ID = "admin-dialog"
+    BUTTONS_ID = "admin-buttons"
     BINDINGS = [
         Binding(
             "c",
@@ -38,29 +40,27 @@ class AdminLinkScreen(ModalScreen[None]):
         self.admin = admin
         self.environment_name = environment_name
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="admin-dialog", classes="dialog"):
-            yield Label(
-                f"Dual-write administration: {inert(self.environment_name)}",
-                classes="dialog-title",
-                markup=False,
-            )
-            with Horizontal(id="admin-body"):
-                with Vertical(id="admin-text"):
-                    yield Label("Sign in to the finance and operations environment at", classes="hint")
-                    yield Static(link_text(self.admin.url), id="admin-url")
-                    yield Label(f"then go to {self.admin.navigation}", id="admin-navigation", markup=False)
-                    yield Static(
-                        "There you set up the table maps.\n\nc sends the link to your own clipboard (OSC "
-                        "52, also over SSH); or scan the QR code with a phone.",
-                        id="admin-how",
-                        markup=False,
-                    )
-                    yield Static(f"Note: {self.admin.note}", id="admin-note", classes="hint", markup=False)
-                    with Horizontal(id="admin-buttons"):
-                        yield Button("Copy (c)", id="admin-copy", compact=True)
-                        yield Button("Close (Esc)", id="admin-close", compact=True)
-                yield QrCode(self.admin.url, id="admin-qr")
+    def dialog_title(self) -> str:
+        return f"Dual-write administration: {inert(self.environment_name)}"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="admin-scroll", classes="dialog-body"), Horizontal(id="admin-body"):
+            with Vertical(id="admin-text"):
+                yield Label("Sign in to the finance and operations environment at", classes="hint")
+                yield Static(link_text(self.admin.url), id="admin-url")
+                yield Label(f"then go to {self.admin.navigation}", id="admin-navigation", markup=False)
+                yield Static(
+                    "There you set up the table maps.\n\nc sends the link to your own clipboard (OSC "
+                    "52, also over SSH); or scan the QR code with a phone.",
+                    id="admin-how",
+                    markup=False,
+                )
+                yield Static(f"Note: {self.admin.note}", id="admin-note", classes="hint", markup=False)
+            yield QrCode(self.admin.url, id="admin-qr")
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Copy (c)", id="admin-copy", compact=True)
+        yield Button("Close (Esc)", id="admin-close", compact=True)
 
     def action_copy(self) -> None:
         send_link(self.app, "The dual-write administration link", self.admin.url)

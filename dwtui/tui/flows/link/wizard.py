@@ -11,20 +11,22 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Static
 
 from dwtui.domain.gateway import LINK_UNVERIFIED, LinkWizard
 from dwtui.domain.text import inert
 from dwtui.tui.safe_text import link_text
 from dwtui.tui.screens.clipboard import send_link
+from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.widgets.qr import QrCode
 
 
-class LinkWizardScreen(ModalScreen[bool]):
+class LinkWizardScreen(Dialog[bool]):
     """Dismissed with True when the person asks for the unverified gateway request; else False."""
 
     CSS_PATH = "admin_link.tcss"
+    DIALOG_ID = "admin-dialog"
+    BUTTONS_ID = "admin-buttons"
     BINDINGS = [
         Binding(
             "c",
@@ -41,30 +43,30 @@ class LinkWizardScreen(ModalScreen[bool]):
         self.wizard = wizard
         self.environment_name = environment_name
 
-    def compose(self) -> ComposeResult:
+    def dialog_title(self) -> str:
+        return f"Link {inert(self.environment_name)}: the documented way"
+
+    def compose_body(self) -> ComposeResult:
         steps = "\n".join(f"{number}. {step}" for number, step in enumerate(self.wizard.steps, start=1))
-        with Vertical(id="admin-dialog", classes="dialog"):
-            title = f"Link {inert(self.environment_name)}: the documented way"
-            yield Label(title, classes="dialog-title", markup=False)
-            # The text and the QR code scroll on a short terminal; the buttons below them stay in view.
-            with VerticalScroll(id="wizard-scroll"), Horizontal(id="admin-body"):
-                with Vertical(id="admin-text"):
-                    yield Static("Microsoft documents linking in finance and operations, at", classes="hint")
-                    yield Static(link_text(self.wizard.url), id="admin-url")
-                    yield Static(steps, id="wizard-steps", markup=False)
-                    yield Static(f"Guide: {self.wizard.doc}", id="admin-how", classes="hint", markup=False)
-                    yield Static(
-                        f"dwtui can also ask the dual-write gateway to link ({LINK_UNVERIFIED}).",
-                        id="wizard-note",
-                        classes="hint",
-                        markup=False,
-                    )
-                yield QrCode(self.wizard.url, id="admin-qr")
-            # Below both columns, so the three buttons keep their full labels beside the QR code.
-            with Horizontal(id="admin-buttons"):
-                yield Button("Copy (c)", id="wizard-copy", compact=True)
-                yield Button("Close (Esc)", id="wizard-close", compact=True)
-                yield Button("Request it through the gateway...", id="wizard-unverified", compact=True)
+        with VerticalScroll(id="wizard-scroll", classes="dialog-body"), Horizontal(id="admin-body"):
+            with Vertical(id="admin-text"):
+                yield Static("Microsoft documents linking in finance and operations, at", classes="hint")
+                yield Static(link_text(self.wizard.url), id="admin-url")
+                yield Static(steps, id="wizard-steps", markup=False)
+                yield Static(f"Guide: {self.wizard.doc}", id="admin-how", classes="hint", markup=False)
+                yield Static(
+                    f"dwtui can also ask the dual-write gateway to link ({LINK_UNVERIFIED}).",
+                    id="wizard-note",
+                    classes="hint",
+                    markup=False,
+                )
+            yield QrCode(self.wizard.url, id="admin-qr")
+
+    def compose_buttons(self) -> ComposeResult:
+        # Below both columns, so the three buttons keep their full labels beside the QR code.
+        yield Button("Copy (c)", id="wizard-copy", compact=True)
+        yield Button("Close (Esc)", id="wizard-close", compact=True)
+        yield Button("Request it through the gateway...", id="wizard-unverified", compact=True)
 
     def action_copy(self) -> None:
         send_link(self.app, "The address of the dual-write wizard", self.wizard.url)

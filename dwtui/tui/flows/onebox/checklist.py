@@ -30,9 +30,10 @@ class StepState(StrEnum):
     FAILED = "failed"
 
 
+# Short, so the four steps and the badge fit one line of 80 columns (the tabs below say them in full).
 TITLES: dict[Step, str] = {
-    Step.APP_USER: "1 Application user",
-    Step.FLIGHT: "2 Flight on AXDB",
+    Step.APP_USER: "1 App user",
+    Step.FLIGHT: "2 Flight",
     Step.AOS: "3 AOS restart",
     Step.VERIFY: "4 Verify",
 }

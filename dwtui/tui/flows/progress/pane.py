@@ -40,6 +40,7 @@ TYPICAL = {
 }
 RETRY_KEYS = {OperationKind.INSTALL: "d", OperationKind.LINK: "l", OperationKind.ADD_DATAVERSE: "P"}
 LOG_LINES = 8
+IDLE_TEXT = "No operation running"
 
 
 @dataclass
@@ -117,10 +118,10 @@ class ProgressPane(Vertical):
         self.outcome: Outcome | None = None
         self.admin: AdminLink | None = None
         self._ticker: Timer | None = None
-        self._shown: dict[str, str] = {"#progress-text": "No operation running"}  # what each widget shows
+        self._shown: dict[str, str] = {"#progress-text": IDLE_TEXT}  # what each widget shows
 
     def compose(self) -> ComposeResult:
-        yield Static("No operation running", id="progress-text", markup=False)
+        yield Static(IDLE_TEXT, id="progress-text", markup=False)
         with VerticalScroll(id="progress-body"):
             yield Static("", id="progress-result", markup=False)
             yield Static("", id="progress-admin")
@@ -135,6 +136,7 @@ class ProgressPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#progress-body").display = False
+        self._arrange()
 
     def _now(self) -> float:
         assert self.clock is not None
@@ -151,6 +153,7 @@ class ProgressPane(Vertical):
             return
         self.clear()
         self._put("#progress-text", text)
+        self._arrange()
 
     def begin(self, kind: OperationKind, record: OperationRecord, note: str = "") -> None:
         """Start showing an operation being watched (new, or picked up after a restart)."""
@@ -162,7 +165,7 @@ class ProgressPane(Vertical):
         self.next_poll_at = None
         self.watching = True
         self.border_title = f"Progress: {TITLES[kind]}"
-        self._activate(True)
+        self._arrange()
         self.query_one("#progress-body").display = True
         if self._ticker is None:
             self._ticker = self.set_interval(1.0, self.redraw)
@@ -201,6 +204,7 @@ class ProgressPane(Vertical):
             self._ticker.stop()
             self._ticker = None
         self.redraw()
+        self._arrange()
 
     def clear(self) -> None:
         """Another environment: forget the operation shown."""
@@ -211,13 +215,17 @@ class ProgressPane(Vertical):
         self.note = ""
         self.border_title = "Progress"
         self.query_one("#progress-body").display = False
-        self._put("#progress-text", "No operation running")
-        self._activate(False)
+        self._put("#progress-text", IDLE_TEXT)
+        self._arrange()
 
-    def _activate(self, active: bool) -> None:
-        self.set_class(active, "active")
+    def _arrange(self) -> None:
+        """The page gives the pane room while an operation is watched (`active`, and `operation` on
+        its row) and takes it back once it ends, so Activity has its columns again; `idle` says the
+        pane has nothing to show (a narrow screen leaves it out)."""
+        self.set_class(self.watching, "active")
+        self.set_class(self.record is None and self._shown.get("#progress-text") == IDLE_TEXT, "idle")
         if self.parent is not None:
-            self.parent.set_class(active, "operation")
+            self.parent.set_class(self.watching, "operation")
 
     # -- drawing -----------------------------------------------------------------------------
 

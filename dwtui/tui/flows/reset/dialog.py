@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from dwtui.domain.linking import RESET_FORCE_NOTE, ResetPlan
 from dwtui.domain.text import inert
+from dwtui.tui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,13 @@ def plan_text(environment_name: str, plan: ResetPlan) -> str:
     return inert("\n".join(lines), multiline=True)
 
 
-class ResetScreen(ModalScreen[ResetDecision | None]):
+class ResetScreen(Dialog[ResetDecision | None]):
     """Dismissed with a ResetDecision only after the environment's name was typed; else None."""
 
     CSS_PATH = "dialog.tcss"
+    DIALOG_ID = "reset-dialog"
+    BUTTONS_ID = "reset-buttons"
+    KEYS_HINT = "type the name, then enter resets"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dwtui.reset.cancel", tooltip="Reset nothing"),
@@ -58,26 +61,31 @@ class ResetScreen(ModalScreen[ResetDecision | None]):
         self.plan = plan
         self.running_maps = running_maps
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="reset-dialog", classes="dialog"):
-            yield Label("Reset dual-write connection", classes="dialog-title")
-            with VerticalScroll(id="reset-body"):
-                yield Static(plan_text(self.environment_name, self.plan), id="reset-plan", markup=False)
+    def dialog_title(self) -> str:
+        return "Reset dual-write connection"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="reset-body", classes="dialog-body"):
+            yield Static(plan_text(self.environment_name, self.plan), id="reset-plan", markup=False)
             if self.running_maps:
                 yield Static(
                     inert(f"{RESET_FORCE_NOTE}\nRunning now: {', '.join(self.running_maps)}", multiline=True),
                     id="reset-maps",
                     markup=False,
                 )
-            yield Checkbox("Force reset (the running maps are stopped)", id="reset-force", compact=True)
-            ask = f"Type the environment name ({self.environment_name}) to confirm:"
-            yield Label(ask, classes="hint", markup=False)
-            # An instruction, not the name: a placeholder that reads like a value is taken for one.
-            yield Input(placeholder="type the environment name here", id="reset-name", compact=True)
-            yield Label("", id="reset-refusal", markup=False)
-            with Horizontal(id="reset-buttons"):
-                yield Button("Reset", id="reset-yes", variant="error", compact=True, disabled=True)
-                yield Button("Cancel (Esc)", id="reset-no", compact=True)
+
+    def compose_controls(self) -> ComposeResult:
+        # In the foot, so the name field is in view however long the plan.
+        yield Checkbox("Force reset (the running maps are stopped)", id="reset-force", compact=True)
+        ask = f"Type the environment name ({self.environment_name}) to confirm:"
+        yield Label(ask, classes="hint", markup=False)
+        # An instruction, not the name: a placeholder that reads like a value is taken for one.
+        yield Input(placeholder="type the environment name here", id="reset-name", compact=True)
+        yield Label("", id="reset-refusal", markup=False)
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Reset", id="reset-yes", variant="error", compact=True, disabled=True)
+        yield Button("Cancel (Esc)", id="reset-no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#reset-force", Checkbox).display = bool(self.running_maps)

@@ -282,7 +282,9 @@ def test_a_jump_box_terminal_installs_resets_and_enables_the_flight(terminal: Te
     )
     assert "Reset dual-write connection" in reset
     terminal.keys("contoso-uat")
-    terminal.wait_for("the name typed", lambda text: re.search(r"^│ contoso-uat +│$", text, re.M) is not None)
+    terminal.wait_for(
+        "the name typed", lambda text: re.search(r"^│ ▐?contoso-uat +│$", text, re.M) is not None
+    )
     terminal.keys("Enter")
     terminal.wait_for("the reset done", lambda text: "Reset dual-write connection: done" in text)
     quit_with_0("reset-done")

@@ -238,7 +238,7 @@ async def test_the_one_box_steps_fit_80_columns(sim_factory: SimFactory, axdb: s
         # The badge, when it shows, fits beside them.
         for step in Step:
             checklist.mark(step, StepState.DONE)
-        checklist.show_set_up(True)
+        assert checklist.set_up
         await pilot.pause()
         assert shown_whole(app, "#onebox-set-up") and shown_whole(app, "#check-verify")
         # The flight step's Run is on screen without scrolling (the tmux test presses it).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -22,6 +22,8 @@ ResultType = TypeVar("ResultType")
 class Dialog(ModalScreen[ResultType]):
     """Subclasses say what goes in the body, the foot's controls and buttons; the frame is shared."""
 
+    # Its own keys come from each dialog; Screen's tab/shift+tab stay in force through the MRO.
+    BINDINGS: ClassVar[list[BindingType]] = []
     DIALOG_ID: ClassVar[str] = ""
     """The frame's id, for the dialog's own width (in its stylesheet)."""
     BUTTONS_ID: ClassVar[str] = ""

@@ -113,25 +113,28 @@ async def test_the_link_dialogs_keep_their_buttons_in_view_at_80x24(
         await close_dialog(pilot)
 
 
-@pytest.mark.parametrize("size", [SMALL, MEDIUM], ids=["80x24", "120x36"])
+@pytest.mark.parametrize(
+    ("scenario", "size"),
+    [("mismatch", SMALL), ("maps-running", SMALL), ("maps-running", MEDIUM)],
+    ids=["80x24", "maps-running-80x24", "maps-running-120x36"],
+)
 async def test_the_reset_dialog_keeps_the_name_field_and_its_buttons_in_view(
-    sim_factory: SimFactory, size: tuple[int, int]
+    sim_factory: SimFactory, scenario: str, size: tuple[int, int]
 ) -> None:
     """At 80x24 it was cut (no name field, no buttons); with maps running, at 120x36 as well."""
-    for scenario in ("maps-running", "mismatch"):
-        app = operations_app(fast_sim(sim_factory, scenario))
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot, ready(app))
-            await open_dialog(pilot, ResetScreen, "R")
-            selectors = ["#reset-name", "#reset-yes", "#reset-no"]
-            if scenario == "maps-running":
-                selectors.append("#reset-force")
-            assert_whole(app, *selectors)
-            # Typed into, the name is where the person sees it.
-            await pilot.press(*"contoso-uat")
-            assert app.screen.query_one("#reset-name", Input).value == "contoso-uat"
-            assert_whole(app, *selectors)
-            await close_dialog(pilot)
+    app = operations_app(fast_sim(sim_factory, scenario))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, ready(app))
+        await open_dialog(pilot, ResetScreen, "R")
+        selectors = ["#reset-name", "#reset-yes", "#reset-no"]
+        if scenario == "maps-running":
+            selectors.append("#reset-force")
+        assert_whole(app, *selectors)
+        # Typed into, the name is where the person sees it.
+        await pilot.press(*"contoso-uat")
+        assert app.screen.query_one("#reset-name", Input).value == "contoso-uat"
+        assert_whole(app, *selectors)
+        await close_dialog(pilot)
 
 
 async def test_add_dataverse_sign_in_and_error_details_keep_their_buttons_in_view_at_80x24(
@@ -186,7 +189,7 @@ async def test_the_one_box_confirmations_show_their_buttons(
         await app.workers.wait_for_complete()
 
 
-# -- the footer --------------------------------------------------------------------------------------
+# -- the main page at 80x24: the footer and the Power Platform Integration actions ------------------
 
 
 def footer_key(app: DwtuiApp, key: str) -> FooterKey:
@@ -195,31 +198,25 @@ def footer_key(app: DwtuiApp, key: str) -> FooterKey:
 
 @pytest.mark.parametrize(
     ("scenario", "environment"),
-    [("happy", "uat"), ("no-dataverse", "uat"), ("linked", "uat"), ("onebox-no-app-user", "dev")],
+    [
+        ("happy", "uat"),
+        ("mismatch", "uat"),
+        ("no-dataverse", "uat"),
+        ("linked", "uat"),
+        ("onebox-no-app-user", "dev"),
+    ],
 )
-async def test_the_footer_keeps_help_and_quit_at_80_columns(
+async def test_the_footer_and_the_power_platform_actions_fit_80x24(
     sim_factory: SimFactory, scenario: str, environment: str
 ) -> None:
-    """The footer was cut before ? Help and q Quit; every key it leaves out is in the palette and help."""
+    """The footer was cut before ? Help and q Quit (every key it leaves out is in the palette and
+    help), and the actions were below the fold."""
     app = operations_app(fast_sim(sim_factory, scenario), environment=environment)
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot, ready(app))
         await pilot.pause()
         for key in ("question_mark", "q", "r"):
             assert shown_whole(app, footer_key(app, key)), f"{scenario}: {key} is cut from the footer"
-        await drain(pilot)
-
-
-# -- the main page at 80x24 --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("scenario", ["happy", "mismatch", "no-dataverse"])
-async def test_the_power_platform_actions_are_in_view_at_80x24(
-    sim_factory: SimFactory, scenario: str
-) -> None:
-    app = operations_app(fast_sim(sim_factory, scenario))
-    async with app.run_test(size=SMALL) as pilot:
-        await settle(pilot, ready(app))
         buttons = ["#setup", "#link", "#reset"]
         if scenario == "no-dataverse":
             buttons.append("#add_dataverse")

@@ -33,7 +33,7 @@ from textual.app import App
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, OptionList, Select, SelectionList
+from textual.widgets import Button, Input, OptionList, Select, SelectionList
 from textual.worker import WorkerCancelled
 
 from dwtui.domain.profile import parse_profile
@@ -217,7 +217,8 @@ async def palette_open(pilot: Pilot[Any], stage: Stage) -> None:
 
 async def error_details_open(pilot: Pilot[Any], stage: Stage) -> None:
     await main_ready(pilot, stage)
-    await pilot.click("#ppi-faults .fault-details")
+    # Pressed, not clicked: at 80x24 the pane scrolls it out of view.
+    pilot.app.screen.query_one("#ppi-faults .fault-details", Button).press()
     await screen_open(pilot, ErrorDetailsScreen)
     await quiet(pilot)
 

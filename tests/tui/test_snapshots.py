@@ -19,6 +19,7 @@ from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 from dwtui.tui.screens.error_details import ErrorDetailsScreen
 from dwtui.tui.screens.sign_in import SignInScreen
 from tests.conftest import SimFactory
+from tests.tui.operations_support import wait_for
 from tests.tui.support import (
     LARGE,
     MEDIUM,
@@ -69,10 +70,16 @@ def test_main_screen(
 @SNAPSHOT_SIZES
 def test_sign_in_modal(snap_compare: SnapCompare, sim_factory: SimFactory, size: tuple[int, int]) -> None:
     sim = sim_factory("happy", port=SNAPSHOT_PORT, device_approve_after=NEVER, device_code_lifetime=900.0)
+    # One poll, answered "pending", then none for ten minutes: the Activity pane beside the dialog
+    # holds the same calls in every run.
+    sim.world.device_poll_interval = 600
     app = build_app(sim, signed_in=False)
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle_screen(pilot, SignInScreen)
+        activity = app.page.activity_pane
+        await wait_for(pilot, lambda: any(entry.status == 400 for entry in activity.entries))
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

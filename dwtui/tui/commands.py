@@ -48,6 +48,14 @@ COMMANDS: tuple[Command, ...] = (
         "environments", "e", "Environments", "Environments", "Choose another environment of the LCS project"
     ),
     Command(
+        "fleet",
+        "F",
+        "Fleet",
+        "Fleet",
+        "Every environment of the LCS projects at a glance: integration, Dataverse, packages, link, "
+        "mismatch, running operation and the doctor's worst finding; Enter opens one",
+    ),
+    Command(
         "add_dataverse",
         "P",
         "Add Dataverse",
@@ -120,6 +128,13 @@ ONEBOX_KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "The step's main action: the focused button, or the step's button from a text field"),
     ("tab", "Next field, button or list (shift+tab goes back); leaves a text field"),
     ("esc", "Back to the main screen"),
+)
+FLEET_KEYS: tuple[tuple[str, str], ...] = (
+    ("enter", "Open the highlighted environment on the main screen"),
+    ("f", "Filter: type letters, the rows whose name, type or state hold them stay (enter: to the table)"),
+    ("s S", "Sort by the next column; S reverses the order (or click a column's heading)"),
+    ("r", "Refresh: list LCS again and read every fact again"),
+    ("esc", "Back to the main screen (from the filter: back to the table)"),
 )
 DIALOG_KEYS: tuple[tuple[str, str], ...] = (
     ("y n", "Yes or No, in a confirmation (No has the focus)"),

@@ -122,7 +122,7 @@ def worst_fact(results: Sequence[CheckResult], read_at: float | None) -> Fact:
     more = f" (and {same - 1} more)" if same > 1 else ""
     marked = " [I]" if chosen.inferred else ""
     remedy = f" Remedy: {chosen.remedy}" if chosen.remedy else ""
-    detail = f"{chosen.title}: {chosen.summary}{marked}{more}.{remedy}"
+    detail = f"{chosen.title}: {chosen.summary.rstrip('.')}{marked}{more}.{remedy}"
     return Fact(chosen.state.value, read_at, detail)
 
 

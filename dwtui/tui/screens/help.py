@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Markdown, Static
 
-from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, ONEBOX_KEYS, page_keys
+from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, FLEET_KEYS, ONEBOX_KEYS, page_keys
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
 
@@ -58,6 +58,7 @@ def key_sections() -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("main", "Main screen", page_keys()),
         ("anywhere", "Anywhere", list(ANYWHERE_KEYS)),
         ("onebox", "One-box screen (o)", list(ONEBOX_KEYS)),
+        ("fleet", "Fleet screen (F)", list(FLEET_KEYS)),
         ("dialogs", "Dialogs", list(DIALOG_KEYS)),
     ]
 

@@ -296,3 +296,15 @@ async def test_the_palette_has_the_fleet(sim_factory: SimFactory) -> None:
         await settle(pilot, lambda: read(app))
         assert len(fleet(app).rows) == 60
         assert row_key(next(iter(fleet(app).rows.values()))).startswith("1234567|")
+
+
+async def test_at_200x60_the_rows_detail_goes_beside_the_table(sim_factory: SimFactory) -> None:
+    app = fleet_app(fleet_sim(sim_factory))
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = await open_fleet(pilot)
+        table, detail = screen.table.region, screen.detail.region
+        assert detail.x >= table.right and detail.width >= 60  # beside it, with room to spare
+        assert table.height >= 50 and screen.table.row_count == 60
+        # The longest name whole: no cut where there is room.
+        assert "northwind-000" in shown(screen)
+        assert len(str(screen.detail.content).splitlines()) == 9  # every fact on a line of its own

@@ -255,30 +255,34 @@ def test_the_doctor_hook_fills_the_doctor_column(
 
 
 def test_the_fleets_doctor_says_what_dwtui_doctor_says_for_the_same_checks(
-    fast_sim: SimServer, fast_session: Session, tmp_path: Path
+    sim_factory: SimFactory, tmp_path: Path
 ) -> None:
     """The fleet judges the facts it read with the doctor's own judgements: for each check it runs,
     `dwtui doctor` (which reads for itself) finds the same state and says the same."""
+    # Slow enough that the running installs, links and Add Dataverse are still running (a minute of
+    # real time to go) when the doctor reads them after the fleet did.
+    sim = sim_factory("fleet", speed=20.0, device_code_lifetime=60.0)
+    session = _session(sim, tmp_path)
     seen: dict[str, tuple[CheckResult, ...]] = {}
-    hook = fleet_doctor(fast_session)
+    hook = fleet_doctor(session)
 
     def doctor(env: LcsEnvironment, snapshot: PowerPlatformSnapshot, assessment: Assessment) -> Fact:
         context = FleetDoctorContext(
-            signed_in_tenant=fast_session.signed_in_tenant(),
-            gateway_url=fast_session.profile.dualwrite_gateway_url,
+            signed_in_tenant=session.signed_in_tenant(),
+            gateway_url=session.profile.dualwrite_gateway_url,
             gateway_is_simulator=True,
         )
         seen[env.name] = findings(env, snapshot, context)
         return hook(env, snapshot, assessment)
 
-    reader = FleetReader(fast_session, cache=FleetCache(tmp_path / "c.json"), doctor=doctor)
+    reader = FleetReader(session, cache=FleetCache(tmp_path / "c.json"), doctor=doctor)
     rows = {row.environment.name: row for row in reader.read(["2345678"]).rows}
     by_kind = {KINDS[name]: name for name in reversed(list(rows))}
     states = set()
     for kind, name in sorted(by_kind.items()):
         environment = rows[name].environment
         report = Doctor(
-            fast_session, DoctorInputs(environment=environment), checks=[BY_ID[c] for c in CHECKS]
+            session, DoctorInputs(environment=environment), checks=[BY_ID[c] for c in CHECKS]
         ).run()
         fleet = seen[name]
         assert [(r.check_id, r.state, r.summary) for r in fleet] == [
@@ -287,6 +291,7 @@ def test_the_fleets_doctor_says_what_dwtui_doctor_says_for_the_same_checks(
         worst = report.worst
         assert worst is not None and rows[name].doctor.value == worst.state.value, kind
         states.add(worst.state)
+    session.close()
     assert states == {CheckState.OK, CheckState.PROBLEM}
 
 

@@ -36,6 +36,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, OptionList, Select, SelectionList
 from textual.worker import WorkerCancelled
 
+from dwtui.domain.fleet import Column
 from dwtui.domain.profile import parse_profile
 from dwtui.services.activity import ActivityLog
 from dwtui.services.axdb_demo import create_demo_database, demo_connection_string
@@ -47,6 +48,7 @@ from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp, Phase
 from dwtui.tui.doctor.screen import DoctorScreen
 from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+from dwtui.tui.fleet.screen import FleetScreen
 from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
 from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.flows.link.admin_link import AdminLinkScreen
@@ -469,6 +471,23 @@ async def doctor_done(pilot: Pilot[Any], stage: Stage) -> None:
     await quiet(pilot)
 
 
+# -- the fleet -----------------------------------------------------------------------------------------
+
+
+async def fleet_sorted(pilot: Pilot[Any], stage: Stage) -> None:
+    """Every environment of the fleet scenario's 3 projects, read, the doctor's problems first."""
+    await main_ready(pilot, stage)
+    await pilot.press("F")
+
+    def read() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, FleetScreen) and screen.read_at is not None and not screen.reading
+
+    await wait_until(pilot, "the fleet", read)
+    await pilot.press(*"s" * list(Column).index(Column.DOCTOR), "S")
+    await pilot.pause()
+
+
 # -- the scenes ---------------------------------------------------------------------------------------
 
 SCENES: list[Scene] = [
@@ -510,6 +529,7 @@ SCENES: list[Scene] = [
     Scene("mismatch", [("reset-confirm", reset_open)]),
     Scene("happy", [("doctor", doctor_done)]),
     Scene("old-version", [("doctor-problem", doctor_done)]),
+    Scene("fleet", [("fleet", fleet_sorted)]),
     Scene(
         "onebox-no-app-user",
         [

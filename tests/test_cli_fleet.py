@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from dwtui.cli.fleet import fit
+from dwtui.sim import fleet_world
+from dwtui.sim.scenarios import build_world
 from tests.cli_support import clear_overrides, run_cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -41,6 +43,8 @@ ENVIRONMENT_KEYS = {
     "from_cache",
 }
 FACT_KEYS = {"value", "detail", "read_at", "age_s", "reading", "error"}
+# Each generated environment's kind (the scenario is the same on every run).
+KINDS = {made.record.name: made.kind for made in fleet_world.populate(build_world("happy"))}
 FACTS = ("integration", "dataverse", "packages", "link", "mismatch", "operation", "doctor")
 
 
@@ -71,8 +75,15 @@ def test_json_of_every_project_has_the_documented_keys(capsys: pytest.CaptureFix
         for name in FACTS:
             assert set(environment[name]) >= FACT_KEYS, name
         assert environment["complete"] is True and environment["from_cache"] is False
-        # The doctor's hook, not filled in by the fleet yet.
-        assert environment["doctor"]["value"] == "not checked"
+        # The doctor's checks that need no extra read, judged on every row.
+        assert environment["doctor"]["value"] in ("ok", "problem"), environment["doctor"]
+    by_name = {e["name"]: e for e in data["environments"]}
+    sandboxes = [name for name, e in by_name.items() if e["type"] == "Sandbox"]
+    failed = next(name for name in sandboxes if KINDS.get(name) == "failed")
+    assert by_name[failed]["doctor"]["value"] == "problem"
+    assert by_name[failed]["doctor"]["detail"].startswith("Dual-write packages and their dependencies:")
+    healthy = next(name for name in sandboxes if KINDS.get(name) == "linked")
+    assert by_name[healthy]["doctor"]["value"] == "ok"
     packages = data["environments"][0]["packages"]
     assert {"installed", "listed", "failed", "installing", "items"} <= set(packages)
     assert "percent" in data["environments"][0]["operation"]
@@ -81,8 +92,11 @@ def test_json_of_every_project_has_the_documented_keys(capsys: pytest.CaptureFix
     assert names == sorted(names, key=str.casefold)  # sorted by name, the default
 
 
-def test_the_profiles_project_by_default_and_a_filter_and_sort(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_profiles_projects_by_default_and_a_filter_and_sort(capsys: pytest.CaptureFixture[str]) -> None:
+    # The demo's profile names the fleet scenario's other projects in fleet_project_ids.
     code, data, _ = fleet_json(capsys)
+    assert code == 0 and [p["id"] for p in data["projects"]] == ["1234567", "2345678", "3456789"]
+    code, data, _ = fleet_json(capsys, "--project", "1234567")
     assert code == 0 and [p["id"] for p in data["projects"]] == ["1234567"]
     assert len(data["environments"]) == 20
     sorted_by = ("--sort", "version", "--descending")

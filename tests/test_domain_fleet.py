@@ -63,7 +63,7 @@ def test_a_listed_row_is_reading_everything_but_lcs() -> None:
     assert row.fact(Column.NAME) == Fact("contoso-uat", LISTED)
     assert row.integration.reading and row.link.reading
     assert cell(row, Column.LINK, NOW) == READING_MARK
-    assert row.doctor == NOT_CHECKED  # the doctor's hook: not run for the fleet yet
+    assert row.doctor == NOT_CHECKED  # until its read is judged
     assert cell(row, Column.DOCTOR, NOW) == "n/c"
     assert cell(row, Column.AGE, NOW) == "5m"  # only LCS has answered
 

@@ -84,6 +84,34 @@ hex_text = st.text(alphabet="0123456789abcdef", min_size=1, max_size=40)
 @FAST
 @given(
     st.one_of(
+        st.lists(st.text(alphabet=string.ascii_letters, min_size=1, max_size=8), min_size=1, max_size=3),
+        st.lists(st.text(alphabet=string.digits, min_size=13, max_size=20), min_size=1, max_size=3),
+        _injected("1234567").map(lambda v: ["2345678", v]),
+        st.just([True]),
+        st.just([""]),
+        st.integers(),
+        st.just({"a": "1"}),
+    )
+)
+def test_bad_fleet_project_ids(value: Any) -> None:
+    _expect_error(_with(fleet_project_ids=value), "fleet_project_ids")
+
+
+def test_fleet_project_ids_as_an_array_or_a_list_in_text_each_once() -> None:
+    assert parse_profile("p", _with(fleet_project_ids=["2345678", 3456789])).fleet_project_ids == (
+        "2345678",
+        "3456789",
+    )
+    assert parse_profile("p", _with(fleet_project_ids="2345678, 3456789 2345678")).fleet_project_ids == (
+        "2345678",
+        "3456789",
+    )
+    assert parse_profile("p", GOOD).fleet_project_ids == ()
+
+
+@FAST
+@given(
+    st.one_of(
         hex_text.filter(lambda v: len(v) != 32),
         _injected("11111111-2222-3333-4444-555555555555"),
         st.text(alphabet=string.ascii_letters + "-", min_size=1, max_size=40),
@@ -268,6 +296,7 @@ good_tables = st.fixed_dictionaries(
         "lcs_api_url": st.tuples(host, st.integers(1, 65535)).map(lambda t: f"https://{t[0]}:{t[1]}/lcs"),
         "dualwrite_gateway_url": st.one_of(st.just(""), host.map(lambda h: f"https://{h}/gateway")),
         "allow_production_changes": st.booleans(),
+        "fleet_project_ids": st.lists(st.integers(0, 10**12 - 1).map(str), max_size=3, unique=True),
     }
 )
 
@@ -292,6 +321,7 @@ def test_good_profiles_round_trip_through_the_file(tables: dict[str, dict[str, A
         assert profile.client_id == table["client_id"].lower()
         assert profile.lcs_project_id == table["lcs_project_id"]
         assert profile.allow_production_changes is table["allow_production_changes"]
+        assert profile.fleet_project_ids == tuple(table["fleet_project_ids"])
         # What the domain writes back is itself a valid profile equal to the original.
         assert parse_profile(name, profile_to_toml_table(profile)) == profile
 

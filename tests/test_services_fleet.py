@@ -16,12 +16,16 @@ from typing import Any
 
 import pytest
 
+from dwtui.domain.assessment import Assessment
+from dwtui.domain.doctor import BY_ID, CheckResult, CheckState
+from dwtui.domain.doctor.fleet import CHECKS, FleetDoctorContext, findings
 from dwtui.domain.fleet import NOT_CHECKED, Column, Fact, FleetRow
-from dwtui.domain.models import Fault
+from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OperationKind
 from dwtui.services.activity import ActivityLog
+from dwtui.services.doctor import Doctor, DoctorInputs
 from dwtui.services.errors import ServiceError
-from dwtui.services.fleet import FleetReader, FleetResult
+from dwtui.services.fleet import FleetReader, FleetResult, fleet_doctor
 from dwtui.services.fleet_cache import CACHE_LIFETIME, FleetCache
 from dwtui.services.http import HttpPolicy
 from dwtui.services.operations import OperationStore
@@ -248,6 +252,47 @@ def test_the_doctor_hook_fills_the_doctor_column(
     )
     result = reader.read(["3456789"])
     assert {row.doctor for row in result.rows} == {finding}
+
+
+def test_the_fleets_doctor_says_what_dwtui_doctor_says_for_the_same_checks(
+    sim_factory: SimFactory, tmp_path: Path
+) -> None:
+    """The fleet judges the facts it read with the doctor's own judgements: for each check it runs,
+    `dwtui doctor` (which reads for itself) finds the same state and says the same."""
+    # Slow enough that the running installs, links and Add Dataverse are still running (a minute of
+    # real time to go) when the doctor reads them after the fleet did.
+    sim = sim_factory("fleet", speed=20.0, device_code_lifetime=60.0)
+    session = _session(sim, tmp_path)
+    seen: dict[str, tuple[CheckResult, ...]] = {}
+    hook = fleet_doctor(session)
+
+    def doctor(env: LcsEnvironment, snapshot: PowerPlatformSnapshot, assessment: Assessment) -> Fact:
+        context = FleetDoctorContext(
+            signed_in_tenant=session.signed_in_tenant(),
+            gateway_url=session.profile.dualwrite_gateway_url,
+            gateway_is_simulator=True,
+        )
+        seen[env.name] = findings(env, snapshot, context)
+        return hook(env, snapshot, assessment)
+
+    reader = FleetReader(session, cache=FleetCache(tmp_path / "c.json"), doctor=doctor)
+    rows = {row.environment.name: row for row in reader.read(["2345678"]).rows}
+    by_kind = {KINDS[name]: name for name in reversed(list(rows))}
+    states = set()
+    for kind, name in sorted(by_kind.items()):
+        environment = rows[name].environment
+        report = Doctor(
+            session, DoctorInputs(environment=environment), checks=[BY_ID[c] for c in CHECKS]
+        ).run()
+        fleet = seen[name]
+        assert [(r.check_id, r.state, r.summary) for r in fleet] == [
+            (r.check_id, r.state, r.summary) for r in report.results
+        ], kind
+        worst = report.worst
+        assert worst is not None and rows[name].doctor.value == worst.state.value, kind
+        states.add(worst.state)
+    session.close()
+    assert states == {CheckState.OK, CheckState.PROBLEM}
 
 
 def test_a_doctor_that_cannot_run_fails_its_own_cell_only(

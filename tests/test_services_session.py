@@ -12,6 +12,7 @@ import pytest
 from dwtui.domain.assessment import AppState, IntegrationState, LinkState, Remedy
 from dwtui.domain.models import DataverseEnvironment, DualWriteLink, Fault, IntegrationDetails
 from dwtui.services.activity import ActivityLog
+from dwtui.services.errors import ServiceError
 from dwtui.services.http import HttpPolicy
 from dwtui.services.session import Session
 from tests.helpers import make_session
@@ -156,3 +157,18 @@ def test_environments_of_the_project(sim_factory: Any) -> None:
     )
     assert not any(available.enabled for action, available in assessment.actions.items()
                    if action.value != "refresh" and action.value != "onebox")
+
+
+def test_an_environment_of_another_project_is_read_from_that_project(sim_factory: Any) -> None:
+    sim = sim_factory("fleet")
+    session, _clock, _activity = session_for(sim, sign_in=False)
+    use_minted_tokens(session, sim)
+    try:
+        fabrikam = next(e for e in session.lcs.environments("2345678") if e.name == "fabrikam-001")
+        again = session.environment(fabrikam.environment_id, "2345678")
+        with pytest.raises(ServiceError) as refused:
+            session.environment(fabrikam.environment_id)  # the profile's project has no such environment
+    finally:
+        session.close()
+    assert (again.name, again.project_id) == ("fabrikam-001", "2345678")
+    assert "1234567" in refused.value.fault.message

@@ -11,7 +11,6 @@ import json
 import sys
 import threading
 import time
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,42 +27,12 @@ from dwtui.cli.runtime import (
     sign_in,
 )
 from dwtui.domain.fleet import Column, FleetRow
-from dwtui.domain.fleet_table import COLUMNS, age_words, cell, filter_rows, sort_rows
-from dwtui.domain.text import inert
+from dwtui.domain.fleet_table import COLUMNS, age_words, cell, filter_rows, fit, sort_rows
 
 if TYPE_CHECKING:
     from dwtui.services.fleet import FleetReader, FleetResult, ProjectRead
 
-CUT = "~"  # where a name too long for its column was cut
 _PROGRESS_EVERY = 2.0  # seconds between progress lines on a terminal
-
-
-def _width(text: str) -> int:
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def fit(text: str, width: int) -> str:
-    """`text` inert, in exactly `width` cells: padded, or cut in the middle (names share their starts)."""
-    shown = inert(text)
-    if _width(shown) <= width:
-        return shown + " " * (width - _width(shown))
-    head_room = (width - len(CUT) + 1) // 2
-    tail_room = width - len(CUT) - head_room
-    head = ""
-    for ch in shown:
-        if _width(head + ch) > head_room:
-            break
-        head += ch
-    tail = ""
-    for ch in reversed(shown):
-        if _width(ch + tail) > tail_room:
-            break
-        tail = ch + tail
-    joined = head + CUT + tail
-    return joined + " " * (width - _width(joined))
 
 
 def table_lines(rows: list[FleetRow], now: float) -> list[str]:
@@ -78,8 +47,10 @@ def table_lines(rows: list[FleetRow], now: float) -> list[str]:
 LEGEND = (
     "PPI Power Platform Integration (noDV: no Dataverse)  DV Dataverse  MM !! linking",
     "mismatch  PKG dual-write packages installed/listed (! failed, * installing)",
-    "OP running install, link or add Dataverse  DR doctor's worst finding (n/c: not",
-    "checked)  AGE of the row's oldest fact  ? could not be read  .. not read",
+    "OP running install, link or add Dataverse  DR the doctor's worst finding, of its",
+    "checks that need no extra read (ok, !! problem, ? could not judge; dwtui doctor",
+    "checks one environment fully)  AGE of the row's oldest fact  ? could not be read",
+    ".. not read",
 )
 
 
@@ -144,7 +115,7 @@ def _read(reader: FleetReader, projects: list[str], refresh: bool, progress: _Pr
     "projects",
     type=PROJECT_ID,
     multiple=True,
-    help="An LCS project id (repeat for several; default: the profile's project).",
+    help="An LCS project id (repeat for several; default: the profile's project and fleet_project_ids).",
 )
 @click.option("--refresh", is_flag=True, help="List LCS again even when the cache is still fresh.")
 @click.option(
@@ -174,8 +145,8 @@ def fleet(
     no_interactive: bool,
 ) -> int:
     """Every environment of one or more LCS projects: integration, Dataverse, packages, link, mismatch,
-    running operation and the age of each fact."""
-    from dwtui.services.fleet import FleetReader
+    running operation, the doctor's worst finding and the age of each fact."""
+    from dwtui.services.fleet import FleetReader, fleet_doctor
     from dwtui.services.fleet_cache import CACHE_LIFETIME
     from dwtui.services.fleet_json import fleet_to_json
 
@@ -183,8 +154,9 @@ def fleet(
     session = runtime.session()
     refuse_application_profile(session.profile)
     sign_in(session, interactive=not no_interactive)
-    wanted = list(projects) or [session.profile.lcs_project_id]
-    reader = FleetReader(session)
+    profile = session.profile
+    wanted = list(projects) or [profile.lcs_project_id, *profile.fleet_project_ids]
+    reader = FleetReader(session, doctor=fleet_doctor(session))
     result = _read(reader, wanted, refresh, _Progress(_stderr_is_terminal() and not as_json))
     now = time.time()
     rows = sort_rows(filter_rows(result.rows, text), Column(sort_by), descending=descending, now=now)

@@ -6,12 +6,15 @@ here are raw words; a front end makes them inert (dwtui.domain.text.inert) befor
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dwtui.domain.fleet import NONE, NOT_CHECKED, UNKNOWN, Column, Fact, FleetRow
+from dwtui.domain.text import inert
 
 READING_MARK = ".."  # a fact still being read
+CUT = "~"  # where a name too long for its column was cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,12 @@ COLUMNS: dict[Column, ColumnSpec] = {
     Column.LINK: ColumnSpec("LINK", 7, "link to the Power Platform environment"),
     Column.MISMATCH: ColumnSpec("MM", 2, "linking mismatch (!!)"),
     Column.OPERATION: ColumnSpec("OP", 8, "running install, link or add Dataverse (% when the service says)"),
-    Column.DOCTOR: ColumnSpec("DR", 3, "the doctor's worst finding (!! problem, n/c not checked)"),
+    Column.DOCTOR: ColumnSpec(
+        "DR",
+        3,
+        "the doctor's worst finding, of its checks that need no extra read (ok, !! problem, ? could not "
+        "judge)",
+    ),
     Column.AGE: ColumnSpec("AGE", 3, "age of the row's oldest fact"),
 }
 
@@ -47,9 +55,38 @@ _WORDS: dict[Column, dict[str, str]] = {
     Column.LINK: {"not linked": "no"},
     Column.MISMATCH: {"yes": "!!", "no": "-"},
     Column.OPERATION: {NONE: "-", "install": "inst", "add Dataverse": "addDV"},
-    Column.DOCTOR: {NOT_CHECKED.value: "n/c", "problem": "!!", "not applicable": "n/a"},
+    Column.DOCTOR: {NOT_CHECKED.value: "n/c", "problem": "!!", "not_applicable": "n/a"},
 }
 _TYPE_ORDER = {"production": 0, "sandbox": 1, "devtestdev": 2}
+
+
+def cells_wide(text: str) -> int:
+    """How many terminal cells `text` takes (wide characters two, combining marks none)."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def fit(text: str, width: int) -> str:
+    """`text` inert, in exactly `width` cells: padded, or cut in the middle (names share their starts)."""
+    shown = inert(text)
+    if cells_wide(shown) <= width:
+        return shown + " " * (width - cells_wide(shown))
+    head_room = (width - len(CUT) + 1) // 2
+    tail_room = width - len(CUT) - head_room
+    head = ""
+    for ch in shown:
+        if cells_wide(head + ch) > head_room:
+            break
+        head += ch
+    tail = ""
+    for ch in reversed(shown):
+        if cells_wide(ch + tail) > tail_room:
+            break
+        tail = ch + tail
+    joined = head + CUT + tail
+    return joined + " " * (width - cells_wide(joined))
 
 
 def age_words(seconds: float | None) -> str:

@@ -87,6 +87,8 @@ class Profile:
     dualwrite_gateway_url: str = DEFAULT_DUALWRITE_GATEWAY
     ca_bundle: str = ""  # a PEM file of CAs to trust instead of the system's; never an off switch
     allow_production_changes: bool = False
+    # More LCS projects for the fleet view (F, dwtui fleet), after lcs_project_id.
+    fleet_project_ids: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -207,6 +209,36 @@ def validate_project_id(value: str, profile: str = "") -> str:
     return value
 
 
+def validate_project_ids(value: object, profile: str = "") -> tuple[str, ...]:
+    """fleet_project_ids: an array of LCS project ids (a string of ids split by commas or spaces also
+    does), each once."""
+    field_name = "fleet_project_ids"
+    if isinstance(value, str):
+        items: list[object] = [item for item in re.split(r"[\s,]+", value) if item]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ProfileError(
+            field_name,
+            f"expected an array, got {type(value).__name__}",
+            'write ["2345678", "3456789"]',
+            profile,
+        )
+    found: list[str] = []
+    for item in items:
+        text = str(item).strip() if isinstance(item, str | int) and not isinstance(item, bool) else ""
+        if not _PROJECT.fullmatch(text):
+            raise ProfileError(
+                field_name,
+                f"'{_show(str(item))}' is not an LCS project id",
+                "use the numbers in the LCS project URLs, e.g. [\"2345678\", \"3456789\"]",
+                profile,
+            )
+        if text not in found:
+            found.append(text)
+    return tuple(found)
+
+
 def validate_environment_id(value: str, profile: str = "") -> str:
     if value and not _ENVIRONMENT_ID.fullmatch(value):
         raise ProfileError(
@@ -293,6 +325,7 @@ def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
         dualwrite_gateway_url=url("dualwrite_gateway_url", DEFAULT_DUALWRITE_GATEWAY),
         ca_bundle=_text(raw, "ca_bundle", name),
         allow_production_changes=allow,
+        fleet_project_ids=validate_project_ids(raw.get("fleet_project_ids", ()), name),
     )
 
 
@@ -331,7 +364,7 @@ def profile_to_toml_table(profile: Profile) -> dict[str, Any]:
             continue
         value = getattr(profile, f.name)
         if f.name in ("tenant_id", "client_id", "lcs_project_id") or value != getattr(defaults, f.name):
-            table[f.name] = value
+            table[f.name] = list(value) if isinstance(value, tuple) else value
     return table
 
 

@@ -7,7 +7,6 @@ naming what could not be read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from dwtui.domain.appuser import validate_app_id
@@ -23,7 +22,6 @@ from dwtui.domain.token_refusals import lcs_refusal
 from dwtui.services.doctor_reads import Reads, attempt
 
 Judge = Callable[[Reads], Finding]
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 # -- sign-in and consent ------------------------------------------------------------------------------
@@ -116,20 +114,11 @@ def integration_dataverse(reads: Reads) -> Finding:
     return integration.dataverse_ready(attempt(reads.dataverse))
 
 
-def _tenant_id(reads: Reads) -> str:
-    """The tenant you signed in to, as a GUID: the account's, else the profile's when it is one."""
-    signed_in = reads.session.auth.signed_in()
-    for candidate in (signed_in.tenant_id if signed_in else "", reads.session.profile.tenant_id):
-        if _GUID.fullmatch(candidate.strip()):
-            return candidate.strip().lower()
-    return ""
-
-
 def integration_tenant(reads: Reads) -> Finding:
     reads.environment()
     dataverse = attempt(reads.dataverse)
     details = attempt(reads.integration) if _has_dataverse(dataverse) else None
-    return integration.tenant(dataverse, details, _tenant_id(reads))
+    return integration.tenant(dataverse, details, reads.session.signed_in_tenant())
 
 
 def _has_dataverse(dataverse: DataverseEnvironment | Fault | None) -> bool:

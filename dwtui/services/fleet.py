@@ -29,6 +29,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from dwtui.domain.assessment import Assessment, assess
+from dwtui.domain.doctor import fleet as doctor_of_fleet
+from dwtui.domain.doctor.fleet import FleetDoctorContext
 from dwtui.domain.fleet import NOT_CHECKED, UNKNOWN, Fact, FleetRow, failed_row, listed_row, read_row
 from dwtui.domain.models import DataverseEnvironment, Fault, LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OperationRecord
@@ -42,8 +44,8 @@ from dwtui.services.status_json import operations_of
 # Environments whose Power Platform facts are read at the same time (each read is a few calls in a row).
 READERS = 8
 
-# The doctor's hook: the worst finding of the environment's checks, as a fact. Until the doctor is
-# wired in, every row's doctor fact is NOT_CHECKED.
+# The doctor's hook: the worst finding of the environment's checks, as a fact. Without one, every
+# row's doctor fact is NOT_CHECKED; the front ends pass fleet_doctor(session).
 DoctorHook = Callable[[LcsEnvironment, PowerPlatformSnapshot, Assessment], Fact]
 RowListener = Callable[[FleetRow], None]
 
@@ -80,6 +82,30 @@ class FleetResult:
     @property
     def complete(self) -> bool:
         return not self.cancelled and all(row.complete and not row.from_cache for row in self.rows)
+
+
+def fleet_doctor(session: Session) -> DoctorHook:
+    """The doctor's checks that need no extra read (dwtui.domain.doctor.fleet), on each row's facts.
+
+    No call of its own: the tenant of your sign-in comes from the token cache, once, on first use
+    (from a reader thread, so the keyring is never read on a front end's UI thread).
+    """
+    lock = threading.Lock()
+    tenant: list[str] = []
+
+    def judge(environment: LcsEnvironment, snapshot: PowerPlatformSnapshot, _: Assessment) -> Fact:
+        with lock:
+            if not tenant:
+                tenant.append(session.signed_in_tenant())
+        context = FleetDoctorContext(
+            allow_production_changes=session.profile.allow_production_changes,
+            signed_in_tenant=tenant[0],
+            gateway_url=session.profile.dualwrite_gateway_url,
+            gateway_is_simulator=session.gateway_is_simulator,
+        )
+        return doctor_of_fleet.judge(environment, snapshot, context)
+
+    return judge
 
 
 def default_cache(session: Session) -> FleetCache:

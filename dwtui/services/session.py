@@ -6,6 +6,7 @@ Session does no I/O, so a front end can paint before anything is known.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ from dwtui.services.ppapi import PowerPlatformClient
 from dwtui.services.rate_limit import SlidingWindowLimiter
 from dwtui.services.secrets import SecretStore
 from dwtui.services.trace import TraceFile
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +157,18 @@ class Session:
     def environments(self) -> list[LcsEnvironment]:
         return self.lcs.environments(self.profile.lcs_project_id)
 
-    def environment(self, environment_id: str) -> LcsEnvironment:
-        return self.lcs.environment(self.profile.lcs_project_id, environment_id)
+    def environment(self, environment_id: str, project_id: str = "") -> LcsEnvironment:
+        """One environment of `project_id` (the fleet opens other projects'), else of the profile's."""
+        return self.lcs.environment(project_id or self.profile.lcs_project_id, environment_id)
+
+    def signed_in_tenant(self) -> str:
+        """The tenant you signed in to, as a GUID: the account's, else the profile's when it is one; ""
+        when neither is a GUID. Reads the token cache, never the network."""
+        signed_in = self.auth.signed_in()
+        for candidate in (signed_in.tenant_id if signed_in else "", self.profile.tenant_id):
+            if _GUID.fullmatch(candidate.strip()):
+                return candidate.strip().lower()
+        return ""
 
     def dataverse(self, instance_url: str) -> DataverseClient:
         return DataverseClient(instance_url, self.http, self.auth.token_getter(dataverse_scope(instance_url)))

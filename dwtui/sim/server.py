@@ -293,6 +293,10 @@ class SimServer:
         }
         if not environment:
             del table["environment_id"]
+        # A world of several LCS projects (the fleet scenario): the fleet view shows them all.
+        others = self.world.lcs_projects()[1:]
+        if others:
+            table["fleet_project_ids"] = others
         return table
 
     def write_config(self, path: Path, environment: str = "uat", *, profile_name: str = "sim") -> None:

@@ -45,6 +45,16 @@ COMMANDS: tuple[Command, ...] = (
         app_wide=True,
     ),
     Command("environments", "e", "Envs", "Environments", "Choose another environment of the LCS project"),
+    # Not in the footer, like D: it would push ? Help and q Quit out at 80 columns.
+    Command(
+        "fleet",
+        "F",
+        "Fleet",
+        "Fleet",
+        "Every environment of the LCS projects at a glance: integration, Dataverse, packages, link, "
+        "mismatch, running operation and the doctor's worst finding; Enter opens one",
+        show=False,
+    ),
     Command(
         "add_dataverse",
         "P",
@@ -138,6 +148,13 @@ DOCTOR_KEYS: tuple[tuple[str, str], ...] = (
     ("r", "Run every check again (the run under way stops first)"),
     ("tab", "The table, then the selected check's details"),
     ("esc", "Back to the main screen (a run under way stops)"),
+)
+FLEET_KEYS: tuple[tuple[str, str], ...] = (
+    ("enter", "Open the highlighted environment on the main screen"),
+    ("f", "Filter: type letters, the rows whose name, type or state hold them stay (enter: to the table)"),
+    ("s S", "Sort by the next column; S reverses the order (or click a column's heading)"),
+    ("r", "Refresh: list LCS again and read every fact again"),
+    ("esc", "Back to the main screen (from the filter: back to the table)"),
 )
 DIALOG_KEYS: tuple[tuple[str, str], ...] = (
     ("y n", "Yes or No, in a confirmation (No has the focus)"),

@@ -28,7 +28,7 @@ from textual.widgets._toast import Toast
 from textual.widgets.option_list import Option
 
 from dwtui.domain.models import Fault
-from dwtui.domain.text import safe_https_url
+from dwtui.domain.text import inert, safe_https_url
 from dwtui.services.axdb_demo import DEMO_PARTITIONS
 from dwtui.services.errors import ServiceError
 from dwtui.tui.app import DwtuiApp
@@ -263,3 +263,26 @@ async def test_error_details_redact_the_request_url_they_show() -> None:
         assert "refused\\x1b]52;c;aGk=\\x07" in shown
         assert "SIGSECRET1" not in screen_text(app)
         assert_painted_inert(app)
+
+
+async def test_the_fleet_shows_hostile_names_as_escapes(sim_factory: SimFactory) -> None:
+    from tests.tui.fleet_support import fleet, fleet_app, read
+
+    sim = sim_factory("hostile-names", device_approve_after=0, device_code_lifetime=900.0)
+    app = fleet_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("F")
+        await settle(pilot, lambda: read(app))
+        await pilot.pause()
+        assert_painted_inert(app)
+        names = [row.environment.name for row in fleet(app).rows.values()]
+        assert f"contoso-uat{CLIPBOARD}{TITLE}" in [inert(name) for name in names]
+        # In the table, cut in the middle as on the command line (at most 40 cells at this size).
+        assert "contoso-uat\\x1b]52;c~ui-probe-title\\x1b\\ sbx" in screen_text(app)
+        screen = fleet(app)
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert_painted_inert(app)
+        assert f"contoso-uat{CLIPBOARD}{TITLE} · Sandbox" in screen_text(app)  # its detail, whole
+        assert screen.table.cursor_row == 2

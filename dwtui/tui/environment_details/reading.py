@@ -83,8 +83,9 @@ class EnvironmentReader(Flow):
 
     # -- starters (UI thread) ------------------------------------------------------------------
 
-    def read_environment(self, session: Session, reference: str) -> None:
-        self._latest.track(self._read_environment(session, reference, self.new_generation()))
+    def read_environment(self, session: Session, reference: str, project_id: str = "") -> None:
+        """`project_id`: the LCS project that holds it ("" is the profile's; the fleet opens others)."""
+        self._latest.track(self._read_environment(session, reference, project_id, self.new_generation()))
 
     def read_power_platform(self, session: Session, environment: LcsEnvironment) -> None:
         self._latest.track(self._read_power_platform(session, environment, self.generation))
@@ -95,15 +96,16 @@ class EnvironmentReader(Flow):
     # -- workers (threads) ---------------------------------------------------------------------
 
     @service_worker("environment", "Reading the environment from LCS")
-    def _read_environment(self, session: Session, reference: str, generation: int) -> None:
+    def _read_environment(self, session: Session, reference: str, project_id: str, generation: int) -> None:
         try:
             environment_id = validate_environment_id(reference)
         except ProfileError:
             environment_id = ""  # not an id: a name, as `dwtui --environment contoso-uat` allows
         if environment_id:
-            environment = session.environment(environment_id)
+            environment = session.environment(environment_id, project_id)
         else:
-            environment = session.lcs.environment_by_name(session.profile.lcs_project_id, reference)
+            project = project_id or session.profile.lcs_project_id
+            environment = session.lcs.environment_by_name(project, reference)
         self.post_message(EnvironmentRead(environment, generation))
 
     @service_worker("power-platform", "Reading Power Platform Integration")

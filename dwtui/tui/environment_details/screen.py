@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from dwtui.domain.assessment import Action, Assessment, assess
+from dwtui.domain.fleet import FleetRow
 from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot, SignedIn
 from dwtui.domain.operations import OPERATION_TITLES, OperationKind
 from dwtui.domain.token_refusals import CONSENT_REQUIRED, lcs_refusal
@@ -223,7 +224,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         if self.reader.running("environment") or self.reader.running("power-platform"):
             self.notify("Already reading; the panes update when the answers arrive.")
         elif self.environment is not None:
-            self._load(self.environment.environment_id)
+            self._load(self.environment.environment_id, self.environment.project_id)
         else:
             target = self._start_target()
             if target:
@@ -246,14 +247,15 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.phase = Phase.FAILED
         return True
 
-    def _load(self, reference: str) -> None:
+    def _load(self, reference: str, project_id: str = "") -> None:
+        """`project_id`: the environment's LCS project when not the profile's (one the fleet opened)."""
         assert self.session is not None
         if self.refuse_lcs():
             return
         self.phase = Phase.LOADING
         self.environment_pane.begin_loading("Reading the environment from LCS...")
         self.power_platform_pane.begin_loading("Waiting for the environment...")
-        self.reader.read_environment(self.session, reference)
+        self.reader.read_environment(self.session, reference, project_id)
 
     @on(EnvironmentRead)
     def _environment_read(self, message: EnvironmentRead) -> None:
@@ -515,6 +517,26 @@ class EnvironmentDetailsScreen(Screen[None]):
         # The list already holds LCS's answer for this environment; reading it again would only
         # spend one of LCS's 6 calls a minute.
         self._show_environment(environment, f"read {clock_text(self.clock())}")
+
+    def action_fleet(self) -> None:
+        if self.refuse_lcs():
+            return
+        if self.session is None or self.signed_in is None:
+            self.notify("Sign in first (press r).", severity="warning")
+            return
+        # Imported here, as the one-box screen is: the first paint must not wait for it.
+        from dwtui.tui.fleet.screen import open_fleet
+
+        open_fleet(self.app, self.session, self._fleet_chosen, clock=self.clock)
+
+    def _fleet_chosen(self, row: FleetRow | None) -> None:
+        if row is None:
+            return
+        self.reader.new_generation()
+        self.phase = Phase.LOADING
+        # The fleet's listing holds LCS's answer for it (its project too, which `r` reads it from
+        # again); its Power Platform Integration is read now.
+        self._show_environment(row.environment, f"listed {clock_text(row.lcs_read_at)}")
 
     def action_error_details(self) -> None:
         faults = [*self.environment_pane.faults, *self.power_platform_pane.faults]

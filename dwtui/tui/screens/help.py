@@ -7,7 +7,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Markdown, Static
 
-from dwtui.tui.commands import ANYWHERE_KEYS, DIALOG_KEYS, DOCTOR_KEYS, ONEBOX_KEYS, page_keys
+from dwtui.tui.commands import (
+    ANYWHERE_KEYS,
+    DIALOG_KEYS,
+    DOCTOR_KEYS,
+    FLEET_KEYS,
+    ONEBOX_KEYS,
+    page_keys,
+)
 from dwtui.tui.screens.dialog import Dialog
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.fields import Fields
@@ -59,6 +66,7 @@ def key_sections() -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("anywhere", "Anywhere", list(ANYWHERE_KEYS)),
         ("onebox", "One-box screen (o)", list(ONEBOX_KEYS)),
         ("doctor", "Doctor screen (D)", list(DOCTOR_KEYS)),
+        ("fleet", "Fleet screen (F)", list(FLEET_KEYS)),
         ("dialogs", "Dialogs", list(DIALOG_KEYS)),
     ]
 
@@ -90,8 +98,8 @@ class HelpScreen(Dialog[None]):
                 yield Static(
                     "d, l and R show in the footer once the state is known, P and o where they "
                     "apply; the Progress pane names p and w while an install or link is watched, "
-                    "and a and c once linked. D (the doctor) works anywhere on the page, without a "
-                    "place in the footer. A key never acts while a text field has the focus: what "
+                    "and a and c once linked. D (the doctor) and F (the fleet) work anywhere on the page, "
+                    "without a place in the footer. A key never acts while a text field has the focus: what "
                     "you type goes into it.",
                     classes="hint",
                 )

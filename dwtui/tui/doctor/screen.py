@@ -14,7 +14,6 @@ trail get them as usual (and this screen's Activity pane, when there is room for
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -33,14 +32,12 @@ from dwtui.tui.doctor.messages import CheckFinished, DoctorFinished
 from dwtui.tui.doctor.presentation import check_detail, environment_title, group_detail, summary
 from dwtui.tui.doctor.table import CheckTable
 from dwtui.tui.formatting import fault_of
-from dwtui.tui.messages import ActivityRecorded
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.activity_pane import ActivityPane
 from dwtui.tui.widgets.pane import Pane, describe_fault
 from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
-    from dwtui.services.activity import ActivityEntry
     from dwtui.services.session import Session
 
 __all__ = ["DoctorScreen", "open_doctor"]
@@ -101,7 +98,6 @@ class DoctorScreen(ModalScreen[None]):
         self._doctor: Doctor | None = None
         self._latest = LatestWorkers()
         self._placed = ""  # the row the screen last put the cursor on (not the person)
-        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="doctor-screen"):
@@ -111,7 +107,9 @@ class DoctorScreen(ModalScreen[None]):
                 yield CheckTable(id="doctor-table", show_timings=self.show_timings)
                 with VerticalScroll(id="doctor-detail"):
                     yield Static("", id="doctor-detail-text", markup=False)
-            yield ActivityPane(id="doctor-activity", show_timings=self.show_timings)
+            yield ActivityPane(
+                id="doctor-activity", show_timings=self.show_timings, follow=self.session.activity
+            )
             yield Footer()
 
     @property
@@ -123,22 +121,11 @@ class DoctorScreen(ModalScreen[None]):
         return self._latest.running("doctor")
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.session.activity.subscribe(self._forward_activity)
         self.table.focus()
         self.start()
 
     def on_unmount(self) -> None:
         self._stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    def _forward_activity(self, entry: ActivityEntry) -> None:
-        self.post_message(ActivityRecorded(entry))  # any thread; post_message is thread-safe
-
-    @on(ActivityRecorded)
-    def _activity(self, message: ActivityRecorded) -> None:
-        self.query_one("#doctor-activity", ActivityPane).add(message.entry)
 
     # -- running ------------------------------------------------------------------------------------
 

@@ -7,15 +7,19 @@ from collections import deque
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from dwtui.tui.safe_text import table_cell
 
 if TYPE_CHECKING:
-    from dwtui.services.activity import ActivityEntry
+    from collections.abc import Callable
+
+    from dwtui.services.activity import ActivityEntry, ActivityLog
 
 MAX_ROWS = 500
 SERVICE_WIDTH = 18  # "Power Platform API", "dual-write gateway"; a longer name is cut
@@ -35,15 +39,52 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path or url
 
 
-class ActivityPane(Vertical):
-    """`show_timings=False` leaves out wall-clock times and durations, which vary run to run."""
+class _Recorded(Message, bubble=False):
+    """An entry of the followed log, carried from the thread that recorded it."""
 
-    def __init__(self, *, show_timings: bool = True, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, entry: ActivityEntry) -> None:
+        super().__init__()
+        self.entry = entry
+
+
+class ActivityPane(Vertical):
+    """`show_timings=False` leaves out wall-clock times and durations, which vary run to run.
+
+    With `follow`, the pane shows what that log records while it is mounted (from any thread);
+    without it, its screen calls `add`.
+    """
+
+    def __init__(
+        self,
+        *,
+        show_timings: bool = True,
+        follow: ActivityLog | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id, classes="pane")
         self.border_title = "Activity"
         self.show_timings = show_timings
         self.entries: deque[ActivityEntry] = deque(maxlen=MAX_ROWS)
         self._rows: deque[RowKey] = deque()
+        self._follow = follow
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def on_mount(self) -> None:
+        if self._follow is not None:
+            # post_message is thread-safe: the log calls back on whichever thread made the call.
+            self._unsubscribe = self._follow.subscribe(self._forward)
+
+    def _forward(self, entry: ActivityEntry) -> None:
+        self.post_message(_Recorded(entry))
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    @on(_Recorded)
+    def _recorded(self, message: _Recorded) -> None:
+        self.add(message.entry)
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(id="activity-table", cursor_type="none", zebra_stripes=False)

@@ -29,13 +29,11 @@ from dwtui.tui.flows.onebox.connection import ConnectionPanel
 from dwtui.tui.flows.onebox.flight import FlightPanel
 from dwtui.tui.flows.onebox.step import StepPanel, StepReady
 from dwtui.tui.flows.onebox.verify import VerifyPanel
-from dwtui.tui.messages import ActivityRecorded
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.activity_pane import ActivityPane
 from dwtui.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
-    from dwtui.services.activity import ActivityEntry
     from dwtui.services.session import Session
 
 TABS: dict[Step, str] = {
@@ -159,7 +157,9 @@ class OneboxScreen(ModalScreen[None]):
                     yield AosPanel(session, id="onebox-aos")
                 with TabPane("4 Verify", id=TABS[Step.VERIFY]):
                     yield VerifyPanel(session, self.instance_url, id="onebox-verify")
-            yield ActivityPane(id="onebox-activity", show_timings=self.show_timings)
+            yield ActivityPane(
+                id="onebox-activity", show_timings=self.show_timings, follow=self.session.activity
+            )
             yield Footer()
 
     @property
@@ -183,20 +183,7 @@ class OneboxScreen(ModalScreen[None]):
         return self.query_one("#onebox-checklist", Checklist)
 
     def on_mount(self) -> None:
-        self._unsubscribe = self.session.activity.subscribe(self._forward_activity)
         self.focus_step(Step.APP_USER)
-
-    def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    def _forward_activity(self, entry: ActivityEntry) -> None:
-        self.post_message(ActivityRecorded(entry))  # any thread; post_message is thread-safe
-
-    @on(ActivityRecorded)
-    def _activity(self, message: ActivityRecorded) -> None:
-        self.query_one("#onebox-activity", ActivityPane).add(message.entry)
 
     # -- keys ----------------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from dwtui.tui.flows.onebox.screen import OneboxScreen
 from dwtui.tui.flows.reset.dialog import ResetScreen
 from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.screens.help import HelpScreen
+from dwtui.tui.widgets.fields import Fields
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen
 from tests.tui.operations_support import operations_app
@@ -241,8 +242,9 @@ async def test_every_binding_has_a_description_and_a_tooltip_and_the_help_lists_
         await settle(pilot, ready(app))
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        shown = [str(label.render()) for label in app.screen.query(".field-label")]
-        values = " ".join(str(label.render()) for label in app.screen.query(".field-value"))
+        tables = list(app.screen.query(Fields))
+        shown = [label for fields in tables for label in fields.labels()]
+        values = " ".join(value for fields in tables for value in fields.values())
     listed = {key for keys in shown for key in keys.split()}
     assert "palette" not in listed  # not a key
     assert {"ctrl+p", "1", "2", "3", "4", "esc", "?", "y", "n", "enter", "tab"} <= listed

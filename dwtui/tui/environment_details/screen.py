@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from dwtui.domain.assessment import Action, Assessment, assess
-from dwtui.domain.fleet import FleetRow
 from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot, SignedIn
 from dwtui.domain.operations import OPERATION_TITLES, OperationKind
 from dwtui.domain.token_refusals import CONSENT_REQUIRED, lcs_refusal
@@ -62,6 +61,7 @@ from dwtui.tui.widgets.fields import Fields
 from dwtui.tui.widgets.pane import Pane, describe_fault
 
 if TYPE_CHECKING:
+    from dwtui.domain.fleet import FleetRow
     from dwtui.services.activity import ActivityEntry
     from dwtui.services.session import Session
     from dwtui.tui.environment_details.picker import EnvironmentPickerScreen

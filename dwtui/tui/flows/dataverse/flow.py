@@ -18,15 +18,14 @@ from dwtui.domain.operations import (
 )
 from dwtui.services.errors import ServiceError
 from dwtui.tui.flow import Flow
-from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen, DataverseChoice
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
-from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
     from dwtui.services.add_dataverse import AddDataversePlan
     from dwtui.services.session import Session
+    from dwtui.tui.flows.dataverse.dialog import DataverseChoice
 
 TITLE = OPERATION_TITLES[OperationKind.ADD_DATAVERSE]
 
@@ -55,6 +54,7 @@ class AddDataverseFlow(Flow):
             if choice is not None:
                 self._confirm(state, choice)
 
+        from dwtui.tui.flows.dataverse.dialog import AddDataverseScreen
         self.app.push_screen(AddDataverseScreen(state.environment.name, name, CANNOT_ADD_NOTE), chosen)
 
     def _confirm(self, state: PageState, choice: DataverseChoice) -> None:
@@ -83,6 +83,7 @@ class AddDataverseFlow(Flow):
             f"{at_speed(TYPICAL_ADD_DATAVERSE_SECONDS, state.session.speed)}; dwtui watches it, and you "
             "may quit and come back."
         )
+        from dwtui.tui.screens.confirm import ConfirmChangeScreen
         self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="Add"), confirmed)
 
     @service_worker("add-dataverse", "Requesting Dataverse")

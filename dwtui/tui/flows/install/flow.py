@@ -18,10 +18,8 @@ from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OPERATION_TITLES, TYPICAL_INSTALL_SECONDS, OperationKind, at_speed
 from dwtui.services.errors import ServiceError
 from dwtui.tui.flow import Flow
-from dwtui.tui.flows.install.terms import TermsScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
-from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
@@ -98,6 +96,7 @@ class InstallFlow(Flow):
                 "and you may quit and come back: an install goes on, and the rest of the plan follows "
                 "when dwtui is open again."
             )
+            from dwtui.tui.screens.confirm import ConfirmChangeScreen
             self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="OK"), lambda yes: confirmed(yes, plan))
 
         def confirmed(yes: bool | None, plan: InstallPlan) -> None:
@@ -105,6 +104,7 @@ class InstallFlow(Flow):
                 self.post_message(ProgressNote("Starting the install..."))
                 self._install(session, plan)
 
+        from dwtui.tui.flows.install.terms import TermsScreen
         self.app.push_screen(TermsScreen(prepared), configured)
 
     @service_worker("install", "Starting the dual-write application install")

@@ -18,12 +18,8 @@ from dwtui.domain.linking import TYPICAL_LINK_SECONDS, AdminLink, admin_link
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.operations import OPERATION_TITLES, OperationKind, at_speed
 from dwtui.tui.flow import Flow
-from dwtui.tui.flows.link.admin_link import AdminLinkScreen
-from dwtui.tui.flows.link.wizard import LinkWizardScreen
 from dwtui.tui.messages import OperationFinished, OperationStarted, ProgressNote
 from dwtui.tui.page_state import PageState
-from dwtui.tui.screens.clipboard import send_link
-from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.workers import service_worker
 
 if TYPE_CHECKING:
@@ -70,6 +66,7 @@ class LinkFlow(Flow):
                 self._confirm(state)
 
         # A real gateway: the documented way comes first; the unverified request only on request.
+        from dwtui.tui.flows.link.wizard import LinkWizardScreen
         self.app.push_screen(LinkWizardScreen(wizard, state.environment.name), chosen)
 
     def _confirm(self, state: PageState) -> None:
@@ -86,6 +83,7 @@ class LinkFlow(Flow):
                 self.post_message(ProgressNote("Requesting the link..."))
                 self._link(session, environment, snapshot)
 
+        from dwtui.tui.screens.confirm import ConfirmChangeScreen
         self.app.push_screen(ConfirmChangeScreen(TITLE, body, yes="Link"), confirmed)
 
     @service_worker("link", "Requesting the link")
@@ -113,16 +111,19 @@ class LinkFlow(Flow):
         admin = self.admin = admin_link(environment.fo_url)
         self.refresh_bindings()
         if admin is not None and not isinstance(self.app.screen, ModalScreen):
+            from dwtui.tui.flows.link.admin_link import AdminLinkScreen
             self.app.push_screen(AdminLinkScreen(admin, environment.name))
 
     def show_admin_link(self) -> None:
         if self.admin is None or self._environment is None:
             self.notify(NOT_YET, severity="warning")
             return
+        from dwtui.tui.flows.link.admin_link import AdminLinkScreen
         self.app.push_screen(AdminLinkScreen(self.admin, self._environment.name))
 
     def copy_link(self) -> None:
         if self.admin is None:
             self.notify(NOT_YET, severity="warning")
             return
+        from dwtui.tui.screens.clipboard import send_link
         send_link(self.app, "The dual-write administration link", self.admin.url)

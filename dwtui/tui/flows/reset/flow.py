@@ -15,7 +15,6 @@ from dwtui.domain.assessment import Action
 from dwtui.domain.linking import reset_plan
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
 from dwtui.tui.flow import Flow
-from dwtui.tui.flows.reset.dialog import ResetDecision, ResetScreen
 from dwtui.tui.messages import ProgressNote, ReadAgain
 from dwtui.tui.page_state import PageState
 from dwtui.tui.workers import service_worker
@@ -23,6 +22,7 @@ from dwtui.tui.workers import service_worker
 if TYPE_CHECKING:
     from dwtui.services.linking import ResetResult
     from dwtui.services.session import Session
+    from dwtui.tui.flows.reset.dialog import ResetDecision
 
 TITLE = "Reset dual-write connection"
 
@@ -81,6 +81,7 @@ class ResetFlow(Flow):
                 self.post_message(ProgressNote("Resetting the dual-write connection..."))
                 self._reset(session, environment, snapshot, decision.force)
 
+        from dwtui.tui.flows.reset.dialog import ResetScreen
         self.app.push_screen(ResetScreen(environment.name, plan, message.running_maps), decided)
 
     @service_worker("reset", "Resetting the dual-write connection")

@@ -61,8 +61,9 @@ _POWER_PLATFORM = Api(
 )
 _DATAVERSE = Api(
     "Dataverse",
-    # Inferred: the Dataverse resource is listed as "Dynamics CRM" in the portal; no source we hold says so.
-    "Dynamics CRM (delegated user_impersonation) [inferred]",
+    # powerapps-docs developer/data-platform/use-single-tenant-server-server-authentication.md: "In the
+    # Microsoft APIs tab, choose Dynamics CRM", then Delegated permissions, user_impersonation.
+    "Dynamics CRM (Microsoft APIs tab, delegated user_impersonation)",
 )
 _GATEWAY = Api(
     "dual-write gateway",

@@ -125,9 +125,14 @@ class DwtuiApp(App[int], inherit_bindings=False):
         return self.page.phase
 
     def on_mount(self) -> None:
-        # After the first frame: connecting (and, for --demo, starting the simulator) must not
-        # compete with painting it.
-        self.call_after_refresh(self.start_connect)
+        # After the first frame: filling the panes and connecting (and, for --demo, starting the
+        # simulator) must not compete with painting it.
+        self.call_after_refresh(self._fill_then_connect)
+
+    async def _fill_then_connect(self) -> None:
+        # The panes are whole before any answer can arrive to be shown in them.
+        await self.page.fill()
+        self.start_connect()
 
     def on_unmount(self) -> None:
         self.close_session()

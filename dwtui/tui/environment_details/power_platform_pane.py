@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 from dwtui.domain.assessment import (
@@ -107,21 +108,59 @@ def _link_text(assessment: Assessment, link: DualWriteLink | Fault | None) -> st
     return assessment.link.value
 
 
+class MismatchBox(Vertical):
+    """The linking mismatch warning: both Dataverse URLs and the remedy that applies.
+
+    Its parts are mounted when the first mismatch is shown: few environments ever have one, and
+    every widget mounted before the first frame delays it.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.border_title = "Linking mismatch"
+        self.mismatch: Mismatch | None = None
+        self._integration_url = Static("", id="mismatch-integration-url", markup=False)
+        self._dual_write_url = Static("", id="mismatch-dual-write-url", markup=False)
+        self._remedies = Static("", id="mismatch-remedies", markup=False)
+
+    def on_mount(self) -> None:
+        self.display = self.mismatch is not None
+
+    def show(self, mismatch: Mismatch | None) -> None:
+        self.mismatch = mismatch
+        self.display = mismatch is not None
+        if mismatch is None:
+            return
+        self._integration_url.update(inert(mismatch.integration_dataverse_url) or "none (not set up)")
+        self._dual_write_url.update(inert(mismatch.dual_write_dataverse_url))
+        lines = remedy_lines(mismatch)
+        if mismatch.remedy is Remedy.CONNECT_INTEGRATION:
+            lines.append(connect_steps(mismatch.dual_write_dataverse_url))
+        self._remedies.update(inert("\n".join(lines), multiline=True))
+        if self._remedies.parent is None:
+            self.mount_all(self._parts())
+
+    def _parts(self) -> list[Widget]:
+        def side(heading: str, url: Static) -> Vertical:
+            return Vertical(Label(heading, classes="mismatch-heading"), url, classes="mismatch-side")
+
+        return [
+            Static(MISMATCH_WARNING, id="mismatch-warning", markup=False),
+            Horizontal(
+                side("Power Platform Integration", self._integration_url),
+                side("Dual-write", self._dual_write_url),
+                id="mismatch-urls",
+            ),
+            self._remedies,
+        ]
+
+
 class PowerPlatformPane(Pane):
     TITLE = "Power Platform Integration"
 
     def compose_body(self) -> ComposeResult:
         # The warning comes first, as on the LCS page: it is what the person must act on.
-        with Vertical(id="mismatch"):
-            yield Static(MISMATCH_WARNING, id="mismatch-warning", markup=False)
-            with Horizontal(id="mismatch-urls"):
-                with Vertical(classes="mismatch-side"):
-                    yield Label("Power Platform Integration", classes="mismatch-heading")
-                    yield Static("", id="mismatch-integration-url", markup=False)
-                with Vertical(classes="mismatch-side"):
-                    yield Label("Dual-write", classes="mismatch-heading")
-                    yield Static("", id="mismatch-dual-write-url", markup=False)
-            yield Static("", id="mismatch-remedies", markup=False)
+        yield MismatchBox(id="mismatch")
         yield Fields("ppi", _ROWS, id="ppi-fields")
         yield Static("", id="ppi-hint", markup=False)
         yield FaultBox(id="ppi-faults")
@@ -131,13 +170,6 @@ class PowerPlatformPane(Pane):
                     yield Button(label, id=name, action=f"screen.{name}", compact=True, disabled=True)
                     yield Static("", id=f"{name}-reason", classes="ppi-action-reason", markup=False)
         yield Static("", id="ppi-packages", markup=False)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#mismatch").display = False
-        self.query_one("#mismatch").border_title = "Linking mismatch"
-        self.query_one("#ppi-faults").display = False
-        self.query_one("#ppi-hint").display = False
 
     def show(self, snapshot: PowerPlatformSnapshot, assessment: Assessment, read_at: str = "") -> None:
         fields = self.query_one("#ppi-fields", Fields)
@@ -177,18 +209,7 @@ class PowerPlatformPane(Pane):
         self.content_shown(read_at=read_at)
 
     def _show_mismatch(self, mismatch: Mismatch | None) -> None:
-        box = self.query_one("#mismatch")
-        box.display = mismatch is not None
-        if mismatch is None:
-            return
-        self.query_one("#mismatch-integration-url", Static).update(
-            inert(mismatch.integration_dataverse_url) or "none (not set up)"
-        )
-        self.query_one("#mismatch-dual-write-url", Static).update(inert(mismatch.dual_write_dataverse_url))
-        lines = remedy_lines(mismatch)
-        if mismatch.remedy is Remedy.CONNECT_INTEGRATION:
-            lines.append(connect_steps(mismatch.dual_write_dataverse_url))
-        self.query_one("#mismatch-remedies", Static).update(inert("\n".join(lines), multiline=True))
+        self.query_one("#mismatch", MismatchBox).show(mismatch)
 
     def _show_actions(self, assessment: Assessment) -> None:
         # Add Dataverse is a step only some environments need: its row shows only for them.

@@ -155,6 +155,11 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.environment_pane.begin_loading("Starting...")
         self.power_platform_pane.begin_loading("Waiting for the environment...")
 
+    async def fill(self) -> None:
+        """Compose what the first frame left out: the panes' bodies (the App calls this after it)."""
+        await self.environment_pane.fill()
+        await self.power_platform_pane.fill()
+
     # -- what the App tells the page --------------------------------------------------------------
 
     def attach_session(self, session: Session) -> None:

@@ -6,7 +6,7 @@ retrying in 10 s") and failure look the same everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,21 +28,29 @@ def describe_fault(fault: Fault) -> str:
 
 
 class FaultBox(Vertical):
-    """The faults a pane ran into, each with code, meaning and remedy, and a Details button."""
+    """The faults a pane ran into, each with code, meaning and remedy, and a Details button.
+
+    Its text and button are mounted when the first fault is shown: most pages never show one, and
+    every widget mounted before the first frame delays it.
+    """
 
     def __init__(self, *, id: str | None = None, classes: str = "") -> None:  # noqa: A002
         super().__init__(id=id, classes=f"fault-box {classes}".strip())
         self.faults: tuple[Fault, ...] = ()
+        self._text = Static("", classes="fault-text", markup=False)
 
-    def compose(self) -> ComposeResult:
-        yield Static("", classes="fault-text", markup=False)
-        with Horizontal(classes="fault-actions"):
-            yield Button("Details", classes="fault-details", compact=True)
+    def on_mount(self) -> None:
+        self.display = bool(self.faults)
 
     def show(self, faults: Sequence[Fault], note: str = "") -> None:
         self.faults = tuple(faults)
         text = "\n\n".join(describe_fault(fault) for fault in self.faults)
-        self.query_one(".fault-text", Static).update(f"{note}\n{text}".strip() if note else text)
+        self._text.update(f"{note}\n{text}".strip() if note else text)
+        if self.faults and self._text.parent is None:
+            self.mount(
+                self._text,
+                Horizontal(Button("Details", classes="fault-details", compact=True), classes="fault-actions"),
+            )
         self.display = bool(self.faults)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -52,8 +60,26 @@ class FaultBox(Vertical):
         self.app.push_screen(ErrorDetailsScreen(self.faults))
 
 
+class PaneBody(VerticalScroll):
+    """A pane's scrollable body: empty in the first frame, its content composed by `Pane.fill`."""
+
+    def __init__(self, content: Callable[[], ComposeResult]) -> None:
+        super().__init__(classes="pane-body")
+        self._content = content
+        self.filled = False
+
+    def compose(self) -> ComposeResult:
+        if self.filled:
+            yield from self._content()
+
+
 class Pane(Vertical):
-    """Status line on top, then the fault box, then the scrollable body."""
+    """Status line on top, then the fault box, then the scrollable body.
+
+    The first frame shows the pane's frame, title and status line only; `fill` composes the body
+    right after it (the page fills its panes before it connects), so the first frame does not wait
+    for widgets nothing has been read into yet.
+    """
 
     TITLE = ""
 
@@ -65,11 +91,17 @@ class Pane(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("", classes="pane-status", markup=False)
         yield FaultBox(classes="pane-fault")
-        with VerticalScroll(classes="pane-body"):
-            yield from self.compose_body()
+        yield PaneBody(self.compose_body)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    async def fill(self) -> None:
+        """Compose the body's content (once)."""
+        body = self.query_one(PaneBody)
+        if not body.filled:
+            body.filled = True
+            await body.recompose()
 
     @property
     def _fault_box(self) -> FaultBox:
@@ -78,9 +110,6 @@ class Pane(Vertical):
     @property
     def body(self) -> VerticalScroll:
         return self.query_one(".pane-body", VerticalScroll)
-
-    def on_mount(self) -> None:
-        self._fault_box.display = False
 
     def set_status(self, text: str) -> None:
         status = self.query_one(".pane-status", Label)

@@ -19,6 +19,7 @@ from dwtui.domain.profile import (
     parse_profile,
     profile_to_toml_table,
     validate_guid,
+    validate_setting,
     with_environment,
 )
 from dwtui.services.config import load_config, write_config
@@ -353,3 +354,33 @@ def test_a_production_switch_that_is_not_a_boolean_is_named() -> None:
         ).allow_production_changes
         is False
     )
+
+
+TEXT_FIELDS = ("tenant_id", "client_id", "lcs_project_id", "environment_id", "auth", *URL_FIELDS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(TEXT_FIELDS),
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["", " ", "contoso", "11111111-2222-3333-4444-555555555555", "https://h.example/"]),
+        st.sampled_from(["1234567", "0123456789ABCDEF0123456789ABCDEF", "certificate", "http://h.example"]),
+    ),
+)
+def test_one_setting_is_checked_as_the_whole_profile_checks_it(field: str, value: str) -> None:
+    """`dwtui profiles add` checks each value as it is typed: by the loader's rules, no others."""
+    table = {**GOOD, field: value, "certificate_path": "cert.pem"}
+    try:
+        whole: object = getattr(parse_profile("work", table), field)
+    except ProfileError as error:
+        assert error.field_name == field
+        whole = error
+    try:
+        alone: object = validate_setting(field, value)
+    except ProfileError as error:
+        assert error.field_name == field
+        alone = error
+    assert isinstance(whole, ProfileError) == isinstance(alone, ProfileError), (field, value)
+    if not isinstance(alone, ProfileError) and value.strip():
+        assert alone == whole

@@ -208,9 +208,11 @@ class GroupWithGlobalOptions(_WithGlobalOptions, click.Group):
     command_class = CommandWithGlobalOptions
     group_class = type  # its subgroups are of this class too
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, uses: Iterable[str] = EVERY, **kwargs: Any) -> None:
+        # `uses`: what its --help shows; a group that runs without a command (`dwtui profiles`)
+        # settles those itself, and each of its commands settles its own.
         super().__init__(*args, **kwargs)
-        self._add_global_options(EVERY)
+        self._add_global_options(uses)
 
     def invoke(self, ctx: click.Context) -> Any:
         self._merge_global_options(ctx)  # its command checks what the options do

@@ -1,4 +1,7 @@
-"""`dwtui profiles` and `dwtui secret`: the config file's profiles, and their secrets in the keyring."""
+"""`dwtui profiles` and `dwtui secret`: the config file's profiles, and their secrets in the keyring.
+
+`dwtui profiles add` is in profiles_add.py.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dwtui.cli.global_options import settle
 from dwtui.cli.root import cli
-from dwtui.cli.runtime import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Failure, current_runtime
+from dwtui.cli.runtime import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, Failure, Runtime, current_runtime
 from dwtui.domain.profile import Profile
 
 if TYPE_CHECKING:
@@ -19,14 +23,29 @@ SECRET_KINDS = ("client-secret", "certificate-passphrase")
 
 
 # The profiles file's, or with --demo the demo's: no environment, no calls, no one profile.
-@cli.command(uses=("--config", "--demo"))
+_LIST_USES = ("--config", "--demo")
+
+
+@cli.group(invoke_without_command=True, uses=_LIST_USES)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def profiles(as_json: bool) -> int:
-    """List the profiles in the config file (the default one is marked *)."""
+@click.pass_context
+def profiles(ctx: click.Context, as_json: bool) -> int:
+    """List the profiles in the config file (the default one is marked *); `add` adds one."""
+    if ctx.invoked_subcommand is not None:
+        if as_json:
+            raise click.UsageError(
+                f"--json lists the profiles; `dwtui profiles {ctx.invoked_subcommand}` takes no --json", ctx
+            )
+        return EXIT_OK  # the subcommand settles the options it uses
+    runtime = current_runtime()
+    settle(runtime, frozenset(_LIST_USES), "dwtui profiles", ctx)
+    return _list(runtime, as_json)
+
+
+def _list(runtime: Runtime, as_json: bool) -> int:
     from dwtui.cli.token_store import store_facts
     from dwtui.services.secrets import SecretStore
 
-    runtime = current_runtime()
     path, found, default = runtime.profiles()
     # The store a sign-in would use now (its passphrase is not asked here).
     store = SecretStore(memory_only=True) if runtime.demo else SecretStore()

@@ -50,8 +50,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "link": ("operations",),
     "reset": ("reset",),
     "onebox": ("onebox", "flight"),
-    "profiles": ("profiles",),
-    "secret": ("profiles",),
+    "profiles": ("profiles", "profiles_add"),
+    "secret": ("profiles", "profiles_add"),
     "sim": ("simulator",),
 }
 

@@ -7,7 +7,7 @@ the CLI and the simulator's config writer all share one definition of what a val
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -260,7 +260,66 @@ def validate_name(value: str) -> str:
     return value
 
 
+def validate_auth(value: str, profile: str = "") -> str:
+    """A sign-in method; empty is the default, device-code."""
+    auth = value or "device-code"
+    if auth not in AUTH_METHODS:
+        methods = ", ".join(AUTH_METHODS)
+        raise ProfileError(
+            "auth", f"'{_show(auth)}' is not a sign-in method", f"use one of {methods}", profile
+        )
+    return auth
+
+
+def validate_certificate_path(value: str, auth: str, profile: str = "") -> str:
+    if auth == "certificate" and not value:
+        raise ProfileError(
+            "certificate_path",
+            "is missing",
+            "name the PEM file holding the private key and certificate",
+            profile,
+        )
+    return value
+
+
 _KNOWN = {f.name for f in fields(Profile)} - {"name", "extra"}
+_DEFAULT_URLS = {
+    "authority_url": DEFAULT_AUTHORITY,
+    "lcs_api_url": DEFAULT_LCS_API,
+    "bap_api_url": DEFAULT_BAP_API,
+    "power_platform_api_url": DEFAULT_POWER_PLATFORM_API,
+    "dualwrite_gateway_url": DEFAULT_DUALWRITE_GATEWAY,
+}
+
+
+def validate_setting(field_name: str, value: str, profile: str = "") -> str:
+    """One text setting as a person typed it (a flag, an answer), by the rules parse_profile applies.
+
+    Empty means "not set" where the setting has a default or may be empty; the value returned is
+    the one the file should hold (a GUID in lower case, a URL without its trailing slash). Rules
+    between settings (certificate_path for auth = certificate) are parse_profile's.
+    """
+    value = value.strip()
+    if field_name in _DEFAULT_URLS:
+        required = bool(_DEFAULT_URLS[field_name])
+        return validate_url(value, field_name, profile, required=required) if value else ""
+    if field_name in _SETTING_RULES:
+        return _SETTING_RULES[field_name](value, profile)
+    if field_name in ("certificate_path", "ca_bundle"):
+        return value  # a path: whether it is a readable file is checked where it is used
+    raise ProfileError(
+        field_name, "is not a text setting of a profile", f"use one of {', '.join(sorted(_KNOWN))}", profile
+    )
+
+
+_SETTING_RULES: dict[str, Callable[[str, str], str]] = {
+    "name": lambda value, _profile: validate_name(value),
+    "tenant_id": validate_tenant,
+    "client_id": lambda value, profile: validate_guid(value, "client_id", profile),
+    "lcs_project_id": validate_project_id,
+    "environment_id": validate_environment_id,
+    "auth": validate_auth,
+}
 
 
 def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
@@ -286,10 +345,7 @@ def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
             f"remove it; known settings: {', '.join(sorted(_KNOWN))}",
             name,
         )
-    auth = _text(raw, "auth", name) or "device-code"
-    if auth not in AUTH_METHODS:
-        methods = ", ".join(AUTH_METHODS)
-        raise ProfileError("auth", f"'{_show(auth)}' is not a sign-in method", f"use one of {methods}", name)
+    auth = validate_auth(_text(raw, "auth", name), name)
     allow = raw.get("allow_production_changes", False)
     if not isinstance(allow, bool):
         raise ProfileError(
@@ -298,16 +354,10 @@ def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
             "write true or false",
             name,
         )
-    certificate_path = _text(raw, "certificate_path", name)
-    if auth == "certificate" and not certificate_path:
-        raise ProfileError(
-            "certificate_path",
-            "is missing",
-            "name the PEM file holding the private key and certificate",
-            name,
-        )
+    certificate_path = validate_certificate_path(_text(raw, "certificate_path", name), auth, name)
 
-    def url(key: str, default: str) -> str:
+    def url(key: str) -> str:
+        default = _DEFAULT_URLS[key]
         return validate_url(_text(raw, key, name) or default, key, name, required=bool(default))
 
     return Profile(
@@ -318,11 +368,11 @@ def parse_profile(name: str, raw: Mapping[str, Any]) -> Profile:
         environment_id=validate_environment_id(_text(raw, "environment_id", name), name),
         auth=auth,
         certificate_path=certificate_path,
-        authority_url=url("authority_url", DEFAULT_AUTHORITY),
-        lcs_api_url=url("lcs_api_url", DEFAULT_LCS_API),
-        bap_api_url=url("bap_api_url", DEFAULT_BAP_API),
-        power_platform_api_url=url("power_platform_api_url", DEFAULT_POWER_PLATFORM_API),
-        dualwrite_gateway_url=url("dualwrite_gateway_url", DEFAULT_DUALWRITE_GATEWAY),
+        authority_url=url("authority_url"),
+        lcs_api_url=url("lcs_api_url"),
+        bap_api_url=url("bap_api_url"),
+        power_platform_api_url=url("power_platform_api_url"),
+        dualwrite_gateway_url=url("dualwrite_gateway_url"),
         ca_bundle=_text(raw, "ca_bundle", name),
         allow_production_changes=allow,
         fleet_project_ids=validate_project_ids(raw.get("fleet_project_ids", ()), name),

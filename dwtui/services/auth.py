@@ -84,7 +84,7 @@ def _error(message: str, code: str) -> ServiceError:
 
 
 @contextmanager
-def _guard(what: str) -> Iterator[None]:
+def msal_guard(what: str) -> Iterator[None]:
     """MSAL lets transport errors and malformed answers escape as exceptions: name them."""
     try:
         yield
@@ -178,7 +178,7 @@ class Authenticator:
         with self._app_lock:
             if self._public is None:
                 self._load_cache()
-                with _guard("cannot reach the identity provider"):
+                with msal_guard("cannot reach the identity provider"):
                     self._public = msal.PublicClientApplication(
                         self.profile.client_id,
                         authority=self.profile.authority,
@@ -193,7 +193,7 @@ class Authenticator:
             if self._confidential is None:
                 self._load_cache()
                 credential = self._credential()
-                with _guard("cannot reach the identity provider"):
+                with msal_guard("cannot reach the identity provider"):
                     self._confidential = msal.ConfidentialClientApplication(
                         self.profile.client_id,
                         client_credential=credential,
@@ -266,7 +266,7 @@ class Authenticator:
 
     def start_device_flow(self) -> DeviceCodePrompt:
         app = self._public_app()
-        with _guard("cannot start the device-code sign-in"):
+        with msal_guard("cannot start the device-code sign-in"):
             flow = app.initiate_device_flow(scopes=[self.profile.lcs_scope])
         if "user_code" not in flow:
             raise fault_from_msal(flow, self.profile, self.profile.lcs_scope)
@@ -295,7 +295,7 @@ class Authenticator:
                 self._stop_if(cancelled, flow)
                 # MSAL's own loop sleeps whole seconds out of our reach; let it poll exactly once.
                 flow["interval"] = max(1, math.ceil(wait))
-                with _guard("device-code sign-in failed"):
+                with msal_guard("device-code sign-in failed"):
                     result = app.acquire_token_by_device_flow(flow, exit_condition=lambda _flow: True)
                     self._persist()
                 if "access_token" in result:
@@ -349,7 +349,7 @@ class Authenticator:
         if not self.profile.is_confidential:
             raise _error(f"profile '{self.profile.name}' signs in with {self.profile.auth}", "wrong_auth")
         app = self._confidential_app()
-        with _guard("application sign-in failed"):
+        with msal_guard("application sign-in failed"):
             result = app.acquire_token_for_client(scopes=[scope])
             self._persist()
         if result and "access_token" in result:
@@ -373,7 +373,7 @@ class Authenticator:
         if not self._accounts():
             raise SignInRequired("not signed in: sign in with the device code first")
         app = self._public_app()
-        with _guard("cannot renew the sign-in"):
+        with msal_guard("cannot renew the sign-in"):
             accounts = app.get_accounts()
             # _with_error: acquire_token_silent returns None for every error, and a missing consent
             # would look like an empty cache (MSAL Python, application.py).

@@ -7,9 +7,8 @@ OS keyring.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -29,6 +28,7 @@ from dwtui.domain.profile import (
     validate_name,
 )
 from dwtui.services.files import MIB, FileProblem, read_limited
+from dwtui.services.private_files import replace_private
 
 _TOP_LEVEL = ("default_profile", "profiles")
 _FILE = "config"  # the "field" a whole-file problem is reported under
@@ -51,13 +51,21 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
     """Read and validate every profile. A missing file at the default path is an empty Config."""
     explicit = path is not None
     path = Path(path) if path is not None else default_config_path()
+    text = _read_text(path, missing_ok=not explicit)
+    if text is None:
+        return Config(path=path, profiles={}, default_profile=None)
+    return config_from_text(path, text, environ)
+
+
+def _read_text(path: Path, *, missing_ok: bool) -> str | None:
+    """The file's text; None when it is missing and that is fine."""
     try:
         data = read_limited(path, limit=CONFIG_LIMIT)
     except FileProblem as error:
         raise ProfileError(_FILE, str(error), "point --config at the profiles file (TOML)") from error
     except FileNotFoundError as error:
-        if not explicit:
-            return Config(path=path, profiles={}, default_profile=None)
+        if missing_ok:
+            return None
         raise ProfileError(
             _FILE,
             f"{path} does not exist",
@@ -70,9 +78,15 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] = os.enviro
             "check the path and that you may read it",
         ) from error
     try:
-        document = tomllib.loads(data.decode("utf-8"))
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProfileError(_FILE, f"{path} is not UTF-8 text", "save it as UTF-8") from error
+
+
+def config_from_text(path: Path, text: str, environ: Mapping[str, str] = os.environ) -> Config:
+    """The profiles of `text`, as load_config would read them from `path`."""
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         # tomllib's message already ends with "(at line L, column C)".
         raise ProfileError(_FILE, f"{path} is not valid TOML: {error}", "fix the syntax there") from error
@@ -135,6 +149,14 @@ def _parse_with_overrides(name: str, table: dict[str, Any], environ: Mapping[str
         ) from error
 
 
+def profile_as_used(
+    path: Path, name: str, table: Mapping[str, Any], environ: Mapping[str, str] = os.environ
+) -> Profile:
+    """The profile `table` would be once written to `path`: the environment laid over it, and its
+    paths relative to the file's folder."""
+    return _resolve_paths(_parse_with_overrides(name, dict(table), environ), Path(path).parent)
+
+
 def _resolve_paths(profile: Profile, base: Path) -> Profile:
     """`~` and paths relative to the config file's folder, as a person writing the file means them."""
 
@@ -194,22 +216,112 @@ def write_config(path: Path, profiles: Mapping[str, dict[str, Any]], default_pro
     if default_profile is not None:
         document["default_profile"] = default_profile
     document["profiles"] = {name: dict(table) for name, table in profiles.items()}
-    text = tomli_w.dumps(document)
-    path = Path(path)
+    _replace(Path(path), tomli_w.dumps(document))
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    path: Path  # the file written (a symbolic link's target)
+    profile: Profile  # as the file now gives it, without the environment laid over it
+    default: bool  # it is now the default_profile
+
+
+def read_config_file(path: Path) -> Config:
+    """The profiles as the file holds them, without the environment laid over them (a variable set
+    in this shell is not in the file); an empty Config when the file does not exist yet."""
+    target = _target(Path(path))
+    return config_from_text(target, _read_text(target, missing_ok=True) or "", environ={})
+
+
+def _target(path: Path) -> Path:
+    return path.resolve() if path.is_symlink() else path  # a linked config stays linked
+
+
+def add_profile(path: Path, name: str, table: Mapping[str, Any], *, make_default: bool = False) -> Added:
+    """Add `[profiles.NAME]` to the file, keeping its text and comments; create the file if absent.
+
+    The table is appended at the end. `default_profile` is set when `make_default` or when the file
+    has no profile yet: its line is changed in place, or one is put before the first table. The new
+    text must load back with every old profile as it was and the new one as given, or nothing is
+    written; then it replaces the file at once, 0600.
+    """
+    target = _target(Path(path))
+    text = _read_text(target, missing_ok=True) or ""
+    before = config_from_text(target, text, environ={})
+    if name in before.profiles:
+        raise ProfileError(
+            "name",
+            f"'{name}' is already a profile in {target}",
+            "choose another name, or change that profile's table in the file",
+        )
+    wanted = parse_profile(name, table)
+    set_default = make_default or not before.profiles
+    after_text = _appended(text, name, table)
+    if set_default:
+        after_text = _with_default(after_text, name, target, had_default=before.default_profile is not None)
+    after = config_from_text(target, after_text, environ={})
+    kept = all(after.profiles.get(old) == profile for old, profile in before.profiles.items())
+    added = after.profiles.get(name)
+    expected_default = name if set_default else before.default_profile
+    as_wanted = added == _resolve_paths(wanted, target.parent)
+    if not kept or not as_wanted or after.default_profile != expected_default:
+        raise ProfileError(
+            _FILE,
+            f"{target} would not read back as intended with [profiles.{name}] appended",
+            "add the table by hand (README: Profiles)",
+        )
+    _replace(target, after_text)
+    assert added is not None  # checked above
+    return Added(target, added, after.default_profile == name)
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _appended(text: str, name: str, table: Mapping[str, Any]) -> str:
+    newline = _newline(text)
+    block = tomli_w.dumps({"profiles": {name: dict(table)}}).replace("\n", newline)
+    if text and not text.endswith("\n"):
+        text += newline
+    return text + (newline if text.strip() else "") + block
+
+
+# `default_profile = "NAME"` on a line of its own, maybe with a comment after it.
+_DEFAULT_LINE = re.compile(
+    r"""^(?P<indent>[ \t]*)default_profile[ \t]*=[ \t]*("[^"\r\n]*"|'[^'\r\n]*')"""
+    r"""(?P<rest>[ \t]*(\#[^\r\n]*)?)(?=\r?\n|\Z)""",
+    re.MULTILINE,
+)
+_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def _with_default(text: str, name: str, path: Path, *, had_default: bool) -> str:
+    line = tomli_w.dumps({"default_profile": name}).strip()
+    header = _TABLE_HEADER.search(text)
+    top = text[: header.start()] if header else text  # default_profile can only be at the top level
+    found = _DEFAULT_LINE.search(top)
+    if found:
+        return text[: found.start()] + found["indent"] + line + found["rest"] + text[found.end() :]
+    if had_default:
+        raise ProfileError(
+            "default_profile",
+            f"is written in {path} in a form dwtui does not change",
+            f'write default_profile = "{name}" there yourself, or add the profile without --default',
+        )
+    newline = _newline(text)
+    lines = top.splitlines(keepends=True)
+    # Above the comment lines that sit right on top of the first table: they belong to it.
+    cut = len(lines)
+    while cut and lines[cut - 1].lstrip().startswith("#"):
+        cut -= 1
+    at = sum(len(part) for part in lines[:cut])
+    return text[:at] + line + newline + newline + text[at:]
+
+
+def _replace(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # A temporary file in the same folder, then a rename: a crash never leaves half a file, and
-        # mkstemp creates it 0600 from the start, so no other user can open it in between.
-        handle, temporary = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        replace_private(path, text.encode("utf-8"))
     except OSError as error:
         raise ProfileError(
             _FILE,

@@ -288,3 +288,37 @@ def test_a_jump_box_terminal_installs_resets_and_enables_the_flight(terminal: Te
     terminal.keys("Enter")
     terminal.wait_for("the reset done", lambda text: "Reset dual-write connection: done" in text)
     quit_with_0("reset-done")
+
+
+def test_profiles_add_asks_in_a_real_terminal_and_asks_again_after_a_bad_answer(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    """`dwtui profiles add` without flags, in a terminal: each question, a bad tenant refused with
+    its reason and asked again, and the profile written where --config says."""
+    assert DWTUI.is_file(), f"{DWTUI} is not installed; run `pip install -e .`"
+    config = tmp_path / "profiles" / "config.toml"
+    command = f"{DWTUI} --config {config} profiles add --no-check; echo add exited with status $?; sleep 600"
+    terminal.tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", SESSION, command)
+
+    def answer(question: str, text: str) -> None:
+        terminal.wait_for(question, lambda screen: screen.rstrip().endswith(":") and question in screen)
+        terminal.keys("-l", text)
+        terminal.keys("Enter")
+
+    answer("Profile name", "contoso-uat")
+    answer("Tenant", "not a tenant!")
+    refused = terminal.wait_for("the tenant refused", lambda screen: "Error: tenant_id:" in screen)
+    assert "Traceback" not in refused
+    answer("Tenant", "contoso.onmicrosoft.com")
+    answer("App id", "00000000-0000-0000-0000-000000000001")
+    answer("LCS project id", "1234567")
+    answer("LCS environment id", "")
+    answer("Sign-in method", "")
+    answer("Dual-write gateway URL", "")
+    done = terminal.wait_for("add to exit", lambda screen: "add exited with status" in screen)
+    assert "add exited with status 0" in done
+    assert "dwtui --config" in done and "doctor --profile contoso-uat" in done
+    written = config.read_text()
+    assert 'default_profile = "contoso-uat"' in written
+    assert 'tenant_id = "contoso.onmicrosoft.com"' in written
+    assert config.stat().st_mode & 0o777 == 0o600

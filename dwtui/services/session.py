@@ -154,8 +154,9 @@ class Session:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def environments(self) -> list[LcsEnvironment]:
-        return self.lcs.environments(self.profile.lcs_project_id)
+    def environments(self, project_id: str = "") -> list[LcsEnvironment]:
+        """The environments of `project_id` (the fleet opens other projects'), else of the profile's."""
+        return self.lcs.environments(project_id or self.profile.lcs_project_id)
 
     def environment(self, environment_id: str, project_id: str = "") -> LcsEnvironment:
         """One environment of `project_id` (the fleet opens other projects'), else of the profile's."""

@@ -308,3 +308,26 @@ async def test_at_200x60_the_rows_detail_goes_beside_the_table(sim_factory: SimF
         # The longest name whole: no cut where there is room.
         assert "northwind-000" in shown(screen)
         assert len(str(screen.detail.content).splitlines()) == 9  # every fact on a line of its own
+
+
+async def test_e_lists_the_project_of_the_environment_the_fleet_opened(sim_factory: SimFactory) -> None:
+    from textual.widgets import OptionList
+
+    from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
+
+    sim = fleet_sim(sim_factory)
+    app = fleet_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_fleet(pilot)
+        await pilot.press("f", *"fabrikam-001", "enter", "enter")
+        await settle(pilot, lambda: on_page(app))
+        listed = len(lcs_calls(sim))
+        await pilot.press("e")
+        assert isinstance(app.screen, EnvironmentPickerScreen)
+        options = app.screen.query_one(OptionList)
+        await settle(pilot, lambda: options.option_count > 0)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("fabrikam-001" in prompt for prompt in prompts)
+        assert not any("contoso-" in prompt for prompt in prompts)
+        assert all("/project/2345678/" in path for path in lcs_calls(sim)[listed:])
+        assert screen is not app.screen

@@ -52,10 +52,11 @@ class PowerPlatformRead(Message):
 
 
 class EnvironmentsListed(Message):
-    """The project's environments, for the picker."""
+    """A project's environments, for the picker."""
 
-    def __init__(self, environments: list[LcsEnvironment]) -> None:
+    def __init__(self, project_id: str, environments: list[LcsEnvironment]) -> None:
         super().__init__()
+        self.project_id = project_id
         self.environments = environments
 
 
@@ -90,8 +91,8 @@ class EnvironmentReader(Flow):
     def read_power_platform(self, session: Session, environment: LcsEnvironment) -> None:
         self._latest.track(self._read_power_platform(session, environment, self.generation))
 
-    def list_environments(self, session: Session) -> None:
-        self._latest.track(self._list_environments(session))
+    def list_environments(self, session: Session, project_id: str) -> None:
+        self._latest.track(self._list_environments(session, project_id))
 
     # -- workers (threads) ---------------------------------------------------------------------
 
@@ -115,8 +116,8 @@ class EnvironmentReader(Flow):
         self.post_message(PowerPlatformRead(environment, snapshot, assessment, generation))
 
     @service_worker("environments", "Listing the project's environments")
-    def _list_environments(self, session: Session) -> None:
-        self.post_message(EnvironmentsListed(session.environments()))
+    def _list_environments(self, session: Session, project_id: str) -> None:
+        self.post_message(EnvironmentsListed(project_id, session.environments(project_id)))
 
     @on(Worker.StateChanged)
     def _read_failed(self, event: Worker.StateChanged) -> None:

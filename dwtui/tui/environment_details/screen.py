@@ -107,6 +107,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         self.snapshot: PowerPlatformSnapshot | None = None
         self._state: PageState | None = None
         self._environments: list[LcsEnvironment] | None = None
+        self._environments_project = ""  # the LCS project `_environments` lists
         self._picker: EnvironmentPickerScreen | None = None
         self._heap_frozen = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -330,6 +331,8 @@ class EnvironmentDetailsScreen(Screen[None]):
 
     @on(EnvironmentsListed)
     def _environments_listed(self, message: EnvironmentsListed) -> None:
+        if message.project_id != self._environments_project:
+            return  # a list for the project on screen before the fleet opened another one
         self._environments = message.environments
         if self._picker is not None:
             self._picker.show_environments(message.environments)
@@ -504,14 +507,18 @@ class EnvironmentDetailsScreen(Screen[None]):
         if self._picker is not None:
             return
         current = self.environment.environment_id if self.environment else ""
+        # The project of the environment on screen: the fleet may have opened another project's.
+        profile_project = self.session.profile.lcs_project_id
+        project = (self.environment.project_id if self.environment else "") or profile_project
+        if project != self._environments_project:
+            self._environments = None
+        self._environments_project = project
         from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 
-        self._picker = EnvironmentPickerScreen(
-            self.session.profile.lcs_project_id, current, self._environments
-        )
+        self._picker = EnvironmentPickerScreen(project, current, self._environments)
         self.app.push_screen(self._picker, callback=self._environment_chosen)
         if self._environments is None:
-            self.reader.list_environments(self.session)
+            self.reader.list_environments(self.session, project)
 
     def _environment_chosen(self, environment: LcsEnvironment | None) -> None:
         self._picker = None

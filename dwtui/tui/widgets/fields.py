@@ -50,7 +50,7 @@ class Fields(Widget):
     def render(self) -> RenderableType:
         label_style = self.get_component_rich_style("fields--label", partial=True)
         widest = max((Text.from_markup(label).cell_len for _key, label in self.rows), default=0)
-        table = Table.grid(padding=(0, 1, 0, 0), expand=True)
+        table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(no_wrap=True, min_width=widest)
         table.add_column(ratio=1, overflow="fold")
         for key, label in self.rows:

@@ -36,8 +36,7 @@ from dwtui.tui.formatting import fault_of, seconds_left
 from dwtui.tui.messages import DeviceCodeIssued, SessionReady, SignInFinished, SignInLost, SignInNeeded
 from dwtui.tui.page_state import Phase
 from dwtui.tui.safe_text import InertLines
-from dwtui.tui.screens.dialog import Dialog
-from dwtui.tui.styles import beside
+from dwtui.tui.styles import module_stylesheet
 from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ class DwtuiApp(App[int], inherit_bindings=False):
 
     # The default page's stylesheets are read with the app's, so the first frame parses CSS once; the
     # dialogs' shared frame is in every screen's reach.
-    CSS_PATH = ["app.tcss", *beside(Dialog), *PAGE_STYLESHEETS]
+    CSS_PATH = ["app.tcss", module_stylesheet("dwtui.tui.screens.dialog"), *PAGE_STYLESHEETS]
     # Classes every screen gets from its size, for stylesheets that fit a jump box's 80x24: a screen
     # under 30 rows is `-short`, under 100 columns `-narrow`.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]

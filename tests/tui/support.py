@@ -13,7 +13,7 @@ from textual.app import App
 from textual.errors import NoWidget
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.worker import WorkerCancelled
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp, Phase
@@ -58,14 +58,15 @@ async def settle(pilot: Pilot[Any], until: Callable[[], bool], within: float = 3
     """Let workers finish and messages land until `until()` holds; fail after `within` seconds.
 
     Thread workers are waited on (an event, not a sleep); a worker that a newer one superseded
-    counts as finished.
+    counts as finished, and so does one that failed: dwtui's workers fail on purpose (a service's
+    refusal), and what the app made of it is what `until` looks at.
     """
     app = pilot.app
     deadline = time.monotonic() + within
     while not until():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {within} s (phase {app.phase})")
-        with contextlib.suppress(WorkerCancelled):
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
             await app.workers.wait_for_complete()
         await pilot.pause()
 

@@ -192,8 +192,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None, ran: _Ran) -> int:
-    from dwtui.services.errors import ServiceError, SignInRequired
-
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None,
@@ -212,16 +210,22 @@ def _run(argv: Sequence[str] | None, ran: _Ran) -> int:
         return EXIT_INTERRUPTED
     except ProfileError as error:
         return _fail(f"{error}", EXIT_CONFIG)
-    except SignInRequired as error:
-        return _fail(f"sign-in required: {error.fault.message}", EXIT_SIGN_IN)
-    except ServiceError as error:
-        return _fail(fault_line(error.fault), exit_code_of(error.fault))
     except Failure as error:
         return _fail(str(error), error.code)
     except OSError as error:
         return _fail(
             f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}", EXIT_FAILURE
         )
+    except Exception as error:
+        # The services' errors are loaded only when one is raised: the TUI's first frame does not
+        # wait for them (nor for the domain's types they carry).
+        from dwtui.services.errors import ServiceError, SignInRequired
+
+        if isinstance(error, SignInRequired):
+            return _fail(f"sign-in required: {error.fault.message}", EXIT_SIGN_IN)
+        if isinstance(error, ServiceError):
+            return _fail(fault_line(error.fault), exit_code_of(error.fault))
+        raise
     return int(result) if isinstance(result, int) else EXIT_OK
 
 

@@ -26,21 +26,23 @@ from textual.reactive import Reactive, reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from dwtui.domain.models import SignedIn
 from dwtui.domain.text import inert
-from dwtui.services.errors import SignInRequired
 from dwtui.tui.commands import COMMANDS, screen_commands, system_commands
-from dwtui.tui.environment_details.screen import STYLESHEETS as PAGE_STYLESHEETS
-from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
+from dwtui.tui.environment_details.starting import STYLESHEETS as PAGE_STYLESHEETS
+from dwtui.tui.environment_details.starting import StartingScreen
 from dwtui.tui.formatting import fault_of, seconds_left
 from dwtui.tui.messages import DeviceCodeIssued, SessionReady, SignInFinished, SignInLost, SignInNeeded
-from dwtui.tui.page_state import Phase
+from dwtui.tui.phase import Phase
 from dwtui.tui.safe_text import InertLines
 from dwtui.tui.styles import module_stylesheet
 from dwtui.tui.workers import LatestWorkers, service_worker
 
+# The page (EnvironmentDetailsScreen) and what it needs load right after the first frame, which
+# shows the page's frame (StartingScreen): see `page` and `_open_page`.
 if TYPE_CHECKING:
+    from dwtui.domain.models import SignedIn
     from dwtui.services.session import Session
+    from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
     from dwtui.tui.screens.sign_in import SignInScreen
 
 __all__ = ["DwtuiApp", "Phase"]
@@ -80,12 +82,10 @@ class DwtuiApp(App[int], inherit_bindings=False):
         self.profile_name = profile_name
         self.clock = clock
         self.session: Session | None = None
-        self.page = EnvironmentDetailsScreen(
-            profile_name=profile_name,
-            clock=clock,
-            start_environment=start_environment,
-            show_timings=show_timings,
-        )
+        self._start_environment = start_environment
+        self._show_timings = show_timings
+        self._page: EnvironmentDetailsScreen | None = None
+        self._page_open = False
         self._latest = LatestWorkers()
         self._sign_in_cancelled = threading.Event()
         self._sign_in_screen: SignInScreen | None = None
@@ -115,29 +115,54 @@ class DwtuiApp(App[int], inherit_bindings=False):
         super().notify(shown, title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     def get_default_screen(self) -> Screen[None]:
-        # Textual does not load a default screen's CSS_PATH: the page's stylesheets are in the App's.
-        return self.page
+        # The first frame is the page's frame; the page's stylesheets are in the App's, so its
+        # layout is the page's.
+        return StartingScreen(self.profile_name)
+
+    @property
+    def page(self) -> EnvironmentDetailsScreen:
+        """The Environment details page (made, and its code loaded, when first asked for)."""
+        if self._page is None:
+            from dwtui.tui.environment_details.screen import EnvironmentDetailsScreen
+
+            self._page = EnvironmentDetailsScreen(
+                profile_name=self.profile_name,
+                clock=self.clock,
+                start_environment=self._start_environment,
+                show_timings=self._show_timings,
+            )
+        return self._page
+
+    @property
+    def page_open(self) -> bool:
+        """Whether the page is on screen with its panes filled (connecting starts then)."""
+        return self._page_open
 
     @property
     def phase(self) -> Phase:
         """How far start-up got (the page follows it; tests wait on it)."""
-        return self.page.phase
+        return self._page.phase if self._page is not None else Phase.STARTING
 
     def on_mount(self) -> None:
-        # After the first frame: filling the panes and connecting (and, for --demo, starting the
-        # simulator) must not compete with painting it.
-        self.call_after_refresh(self._fill_then_connect)
+        # After the first frame: the page's code, filling its panes and connecting (and, for
+        # --demo, starting the simulator) must not compete with painting it.
+        self.call_after_refresh(self._open_page)
 
-    async def _fill_then_connect(self) -> None:
+    async def _open_page(self) -> None:
+        # Pushed over its frame, which stays below it, unseen (Textual 8.2's switch_screen cannot
+        # replace a default screen).
+        await self.push_screen(self.page)
         # The panes are whole before any answer can arrive to be shown in them.
         await self.page.fill()
+        self._page_open = True
         self.start_connect()
 
     def on_unmount(self) -> None:
         self.close_session()
 
     def close_session(self) -> None:
-        self.page.detach_session()
+        if self._page is not None:
+            self._page.detach_session()
         self._sign_in_cancelled.set()
         if self.session is not None:
             self.session.close()
@@ -254,6 +279,8 @@ class DwtuiApp(App[int], inherit_bindings=False):
         if event.state is not WorkerState.ERROR or not self._latest.is_current(worker):
             return
         fault = fault_of(worker.error)
+        from dwtui.services.errors import SignInRequired
+
         if isinstance(worker.error, SignInRequired):
             self.signed_in = None
         if worker.name == "sign-in":
@@ -267,8 +294,8 @@ class DwtuiApp(App[int], inherit_bindings=False):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         ours = {command.title for command in COMMANDS}
-        if screen is self.page:
-            yield from system_commands(self, self.page)
+        if self._page is not None and screen is self._page:
+            yield from system_commands(self, self._page)
         else:
             # Over the page, its actions would act behind the screen on top: that screen's keys instead.
             yield from screen_commands(self, screen)
@@ -276,8 +303,8 @@ class DwtuiApp(App[int], inherit_bindings=False):
 
     def action_refresh(self) -> None:
         """Whatever is missing, from the start: the session, the sign-in, then the page's reads."""
-        if isinstance(self.screen, ModalScreen):
-            return
+        if isinstance(self.screen, ModalScreen) or not self._page_open:
+            return  # before the page is open, it is about to connect anyway
         if self.session is None:
             if not self._latest.running("connect"):
                 self.page.starting()

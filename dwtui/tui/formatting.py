@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
-from dwtui.domain.models import DeviceCodePrompt, Fault
-from dwtui.domain.profile import ProfileError
-from dwtui.services.errors import ServiceError
+if TYPE_CHECKING:
+    from dwtui.domain.models import DeviceCodePrompt, Fault
 
 
 def fault_of(error: BaseException | None) -> Fault:
+    # Imported here: the App's first frame must not wait for the error types to load.
+    from dwtui.domain.models import Fault
+    from dwtui.domain.profile import ProfileError
+    from dwtui.services.errors import ServiceError
+
     if isinstance(error, ServiceError):
         return error.fault
     if isinstance(error, ProfileError):

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from dwtui.domain.models import DeviceCodePrompt, Fault, SignedIn
-from dwtui.domain.operations import OPERATION_TITLES, OperationKind, OperationRecord
-
+# Types only: the App's first frame must not wait for the domain's data types to load.
 if TYPE_CHECKING:
+    from dwtui.domain.models import DeviceCodePrompt, Fault, SignedIn
+    from dwtui.domain.operations import OperationKind, OperationRecord
     from dwtui.services.activity import ActivityEntry
     from dwtui.services.session import Session
 
@@ -116,6 +116,8 @@ class OperationFinished(Message):
 
     def notify_person(self, notify: Callable[..., None]) -> None:
         """The notification that says how it ended (a flow's `notify`)."""
+        from dwtui.domain.operations import OPERATION_TITLES
+
         title = OPERATION_TITLES[self.kind]
         if self.succeeded:
             notify(self.text, title=title, timeout=10)

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from dwtui.domain.assessment import Action, Assessment
 from dwtui.domain.models import LcsEnvironment, PowerPlatformSnapshot
+from dwtui.tui.phase import Phase
 
 if TYPE_CHECKING:
     from dwtui.services.session import Session
 
-
-class Phase(StrEnum):
-    """How far start-up got: the session, the sign-in, then the page's reads."""
-
-    STARTING = "starting"
-    SIGNING_IN = "signing in"
-    LOADING = "loading"
-    CHOOSING = "choosing an environment"
-    READY = "ready"
-    FAILED = "failed"
+__all__ = ["PageState", "Phase", "refusal"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,8 @@ def operations_app(
 
 
 def progress(app: DwtuiApp) -> ProgressPane:
-    return app.query_one("#progress-pane", ProgressPane)
+    # The page's, also while its frame (the first screen) is still the one on top.
+    return app.page.query_one("#progress-pane", ProgressPane)
 
 
 async def settle_for(pilot: Pilot[Any], until: Callable[[], bool], within: float = 60.0) -> None:

@@ -170,7 +170,7 @@ async def test_the_main_screen_shows_hostile_names_as_escapes(sim_factory: SimFa
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
         assert_painted_inert(app)
-        fields = app.query_one("#env-fields", Fields)
+        fields = app.page.query_one("#env-fields", Fields)
         assert fields.value("name") == f"contoso-uat{CLIPBOARD}{TITLE}"
         assert fields.value("url") == f"{SAFE}\\x1b\\\\x1b]8;;https://evil.example/\\x1b\\"
         painted_text = screen_text(app)
@@ -194,7 +194,7 @@ async def test_a_failing_link_shows_the_dw9003_message_inert(sim_factory: SimFac
         assert_painted_inert(app)  # the confirmation names the environment and the Dataverse
         await pilot.press("y")
         await settle(pilot, lambda: progress(app).outcome is not None)
-        result = str(app.query_one("#progress-result", Static).content)
+        result = str(app.page.query_one("#progress-result", Static).content)
         assert f"Failed to connect to CRM.{CLIPBOARD}{TITLE} Ensure" in result
         # The notification says so too, with the same escapes.
         await wait_for(pilot, lambda: f"CRM.{CLIPBOARD}" in screen_text(app, Toast).replace("\n", ""))

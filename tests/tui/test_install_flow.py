@@ -57,7 +57,7 @@ async def test_install_succeeds_live_and_the_pane_follows(sim_factory: SimFactor
         await pilot.press("y")
         await wait_for(pilot, lambda: progress(app).watching)
         # While it runs: the button says why not, and d does not start a second install.
-        assert app.query_one("#setup").disabled
+        assert app.page.query_one("#setup").disabled
         await pilot.press("d")
         assert not isinstance(app.screen, TermsScreen)
         await settle(pilot, lambda: progress(app).outcome is not None)
@@ -67,12 +67,12 @@ async def test_install_succeeds_live_and_the_pane_follows(sim_factory: SimFactor
         statuses = [entry.status for entry in pane.record.log]
         assert OperationStatus.RUNNING in statuses and statuses[-1] is OperationStatus.SUCCEEDED
         assert app.page.operations.bells == 1
-        assert "Succeeded" in str(app.query_one("#progress-text", Static).content)
+        assert "Succeeded" in str(app.page.query_one("#progress-text", Static).content)
         # The Power Platform pane is read again: installed, and Link is next.
         await settle(
-            pilot, lambda: app.query_one("#ppi-fields", Fields).value("app").startswith("installed (")
+            pilot, lambda: app.page.query_one("#ppi-fields", Fields).value("app").startswith("installed (")
         )
-        assert not app.query_one("#link").disabled
+        assert not app.page.query_one("#link").disabled
         assert len(install_posts(sim)) == 1
         changes = [e for e in app.page.activity_pane.entries if e.kind == "http" and e.method == "POST"]
         assert any("/install?" in e.url for e in changes)
@@ -88,15 +88,15 @@ async def test_install_failure_shows_code_meaning_remedy_and_offers_retry(sim_fa
         await settle(pilot, lambda: progress(app).outcome is not None)
         pane = progress(app)
         assert pane.outcome is not None and not pane.outcome.succeeded
-        result = str(app.query_one("#progress-result", Static).content)
+        result = str(app.page.query_one("#progress-result", Static).content)
         assert "Code: SolutionImportFailed" in result
         assert "msdyn_DualWriteAppCoreMaps failed" in result
         assert "Remedy: Fix what the message names" in result and "manage-apps" in result
-        assert "press d to try again" in str(app.query_one("#progress-text", Static).content)
+        assert "press d to try again" in str(app.page.query_one("#progress-text", Static).content)
         assert app.page.operations.bells == 1
         # Retry is offered: once the pane is read again, d opens the terms again.
-        await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("app") == "failed")
-        assert not app.query_one("#setup").disabled
+        await settle(pilot, lambda: app.page.query_one("#ppi-fields", Fields).value("app") == "failed")
+        assert not app.page.query_one("#setup").disabled
         await pilot.press("d")
         await settle_screen(pilot, TermsScreen)
         await pilot.press("escape")
@@ -151,7 +151,7 @@ async def test_a_two_package_plan_ticks_its_dependency_and_installs_both_in_orde
         await settle(pilot, both_done, within=60.0)
         outcome = progress(app).outcome
         assert outcome is not None and outcome.succeeded
-        plan = str(app.query_one("#progress-plan", Static).content)
+        plan = str(app.page.query_one("#progress-plan", Static).content)
         assert "[x] 1. Dual-write Application Core: installed" in plan
         assert "[x] 2. Dual-write Finance: installed" in plan
         assert app.page.operations.bells == 2  # one per package
@@ -185,11 +185,11 @@ async def test_a_failure_in_the_middle_stops_the_plan_and_says_what_was_not_requ
         await settle(pilot, finance_ended, within=60.0)
         outcome = progress(app).outcome
         assert outcome is not None and not outcome.succeeded
-        plan = str(app.query_one("#progress-plan", Static).content)
+        plan = str(app.page.query_one("#progress-plan", Static).content)
         assert "[x] 1. Dual-write Application Core: installed" in plan
         assert "[-] 2. Dual-write Finance: failed" in plan
         assert "[ ] 3. Dual-write Notes: not requested" in plan
-        assert "Code: SolutionImportFailed" in str(app.query_one("#progress-result", Static).content)
+        assert "Code: SolutionImportFailed" in str(app.page.query_one("#progress-result", Static).content)
         await drain(pilot)
     posted = [r["path"].split("/applicationPackages/")[1].split("/")[0] for r in install_posts(sim)]
     assert posted == ["msdyn_DualWriteAppCoreAnchor", "msdyn_Dynamics365FinanceExtendedAnchor"]
@@ -202,10 +202,10 @@ async def test_an_environment_without_dataverse_offers_add_dataverse_only(sim_fa
     app = operations_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        assert app.query_one("#ppi-fields", Fields).value("integration") == (
+        assert app.page.query_one("#ppi-fields", Fields).value("integration") == (
             "Power Platform environment without Dataverse"
         )
-        assert "press P to add it" in str(app.query_one("#ppi-hint", Static).content)
+        assert "press P to add it" in str(app.page.query_one("#ppi-hint", Static).content)
         # No Dataverse or package call is made for it.
         assert not [r for r in sim.requests() if r["path"].startswith(("/dataverse/", "/ppapi/"))]
         await pilot.press("d")
@@ -229,7 +229,8 @@ async def test_an_environment_without_dataverse_offers_add_dataverse_only(sim_fa
         outcome = progress(app).outcome
         assert outcome is not None and outcome.succeeded
         # Read again: Dataverse is there, with the template's dual-write application installed.
-        await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("integration") == "set up")
+        fields = app.page.query_one("#ppi-fields", Fields)
+        await settle(pilot, lambda: fields.value("integration") == "set up")
         await drain(pilot)
     provisions = [r for r in sim.requests() if r["path"].endswith("/provisionInstance")]
     assert len(provisions) == 1
@@ -289,7 +290,7 @@ async def test_quit_mid_install_and_reopen_keeps_watching_one_install(sim_factor
         await wait_for(pilot, lambda: progress(second).record is not None)
         record = progress(second).record
         assert record is not None and record.operation_id == operation_id
-        assert second.query_one("#setup").disabled
+        assert second.page.query_one("#setup").disabled
         await pilot.press("d")
         assert not isinstance(second.screen, TermsScreen)
         await settle(pilot, lambda: progress(second).outcome is not None)

@@ -66,7 +66,8 @@ async def test_link_succeeds_and_gives_the_hyperlink_with_a_qr_code(sim_factory:
         await settle_screen(pilot, AdminLinkScreen)
         await pilot.press("escape")
         # The link stays reachable from the main screen: a (panel and QR) and c (copy).
-        await settle(pilot, lambda: app.query_one("#ppi-fields", Fields).value("link").startswith("linked"))
+        fields = app.page.query_one("#ppi-fields", Fields)
+        await settle(pilot, lambda: fields.value("link").startswith("linked"))
         await pilot.press("a")
         await settle_screen(pilot, AdminLinkScreen)
         await pilot.press("escape")
@@ -83,10 +84,10 @@ async def test_link_failure_shows_dw9003_and_its_remedy(sim_factory: SimFactory)
         await settle(pilot, lambda: progress(app).outcome is not None)
         outcome = progress(app).outcome
         assert outcome is not None and not outcome.succeeded
-        result = str(app.query_one("#progress-result", Static).content)
+        result = str(app.page.query_one("#progress-result", Static).content)
         assert "Code: DW9003" in result and "Failed to connect to CRM" in result
         assert "prerequisites" in result and "press l to try again" in str(
-            app.query_one("#progress-text", Static).content
+            app.page.query_one("#progress-text", Static).content
         )
         assert app.page.link.admin is None and not isinstance(app.screen, AdminLinkScreen)
         await drain(pilot)
@@ -110,7 +111,7 @@ async def test_link_is_watched_across_a_restart(sim_factory: SimFactory) -> None
     async with second.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(second))
         await wait_for(pilot, lambda: progress(second).record is not None)
-        assert second.query_one("#link").disabled
+        assert second.page.query_one("#link").disabled
         await settle(pilot, lambda: progress(second).outcome is not None)
         outcome = progress(second).outcome
         assert outcome is not None and outcome.succeeded
@@ -225,7 +226,7 @@ async def test_a_link_left_in_doubt_or_started_elsewhere_is_followed_not_request
         await wait_for(pilot, lambda: progress(app).record is not None)
         record = progress(app).record
         assert record is not None and record.operation_id.endswith(f"/{request_id}")
-        assert app.query_one("#link").disabled
+        assert app.page.query_one("#link").disabled
         await settle(pilot, lambda: progress(app).outcome is not None)
         outcome = progress(app).outcome
         assert outcome is not None and outcome.succeeded

@@ -16,15 +16,15 @@ from tests.tui.support import SIZE, build_app, ready, settle
 
 
 def ppi(app: DwtuiApp, key: str) -> str:
-    return app.query_one("#ppi-fields", Fields).value(key)
+    return app.page.query_one("#ppi-fields", Fields).value(key)
 
 
 def text(app: DwtuiApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).content)
+    return str(app.page.query_one(selector, Static).content)
 
 
 def enabled(app: DwtuiApp, button_id: str) -> bool:
-    return not app.query_one(f"#{button_id}", Button).disabled
+    return not app.page.query_one(f"#{button_id}", Button).disabled
 
 
 # scenario -> (integration, app state prefix, link prefix, setup, link, reset enabled)
@@ -55,8 +55,8 @@ async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
         assert app.phase is Phase.READY
-        assert app.query_one("#env-fields", Fields).value("name") == "contoso-uat"
-        assert app.query_one("#env-fields", Fields).value("type") == "Sandbox"
+        assert app.page.query_one("#env-fields", Fields).value("name") == "contoso-uat"
+        assert app.page.query_one("#env-fields", Fields).value("type") == "Sandbox"
         assert ppi(app, "integration") == integration
         assert ppi(app, "app").startswith(app_state)
         assert ppi(app, "link").startswith(link)
@@ -74,10 +74,10 @@ async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: 
                 assert bool(reason) is not enabled(app, button_id)
         # Add Dataverse is offered only where the Power Platform environment has none.
         no_dataverse = scenario == "no-dataverse"
-        assert app.query_one("#add_dataverse-row").display is no_dataverse
+        assert app.page.query_one("#add_dataverse-row").display is no_dataverse
         assert enabled(app, "add_dataverse") is no_dataverse
         assert app.page.check_action("add_dataverse", ()) is no_dataverse
-        mismatch_shown = app.query_one("#mismatch").display
+        mismatch_shown = app.page.query_one("#mismatch").display
         assert mismatch_shown is (scenario == "mismatch")
         if scenario == "mismatch":
             assert text(app, "#mismatch-warning") == MISMATCH_WARNING
@@ -88,7 +88,7 @@ async def test_each_scenario_shows_its_state(sim_factory: SimFactory, scenario: 
             assert "Otherwise (integration never set up): connect Power Platform Integration" in remedies
         if scenario == "not-integrated":
             assert ppi(app, "dataverse").startswith("none")
-            assert app.query_one("#ppi-hint").display
+            assert app.page.query_one("#ppi-hint").display
             assert "Set up Power Platform Integration" in text(app, "#ppi-hint")
         # Every HTTP call is in the Activity pane, redacted.
         entries = app.page.activity_pane.entries
@@ -102,6 +102,8 @@ async def test_throttling_shows_the_wait_as_the_loading_state(sim_factory: SimFa
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         # While LCS makes dwtui wait, the Environment pane says so (Retry-After is at least 1 s).
+        while not app.page_open:
+            await pilot.pause(0.02)
         while not any(entry.kind == "wait" for entry in app.page.activity_pane.entries):
             await pilot.pause(0.02)
             assert app.phase is not Phase.READY, "loaded without ever being throttled"
@@ -117,7 +119,7 @@ async def test_environment_picker_switches_to_production_read_only(sim_factory: 
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        assert not app.query_one("#header-production").display
+        assert not app.page.query_one("#header-production").display
         await pilot.press("e")
         from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 
@@ -133,9 +135,9 @@ async def test_environment_picker_switches_to_production_read_only(sim_factory: 
             pilot, lambda: app.page.environment is not None and app.page.environment.name == "contoso-prod"
         )
         await settle(pilot, ready(app))
-        assert app.query_one("#env-fields", Fields).value("type") == "Production"
-        assert app.query_one("#header-production").display
-        assert app.query_one("#header-read-only").display
+        assert app.page.query_one("#env-fields", Fields).value("type") == "Production"
+        assert app.page.query_one("#header-production").display
+        assert app.page.query_one("#header-read-only").display
         # prod is healthy (linked) and read-only: every change is refused, and says why.
         assert ppi(app, "link").startswith("linked to")
         for button_id in ("setup", "link", "reset"):
@@ -149,8 +151,8 @@ async def test_production_allowed_by_the_profile_is_not_read_only(sim_factory: S
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
         assert app.page.environment is not None and app.page.environment.name == "contoso-prod"
-        assert app.query_one("#header-production").display
-        assert not app.query_one("#header-read-only").display
+        assert app.page.query_one("#header-production").display
+        assert not app.page.query_one("#header-read-only").display
         assert "read-only" not in text(app, "#setup-reason")
 
 
@@ -232,7 +234,7 @@ async def test_a_service_fault_shows_code_meaning_remedy_and_details(sim_factory
     app = build_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        faults = app.query_one("#ppi-faults")
+        faults = app.page.query_one("#ppi-faults")
         assert faults.display
         shown = str(faults.query_one(".fault-text", Static).content)
         assert "BAP admin API: HTTP 500" in shown
@@ -271,7 +273,7 @@ async def test_a_missing_consent_shows_in_the_ppi_pane_and_asks_no_sign_in(sim_f
         assert ppi(app, "integration") == "set up"
         assert ppi(app, "dataverse").startswith("contoso-uat")
         assert ppi(app, "app").startswith("unknown")
-        faults = app.query_one("#ppi-faults")
+        faults = app.page.query_one("#ppi-faults")
         assert faults.display
         shown = str(faults.query_one(".fault-text", Static).content)
         assert "Power Platform API: consent_required" in shown

@@ -39,7 +39,7 @@ async def test_reset_needs_the_typed_name_and_clears_the_mismatch(sim_factory: S
     app = operations_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        assert app.query_one("#mismatch").display
+        assert app.page.query_one("#mismatch").display
         await pilot.press("R")
         await settle_screen(pilot, ResetScreen)
         plan = str(app.screen.query_one("#reset-plan").content)  # type: ignore[attr-defined]
@@ -56,8 +56,8 @@ async def test_reset_needs_the_typed_name_and_clears_the_mismatch(sim_factory: S
         assert reset_allowed(app)
         await pilot.press("enter")
         await settle(pilot, lambda: not isinstance(app.screen, ResetScreen))
-        await settle(pilot, lambda: not app.query_one("#mismatch").display)
-        assert app.query_one("#reset").disabled
+        await settle(pilot, lambda: not app.page.query_one("#mismatch").display)
+        assert app.page.query_one("#reset").disabled
         changes = [e.summary for e in app.page.activity_pane.entries if e.kind == "change"]
         assert any(s.startswith("Reset dual-write connection on contoso-uat: succeeded") for s in changes)
         await drain(pilot)
@@ -83,7 +83,7 @@ async def test_reset_while_maps_run_needs_force(sim_factory: SimFactory) -> None
         assert reset_allowed(app)
         await pilot.click("#reset-yes")
         await settle(pilot, lambda: not isinstance(app.screen, ResetScreen))
-        await settle(pilot, lambda: not app.query_one("#mismatch").display)
+        await settle(pilot, lambda: not app.page.query_one("#mismatch").display)
         await drain(pilot)
     forced = resets(sim)
     assert len(forced) == 1 and "forcereset=true" in str(forced[0]["query"]).lower()
@@ -101,7 +101,7 @@ async def test_production_with_a_read_only_profile_refuses_every_change(sim_fact
         messages = [n.message for n in app._notifications]
         assert sum("read-only" in m for m in messages) == 3, messages
         for button in ("setup", "link", "reset"):
-            assert app.query_one(f"#{button}", Button).disabled
+            assert app.page.query_one(f"#{button}", Button).disabled
         await drain(pilot)
     assert not [
         r

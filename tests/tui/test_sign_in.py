@@ -34,7 +34,7 @@ async def test_first_frame_paints_before_connect_returns(sim_factory: SimFactory
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.phase is Phase.STARTING
-        assert "profile sim" in str(app.query_one("#header-context", Label).content)
+        assert "profile sim" in str(app.page.query_one("#header-context", Label).content)
         assert app.page.environment_pane.body.loading
         release.set()
         await settle(pilot, ready(app))
@@ -59,7 +59,7 @@ async def test_device_code_modal_shows_the_code_and_completes(sim_factory: SimFa
         assert app.phase is Phase.READY
         assert not isinstance(app.screen, SignInScreen)
         assert app.signed_in is not None and app.signed_in.username == sim.user_name
-        assert sim.user_name in str(app.query_one("#header-context", Label).content)
+        assert sim.user_name in str(app.page.query_one("#header-context", Label).content)
 
 
 async def test_cancelling_sign_in_stops_waiting_and_says_so(sim_factory: SimFactory) -> None:

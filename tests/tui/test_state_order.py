@@ -15,5 +15,5 @@ async def test_the_environment_pane_shows_the_state_as_the_command_line_does(sim
         await settle(pilot, ready(app))
         environment = app.page.environment
         assert environment is not None
-        shown = app.query_one("#env-fields", Fields).value("state")
+        shown = app.page.query_one("#env-fields", Fields).value("state")
         assert shown == environment.state_text == "Deployed / Finished"

@@ -12,7 +12,6 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -38,6 +37,7 @@ from dwtui.tui.environment_details.reading import (
     PowerPlatformRead,
     ReadFailed,
 )
+from dwtui.tui.environment_details.starting import STYLESHEETS as FRAME_STYLESHEETS
 from dwtui.tui.flows.dataverse.flow import AddDataverseFlow
 from dwtui.tui.flows.install.flow import InstallFlow
 from dwtui.tui.flows.link.flow import LinkFlow
@@ -55,10 +55,8 @@ from dwtui.tui.messages import (
     WatchStarted,
 )
 from dwtui.tui.page_state import PageState, Phase
-from dwtui.tui.styles import beside
 from dwtui.tui.widgets.activity_pane import ActivityPane
-from dwtui.tui.widgets.fields import Fields
-from dwtui.tui.widgets.pane import Pane, describe_fault
+from dwtui.tui.widgets.pane import describe_fault
 
 if TYPE_CHECKING:
     from dwtui.domain.fleet import FleetRow
@@ -67,12 +65,8 @@ if TYPE_CHECKING:
     from dwtui.tui.environment_details.picker import EnvironmentPickerScreen
 
 
-# The page's layout (screen.tcss, beside this module), then each component's own stylesheet.
-STYLESHEETS: list[str | PurePath] = [
-    *beside(ContextHeader),
-    Path(__file__).with_name("screen.tcss"),
-    *beside(Pane, Fields, PowerPlatformPane, ProgressPane, ActivityPane),
-]
+# The page's layout and each component's stylesheet: the same as its frame's before it loaded.
+STYLESHEETS = FRAME_STYLESHEETS
 
 
 class EnvironmentDetailsScreen(Screen[None]):

@@ -219,7 +219,7 @@ async def measure_dwtui(speed: float, interval: float) -> Measured:
             await screen_open(app, TermsScreen)
             await pilot.click("#terms-configure")
             await screen_open(app, ConfirmChangeScreen)
-            pane = app.query_one("#progress-pane", ProgressPane)
+            pane = app.page.query_one("#progress-pane", ProgressPane)
             probe.start()
             await pilot.press("y")
             await wait_until(lambda: pane.outcome is not None, TYPICAL_INSTALL / speed + 60, "the outcome")

@@ -171,7 +171,7 @@ async def screen_open(pilot: Pilot[Any], kind: type[Screen[Any]], *, workers: bo
 
 
 def progress(app: DwtuiApp) -> ProgressPane:
-    return app.query_one("#progress-pane", ProgressPane)
+    return app.page.query_one("#progress-pane", ProgressPane)
 
 
 async def quiet(pilot: Pilot[Any]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
 from dwtui.services.session import Session
@@ -31,6 +31,7 @@ from dwtui.tui.screens.confirm import ConfirmChangeScreen
 from dwtui.tui.screens.error_details import ErrorDetailsScreen
 from dwtui.tui.screens.help import HelpScreen
 from dwtui.tui.screens.sign_in import SignInScreen
+from dwtui.tui.widgets.activity_lines import ActivityLines
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen
 from tests.tui.operations_support import drain, fast_sim, operations_app, progress
@@ -250,14 +251,13 @@ async def test_the_one_box_steps_fit_80_columns(sim_factory: SimFactory, axdb: s
 
 def visible_columns(app: DwtuiApp) -> set[str]:
     """The Activity columns whose first ten cells (or all of a narrower column) are in view."""
-    table = app.screen.query_one("#activity-table", DataTable)
+    table = app.screen.query_one("#activity-table", ActivityLines)
     width = table.scrollable_content_region.width
-    shown, x = set(), -int(table.scroll_x)
-    for key, column in table.columns.items():
-        column_width = column.get_render_width(table)
-        if x >= 0 and x + min(column_width, 10) <= width:
-            shown.add(str(key.value))
-        x += column_width
+    shown = set()
+    for key, offset, column_width in table.column_offsets():
+        x = offset - int(table.scroll_x)
+        if x >= 0 and x + min(column_width or 10, 10) <= width:
+            shown.add(key)
     return shown
 
 

@@ -21,7 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 from textual.worker import Worker, WorkerState
 
 from dwtui.domain.doctor import CheckResult, CheckState, DoctorReport
@@ -34,6 +34,7 @@ from dwtui.tui.doctor.table import CheckTable
 from dwtui.tui.formatting import fault_of
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.activity_pane import ActivityPane
+from dwtui.tui.widgets.footer import SteadyFooter
 from dwtui.tui.widgets.pane import Pane, describe_fault
 from dwtui.tui.workers import LatestWorkers, service_worker
 
@@ -110,7 +111,7 @@ class DoctorScreen(ModalScreen[None]):
             yield ActivityPane(
                 id="doctor-activity", show_timings=self.show_timings, follow=self.session.activity
             )
-            yield Footer()
+            yield SteadyFooter()
 
     @property
     def table(self) -> CheckTable:

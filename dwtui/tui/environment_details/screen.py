@@ -8,7 +8,7 @@ pane or flow it concerns. The App tells the page how the session and the sign-in
 
 from __future__ import annotations
 
-import gc
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,7 +20,6 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from dwtui.domain.assessment import Action, Assessment, assess
 from dwtui.domain.models import Fault, LcsEnvironment, PowerPlatformSnapshot, SignedIn
@@ -45,6 +44,7 @@ from dwtui.tui.flows.progress.pane import ProgressPane
 from dwtui.tui.flows.progress.watch import OperationWatch
 from dwtui.tui.flows.reset.flow import ResetFlow
 from dwtui.tui.formatting import clock_text
+from dwtui.tui.gc_policy import IdleCollector
 from dwtui.tui.messages import (
     ActivityRecorded,
     FlowFailed,
@@ -56,6 +56,7 @@ from dwtui.tui.messages import (
 )
 from dwtui.tui.page_state import PageState, Phase
 from dwtui.tui.widgets.activity_pane import ActivityPane
+from dwtui.tui.widgets.footer import SteadyFooter
 from dwtui.tui.widgets.pane import describe_fault
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         self._environments: list[LcsEnvironment] | None = None
         self._environments_project = ""  # the LCS project `_environments` lists
         self._picker: EnvironmentPickerScreen | None = None
-        self._heap_frozen = False
+        self.collector = IdleCollector()
         self._unsubscribe: Callable[[], None] | None = None
         self._audit_failure_shown = False
         # The flows exist from the start: check_action asks them which keys apply.
@@ -126,7 +127,7 @@ class EnvironmentDetailsScreen(Screen[None]):
             yield self._progress
             yield ActivityPane(id="activity-pane", show_timings=self.show_timings)
         # Compact: a key and its word, one space apart, so ? Help and q Quit fit 80 columns.
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
         yield from (self.reader, self.operations, self.install, self.link, self.reset, self.add_dataverse)
 
     @property
@@ -167,6 +168,7 @@ class EnvironmentDetailsScreen(Screen[None]):
         self._update_header()
 
     def detach_session(self) -> None:
+        self.collector.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -279,12 +281,9 @@ class EnvironmentDetailsScreen(Screen[None]):
             message.snapshot, message.assessment, f"read {clock_text(self.clock())}"
         )
         self.phase = Phase.READY
-        if not self._heap_frozen:
-            # Everything loaded so far (Textual, MSAL, httpx, the simulator) lives as long as the app:
-            # frozen, full garbage collections stop rescanning it, which otherwise stalls the event
-            # loop for about 200 ms at a time while an install is watched (benchmarks/event_loop_stall.py).
-            gc.freeze()
-            self._heap_frozen = True
+        # Everything loaded so far lives as long as the app: frozen, and full collections from now on
+        # wait for a quiet moment (gc_policy.py).
+        self.collector.start(asyncio.get_running_loop())
         if self.session is not None:
             state = PageState(self.session, message.environment, message.snapshot, message.assessment)
             self._flows_read(state)

@@ -15,11 +15,12 @@ from pathlib import Path, PurePath
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from dwtui.tui.commands import bindings
 from dwtui.tui.environment_details.header import ContextHeader
 from dwtui.tui.styles import module_stylesheet
+from dwtui.tui.widgets.footer import SteadyFooter
 
 # The page's layout (screen.tcss, beside this module), then each component's own stylesheet; the
 # App reads them with its own, so this frame and the page are laid out by the same rules.
@@ -67,7 +68,7 @@ class StartingScreen(Screen[None]):
             )
         with Horizontal(id="bottom"):
             yield _frame("Activity", "", "activity-pane")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ContextHeader).show(

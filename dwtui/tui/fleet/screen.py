@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from dwtui.domain.fleet import Column, FleetRow
@@ -38,6 +38,7 @@ from dwtui.tui.fleet.detail import RowDetail
 from dwtui.tui.fleet.table import FleetTable, name_width, row_key
 from dwtui.tui.formatting import clock_text, fault_of
 from dwtui.tui.messages import ActivityRecorded
+from dwtui.tui.widgets.footer import SteadyFooter
 from dwtui.tui.workers import LatestWorkers, service_worker
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ class FleetScreen(ModalScreen[FleetRow | None]):
                 yield FleetTable(id="fleet-table")
                 yield RowDetail(id="fleet-detail", markup=False)
             yield Static(id="fleet-status", markup=False)
-            yield Footer()
+            yield SteadyFooter()
 
     @property
     def table(self) -> FleetTable:

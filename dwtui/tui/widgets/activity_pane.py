@@ -11,10 +11,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
 
-from dwtui.tui.safe_text import table_cell
+from dwtui.domain.text import inert
+from dwtui.tui.widgets.activity_lines import ActivityLines, Column
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +64,6 @@ class ActivityPane(Vertical):
         self.border_title = "Activity"
         self.show_timings = show_timings
         self.entries: deque[ActivityEntry] = deque(maxlen=MAX_ROWS)
-        self._rows: deque[RowKey] = deque()
         self._follow = follow
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -87,21 +85,19 @@ class ActivityPane(Vertical):
         self.add(message.entry)
 
     def compose(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="activity-table", cursor_type="none", zebra_stripes=False)
         # Fixed widths (the longest service name, method or kind, status, duration): the columns do not
         # move as calls arrive, and the path starts where the person last saw it.
+        columns: tuple[Column, ...] = (
+            Column("service", "Service", SERVICE_WIDTH),
+            Column("what", "What", 7),
+            Column("status", "Status", 6),
+            Column("detail", "Path / detail"),
+        )
         if self.show_timings:
-            table.add_column("Time", key="time", width=8)
-        table.add_column("Service", key="service", width=SERVICE_WIDTH)
-        table.add_column("What", key="what", width=7)
-        table.add_column("Status", key="status", width=6)
-        if self.show_timings:
-            table.add_column("Took", key="took", width=7)
-        table.add_column("Path / detail", key="detail")
-        yield table
+            columns = (Column("time", "Time", 8), *columns[:3], Column("took", "Took", 7), columns[3])
+        yield ActivityLines(columns, max_rows=MAX_ROWS, id="activity-table")
 
     def add(self, entry: ActivityEntry) -> None:
-        table = self.query_one("#activity-table", DataTable)
         self.entries.append(entry)
         if entry.kind == "http":
             what = entry.method
@@ -112,20 +108,13 @@ class ActivityPane(Vertical):
             if entry.url:
                 detail = f"{detail} {_path(entry.url)}"
         status = "" if entry.status is None else str(entry.status)
-        cells = [entry.service, what, status, detail]
+        cells: tuple[str, ...] = (entry.service, what, status, detail)
         if self.show_timings:
-            cells = [
-                time.strftime("%H:%M:%S", time.localtime(entry.at)),
-                entry.service,
-                what,
-                status,
-                _duration(entry),
-                detail,
-            ]
-        # Paths, summaries and services' words: inert, and never read as markup.
-        self._rows.append(table.add_row(*(table_cell(cell) for cell in cells)))
-        while len(self._rows) > MAX_ROWS:
-            table.remove_row(self._rows.popleft())
-        # After the refresh that lays the new row out: scrolling now could stop one row short.
-        self.call_after_refresh(table.scroll_end, animate=False)
+            at = time.strftime("%H:%M:%S", time.localtime(entry.at))
+            cells = (at, entry.service, what, status, _duration(entry), detail)
+        # Paths, summaries and services' words: inert (an ESC shows as \x1b), drawn as plain text.
+        failed = entry.status is not None and entry.status >= 400
+        self.query_one("#activity-table", ActivityLines).add(
+            tuple(inert(cell) for cell in cells), failed=failed
+        )
         self.border_subtitle = f"{len(self.entries)} recorded"

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane
 
 from dwtui.domain.models import DataverseEnvironment, LcsEnvironment, PowerPlatformSnapshot
 from dwtui.domain.onebox import DEPRECATION_NOTE, STEP_AOS, STEP_APP_USER, STEP_FLIGHT, STEP_ROLE, OneboxFacts
@@ -31,6 +31,7 @@ from dwtui.tui.flows.onebox.step import StepPanel, StepReady
 from dwtui.tui.flows.onebox.verify import VerifyPanel
 from dwtui.tui.styles import beside
 from dwtui.tui.widgets.activity_pane import ActivityPane
+from dwtui.tui.widgets.footer import SteadyFooter
 from dwtui.tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ class OneboxScreen(ModalScreen[None]):
             yield ActivityPane(
                 id="onebox-activity", show_timings=self.show_timings, follow=self.session.activity
             )
-            yield Footer()
+            yield SteadyFooter()
 
     @property
     def app_user(self) -> AppUserForm:

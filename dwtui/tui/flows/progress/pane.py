@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -267,11 +268,26 @@ class ProgressPane(Vertical):
         """Update a widget only when its text changed; a one-line label (fixed height in the
         stylesheet) never needs the screen laid out again. Polls come many times a minute, and a
         relayout of the whole screen for each one stalls the event loop."""
-        if self._shown.get(selector) == text:
+        before = self._shown.get(selector)
+        if before == text:
             return
         self._shown[selector] = text
+        widget = self.query_one(selector, Static)
         # Stages, messages and package names are the services' words: shown inert.
-        self.query_one(selector, Static).update(inert(text, multiline=not line), layout=not line)
+        shown = inert(text, multiline=not line)
+        widget.update(shown, layout=not line and not self._same_height(widget, before, shown))
+
+    @staticmethod
+    def _same_height(widget: Static, before: str | None, after: str) -> bool:
+        """Whether new text takes the lines the old took: as many lines, none wider than the widget
+        (so none wraps), and the widget shown either way."""
+        if before is None or not widget.display:
+            return False
+        width = widget.content_size.width
+        old_lines, new_lines = before.split("\n"), after.split("\n")
+        if width <= 0 or len(old_lines) != len(new_lines) or not after.strip():
+            return False
+        return max(cell_len(line) for line in old_lines + new_lines) < width
 
     def _headline(self, record: OperationRecord) -> str:
         if self.outcome is not None and self.kind is not None:

@@ -117,10 +117,14 @@ class IdleCollector:
             self._check_pending = True
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._check)
+            loop.call_soon_threadsafe(self.check_owed)
 
-    def _check(self) -> None:
-        self._timer = None
+    def check_owed(self) -> None:
+        """Runs an owed full collection if the loop has been quiet long enough (the loop's timer calls
+        this; so can a test with a moved clock); otherwise looks again when it could be."""
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when it is the timer that called
+            self._timer = None
         if self._loop is None:
             return
         now = self._clock()
@@ -134,7 +138,7 @@ class IdleCollector:
             self.collect_now()
             return
         wait = min(self._quiet - quiet_for, self._max_owed - (now - owed_since))
-        self._timer = self._loop.call_later(max(wait, 0.01), self._check)
+        self._timer = self._loop.call_later(max(wait, 0.01), self.check_owed)
 
     def collect_now(self) -> None:
         started = time.perf_counter()

@@ -69,6 +69,7 @@ async def test_the_pane_holds_at_most_max_rows_while_the_log_on_disk_keeps_every
         assert lines.row_text(0).endswith("/environments/51")
         assert lines.row_text(MAX_ROWS - 1).endswith(f"/environments/{total}")
         assert pane.recorded == total
+        assert len(pane.entries) == MAX_ROWS and pane.entries[0].url.endswith("/environments/51")
         assert pane.border_subtitle == f"{total} recorded, last {MAX_ROWS} shown"
     on_disk = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(on_disk) == total
@@ -144,3 +145,20 @@ async def test_clear_empties_the_rows_and_keeps_the_header() -> None:
         assert lines.virtual_size.height == 1
         assert lines.render_line(0).text.startswith("Status")
         assert not lines.render_line(1).text.strip()
+
+
+async def test_a_following_view_still_follows_after_the_pane_gets_shorter() -> None:
+    """An install's Progress pane took rows from Activity, and the newest rows went out of view."""
+    app = LinesApp(max_rows=100)
+    async with app.run_test(size=(60, 20)) as pilot:
+        lines = app.query_one(ActivityLines)
+        for number in range(40):
+            lines.add(("200", f"row {number}"))
+        await pilot.pause()
+        await pilot.resize_terminal(60, 10)
+        await pilot.pause()
+        assert "row 39" in lines.render_line(lines.size.height - 1).text
+        lines.add(("200", "row 40"))
+        await pilot.pause()
+        assert lines.following
+        assert "row 40" in lines.render_line(lines.size.height - 1).text

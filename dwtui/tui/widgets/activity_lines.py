@@ -60,6 +60,10 @@ class ActivityLines(ScrollView, can_focus=True):
         # Drawn lines by (row number, scroll x, width); -1 is the header. Only what is on screen is
         # worth keeping: the oldest half goes when it holds more than a few screens' lines.
         self._drawn: dict[tuple[int, int, int], Strip] = {}
+        # Whether the view follows the newest row: it stops when a person scrolls up and starts again
+        # at the end. Kept, not computed from the offset, because a resize (the Progress pane taking
+        # part of the row) moves the end away from a view that was following it.
+        self.following = True
 
     @property
     def row_count(self) -> int:
@@ -78,7 +82,6 @@ class ActivityLines(ScrollView, can_focus=True):
 
     def add(self, cells: tuple[str, ...], *, failed: bool = False) -> None:
         """A row at the bottom; cells are inert text, one per column."""
-        followed = self.scroll_y >= self.max_scroll_y
         text = GAP.join(_cell(cell, column.width) for cell, column in zip(cells, self.columns, strict=True))
         self._numbered += 1
         self._rows.append(_Row(self._numbered, text, cell_len(text), failed))
@@ -93,12 +96,21 @@ class ActivityLines(ScrollView, can_focus=True):
             # the scrollbar, not the screen's layout, which assigning virtual_size would redo whole.
             self.set_reactive(ActivityLines.virtual_size, size)
             self._scroll_update(size)
-        if followed:
+        if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif dropped:
             # The rows a person is reading move up as the oldest leave; the view moves with them.
             self.scroll_to(y=max(0, self.scroll_y - dropped), animate=False, immediate=True)
         self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        if self.following:
+            # After the new size is laid out, so the end is where the new height puts it.
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
 
     def clear(self) -> None:
         self._rows.clear()

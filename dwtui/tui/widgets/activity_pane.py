@@ -1,12 +1,14 @@
 """The Activity pane: every call dwtui made, newest at the bottom, the oldest dropped past a bound.
 
 The pane keeps no history of its own: the ActivityLog it follows keeps the recent entries and the
-on-disk activity log all of them; the pane holds the text of its last MAX_ROWS rows only.
+on-disk activity log all of them; the pane holds its last MAX_ROWS rows (their text, and the entries
+they came from, which are the log's own objects).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -66,6 +68,7 @@ class ActivityPane(Vertical):
         super().__init__(id=id, classes="pane")
         self.border_title = "Activity"
         self.show_timings = show_timings
+        self.entries: deque[ActivityEntry] = deque(maxlen=MAX_ROWS)  # behind the rows shown
         self.recorded = 0  # every entry shown since mount, also those the rows no longer hold
         self._follow = follow
         self._unsubscribe: Callable[[], None] | None = None
@@ -101,6 +104,7 @@ class ActivityPane(Vertical):
         yield ActivityLines(columns, max_rows=MAX_ROWS, id="activity-table")
 
     def add(self, entry: ActivityEntry) -> None:
+        self.entries.append(entry)
         self.recorded += 1
         if entry.kind == "http":
             what = entry.method

@@ -1,0 +1,81 @@
+"""Idle is idle (issue 13): with nothing running, no Textual timer is left running to wake the app.
+
+Structural, not timed: each test looks at which timers are running once the app has settled. The
+figures (idle CPU, wake-ups a second over a working day) are benchmarks/soak.py's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.timer import Timer
+
+from dwtui.tui.flows.progress.pane import ProgressPane
+from tests.conftest import SimFactory
+from tests.tui.operations_support import drain, fast_sim, operations_app, progress
+from tests.tui.support import SIZE, ready, settle, settle_screen
+
+
+def screens(app: App[Any]) -> list[Screen[Any]]:
+    """The screens shown and the ones installed to be shown again (they keep their timers)."""
+    found: list[Screen[Any]] = list(app.screen_stack)
+    found += [screen for screen in app._installed_screens.values() if isinstance(screen, Screen)]
+    return list(dict.fromkeys(found))
+
+
+def running_timers(app: App[Any]) -> list[tuple[DOMNode, Timer]]:
+    """Every timer of the app, its screens and their widgets that is started and not paused."""
+    nodes: list[DOMNode] = [app]
+    for screen in screens(app):
+        nodes += screen.walk_children(with_self=True)
+    return [
+        (node, timer)
+        for node in dict.fromkeys(nodes)
+        for timer in list(node._timers)
+        if timer._task is not None and not timer._task.done() and timer._active.is_set()
+    ]
+
+
+def named(timers: list[tuple[DOMNode, Timer]]) -> list[str]:
+    return [f"{node!r}: {timer.name} every {timer._interval} s" for node, timer in timers]
+
+
+async def test_the_page_at_rest_runs_no_timer(sim_factory: SimFactory) -> None:
+    # The Progress pane's bar included: Textual's ProgressBar redraws itself every second from its
+    # mount on, for an ETA the pane does not show.
+    sim = fast_sim(sim_factory, "happy")
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await drain(pilot)
+        await pilot.pause()
+        assert named(running_timers(app)) == []
+        assert not app.animator._animations
+
+
+async def test_after_an_install_the_progress_ticker_is_stopped(sim_factory: SimFactory) -> None:
+    from dwtui.tui.flows.install.terms import TermsScreen
+    from dwtui.tui.screens.confirm import ConfirmChangeScreen
+
+    sim = fast_sim(sim_factory, "happy")
+    app = operations_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await pilot.press("d")
+        await settle_screen(pilot, TermsScreen)
+        await pilot.click("#terms-configure")
+        await settle_screen(pilot, ConfirmChangeScreen)
+        await pilot.press("y")
+        pane = progress(app)
+        await settle(pilot, lambda: pane.watching)
+        ticking = [node for node, _ in running_timers(app) if isinstance(node, ProgressPane)]
+        assert ticking, "the elapsed time moves on while the install is watched"
+        await settle(pilot, lambda: pane.outcome is not None and not pane.watching)
+        await drain(pilot)
+        await pilot.pause()
+        assert pane.outcome is not None and pane.outcome.succeeded
+        assert named(running_timers(app)) == []
+

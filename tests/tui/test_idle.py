@@ -15,6 +15,7 @@ from textual.timer import Timer
 
 from dwtui.tui.flows.progress.pane import ProgressPane
 from tests.conftest import SimFactory
+from tests.tui.fleet_support import fleet_app, fleet_sim, open_fleet
 from tests.tui.operations_support import drain, fast_sim, operations_app, progress
 from tests.tui.support import SIZE, ready, settle, settle_screen
 
@@ -79,3 +80,24 @@ async def test_after_an_install_the_progress_ticker_is_stopped(sim_factory: SimF
         assert pane.outcome is not None and pane.outcome.succeeded
         assert named(running_timers(app)) == []
 
+
+async def test_the_fleet_ticks_only_while_it_is_shown(sim_factory: SimFactory) -> None:
+    from dwtui.tui.fleet.screen import TICK_SECONDS, FleetScreen
+
+    assert TICK_SECONDS >= 1.0
+    sim = fleet_sim(sim_factory)
+    app = fleet_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        fleet = await open_fleet(pilot)
+        ticking = running_timers(app)
+        assert [node for node, _ in ticking] == [fleet], named(ticking)
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, FleetScreen))
+        await drain(pilot)
+        await pilot.pause()
+        # Still installed, to be shown again as it was; its ages move on when it is.
+        assert fleet in screens(app)
+        assert named(running_timers(app)) == []
+        await pilot.press("F")
+        await settle(pilot, lambda: app.screen is fleet)
+        assert [node for node, _ in running_timers(app)] == [fleet]

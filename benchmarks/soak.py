@@ -180,7 +180,10 @@ async def wait_until(
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: not reached within {within:.0f} s (screen {pilot.app.screen!r})")
+            notes = [notification.message for notification in pilot.app._notifications][-3:]
+            raise RuntimeError(
+                f"{what}: not reached within {within:.0f} s (screen {pilot.app.screen!r}, notes {notes})"
+            )
         await pilot.pause(0.02)
 
 
@@ -220,6 +223,16 @@ class Day:
     async def settle(self, what: str) -> None:
         await wait_until(self.pilot, self.settled, what)
 
+    async def until_offered(self, action: str, what: str) -> None:
+        """Settled, with `action` (an Action's value) offered: the read after a change has landed."""
+        from dwtui.domain.assessment import Action
+
+        def offered() -> bool:
+            assessment = self.page.assessment
+            return self.settled() and assessment is not None and assessment.actions[Action(action)].enabled
+
+        await wait_until(self.pilot, offered, what)
+
     async def refresh(self) -> None:
         await self.pilot.press("r")
         await self.settle("the page read again")
@@ -228,6 +241,7 @@ class Day:
         from dwtui.tui.flows.install.terms import TermsScreen
         from dwtui.tui.screens.confirm import ConfirmChangeScreen
 
+        await self.until_offered("setup", "the install offered")
         pane = self.page.progress_pane
         await self.pilot.press("d")
         await screen_open(self.pilot, TermsScreen)
@@ -239,7 +253,7 @@ class Day:
         )
         if not pane.outcome.succeeded:
             raise RuntimeError(f"the install did not succeed: {pane.outcome}")
-        await self.settle("the page after the install")
+        await self.until_offered("link", "the page after the install")
 
     async def link(self) -> None:
         from dwtui.tui.flows.link.admin_link import AdminLinkScreen
@@ -283,8 +297,7 @@ class Day:
                 cid=link.cid, cname=cname, lcs_id=uat.environment_id, bap_id=old.bap_id
             )
         await self.refresh()
-        if not self.page.query_one("#mismatch").display:
-            raise RuntimeError("the mismatch made in the simulator is not shown")
+        await self.until_offered("reset", "the mismatch made in the simulator shown")
         await self.pilot.press("R")
         await screen_open(self.pilot, ResetScreen)
         self.app.screen.query_one("#reset-name", Input).value = ""

@@ -42,6 +42,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -431,7 +432,8 @@ def open_files() -> list[str]:
     targets = []
     for name in os.listdir("/proc/self/fd"):
         with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
-            targets.append(os.readlink(f"/proc/self/fd/{name}"))
+            # A socket's or pipe's inode number changes with each connection: its kind is what counts.
+            targets.append(re.sub(r":\[\d+\]$", "", os.readlink(f"/proc/self/fd/{name}")))
     return sorted(targets)
 
 

@@ -1,11 +1,13 @@
 """Idle is idle (issue 13): with nothing running, no Textual timer is left running to wake the app.
 
-Structural, not timed: each test looks at which timers are running once the app has settled. The
-figures (idle CPU, wake-ups a second over a working day) are benchmarks/soak.py's.
+Structural, not timed: each test looks at which timers are running once the app has settled. Also
+what keeps memory flat over a working day: the Activity widget's bound. The figures (idle CPU,
+memory over a working day) are benchmarks/soak.py's.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -13,11 +15,12 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.timer import Timer
 
+from dwtui.tui.app import DwtuiApp
 from dwtui.tui.flows.progress.pane import ProgressPane
 from tests.conftest import SimFactory
 from tests.tui.fleet_support import fleet_app, fleet_sim, open_fleet
 from tests.tui.operations_support import drain, fast_sim, operations_app, progress
-from tests.tui.support import SIZE, ready, settle, settle_screen
+from tests.tui.support import FIXED_CLOCK, SIZE, ready, settle, settle_screen
 
 
 def screens(app: App[Any]) -> list[Screen[Any]]:
@@ -101,3 +104,35 @@ async def test_the_fleet_ticks_only_while_it_is_shown(sim_factory: SimFactory) -
         await pilot.press("F")
         await settle(pilot, lambda: app.screen is fleet)
         assert [node for node, _ in running_timers(app)] == [fleet]
+
+
+async def test_the_activity_widget_keeps_its_bound_while_the_file_keeps_every_row(
+    sim_factory: SimFactory, tmp_path: Path
+) -> None:
+    # A working day records thousands of calls: the widget's rows leave it, the audit trail keeps them.
+    from dwtui.services.activity import ActivityEntry, ActivityLog
+    from dwtui.tui.widgets.activity_lines import ActivityLines
+    from dwtui.tui.widgets.activity_pane import MAX_ROWS
+    from tests.helpers import make_session
+
+    trail = tmp_path / "activity.jsonl"
+    sim = fast_sim(sim_factory, "happy")
+    log = ActivityLog(trail)
+    app = DwtuiApp(
+        lambda: make_session(sim, activity=log, sign_in=True),
+        profile_name="sim",
+        clock=lambda: FIXED_CLOCK,
+        show_timings=False,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, ready(app))
+        await drain(pilot)
+        for number in range(MAX_ROWS + 50):
+            log.record(ActivityEntry(at=FIXED_CLOCK, kind="command", summary=f"call {number}"))
+        pane = app.page.activity_pane
+        await settle(pilot, lambda: pane.entries[-1].summary == f"call {MAX_ROWS + 49}")
+        table = pane.query_one(ActivityLines)
+        assert table.row_count == len(pane.entries) == MAX_ROWS
+        assert table.row_text(MAX_ROWS - 1).endswith(f"call {MAX_ROWS + 49}")
+        recorded = len(trail.read_text(encoding="utf-8").splitlines())
+        assert recorded >= MAX_ROWS + 50 + 1  # the app's own calls and every one of these

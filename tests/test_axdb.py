@@ -7,6 +7,7 @@ them); without them these tests fail and say so rather than skip.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 import types
@@ -330,3 +331,22 @@ def test_a_missing_pyodbc_says_what_to_install(monkeypatch: pytest.MonkeyPatch) 
         axdb.installed_drivers()
     assert "apt-get install unixodbc" in raised.value.fault.message
     assert "ODBC Driver 18 for SQL Server" in raised.value.fault.message
+
+
+def test_each_run_closes_the_database_it_opened(tmp_path: Path) -> None:
+    # A working day of flights and doctor reads must not leave a file descriptor open per run.
+    path = tmp_path / "axdb.sqlite"
+    connection = demo_connection_string(create_demo_database(path))
+
+    def open_on_the_database() -> int:
+        descriptors = Path("/proc/self/fd")
+        opened = 0
+        for descriptor in descriptors.iterdir():
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                opened += descriptor.readlink() == path
+        return opened
+
+    for _ in range(3):
+        assert run(connection).committed
+        assert axdb.read_flight(connection, FlightPlan(), activity=ActivityLog()).ok
+    assert open_on_the_database() == 0

@@ -278,7 +278,11 @@ class _Transaction:
     def close(self) -> None:
         if not self.finished:
             self.rollback("closing without commit")
+        # The cursor first: the SQLite3 ODBC driver cannot close a database whose last SELECT is still
+        # prepared, and kept its file open for as long as the process ran, one per flight.
         with contextlib.suppress(self.pyodbc.Error):  # nothing more can be done about it
+            self.cursor.close()
+        with contextlib.suppress(self.pyodbc.Error):
             self.connection.close()
 
 

@@ -25,6 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -153,6 +154,7 @@ class FleetScreen(ModalScreen[FleetRow | None]):
         self._latest = LatestWorkers()
         self._redraw_pending = False
         self._unsubscribe: Callable[[], None] | None = None
+        self._ticker: Timer | None = None
 
     # -- layout --------------------------------------------------------------------------------------
 
@@ -188,8 +190,14 @@ class FleetScreen(ModalScreen[FleetRow | None]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.session.activity.subscribe(self._forward_activity)
-        self.set_interval(TICK_SECONDS, self.schedule_redraw)
+        self._ticker = self.set_interval(TICK_SECONDS, self.schedule_redraw)
         self.schedule_redraw()
+
+    def on_screen_suspend(self) -> None:
+        # The app keeps this screen installed once shown: its ages need not move on while nobody sees
+        # them, and redrawing its table every tick would wake an idle app (benchmarks/soak.py).
+        if self._ticker is not None:
+            self._ticker.pause()
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -199,6 +207,9 @@ class FleetScreen(ModalScreen[FleetRow | None]):
             self._reader.cancel()
 
     def on_screen_resume(self) -> None:
+        if self._ticker is not None:
+            self._ticker.resume()
+            self.schedule_redraw()
         stale = self.read_at is not None and self.clock() - self.read_at >= CACHE_LIFETIME
         if not self.reading and (self.read_at is None or stale):
             self.start_read(refresh=False)

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.events import Mount
 from textual.timer import Timer
 from textual.widgets import Label, ProgressBar, Static
 
@@ -104,6 +106,22 @@ def headline(kind: OperationKind, outcome: Outcome) -> str:
     return f"Failed: {outcome.explanation.code}. Fix it, then press {RETRY_KEYS[kind]} to try again."
 
 
+class StillProgressBar(ProgressBar):
+    """A progress bar that changes only when told to.
+
+    Textual's redraws itself every second from the moment it is mounted, for an ETA the pane does
+    not show: it woke an idle app once a second (benchmarks/soak.py). The pane's own ticker runs only
+    while an operation is watched.
+    """
+
+    @on(Mount)
+    def _mounted(self, event: Mount) -> None:
+        # Stops ProgressBar.on_mount, which starts that timer; the only other mount handler, Widget's,
+        # turns on scrollbars forced by the stylesheet, which a bar has none of.
+        event.prevent_default()
+        self.update()
+
+
 class ProgressPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes="pane")
@@ -128,7 +146,7 @@ class ProgressPane(Vertical):
             yield Static("", id="progress-admin")
             yield Static("", id="progress-plan", markup=False)
             yield Label("", id="progress-stage", markup=False)
-            yield ProgressBar(total=100, show_eta=False, id="progress-bar")
+            yield StillProgressBar(total=100, show_eta=False, id="progress-bar")
             yield Label("", id="progress-estimate", markup=False)
             yield Label("", id="progress-times", markup=False)
             yield Static("", id="progress-note", markup=False)

@@ -71,3 +71,20 @@ async def test_only_the_enabled_state_changes_in_place_and_new_keys_rebuild_the_
         rebuilt = keys(app)
         assert "x" in rebuilt
         assert rebuilt["i"] is not first["i"]
+
+
+async def test_rebuilding_the_bar_lets_the_old_key_widgets_go() -> None:
+    """Each rebuild left the old keys bound to the footer (Textual's data binding), alive for good."""
+    app = KeysApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        old = list(keys(app).values())
+        for show in (True, False, True, False):
+            app.show_extra = show
+            app.refresh_bindings()
+            await pilot.pause()
+        await pilot.pause()
+        footer = app.query_one(SteadyFooter)
+        bound = {id(node) for pairs in getattr(footer, "__watchers", {}).values() for node, _ in pairs}
+        assert not bound & {id(widget) for widget in old}
+        assert set(keys(app)) >= {"i", "l"}

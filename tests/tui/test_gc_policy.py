@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -121,3 +122,43 @@ async def test_the_page_hands_collections_to_the_collector_once_read_and_back_wh
     assert not app.page.collector.running
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_removed_widget_s_drawn_lines_are_let_go_at_the_next_collection() -> None:
+    """Textual's colour cache kept every removed widget's StylesCache (and its lines) alive."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from dwtui.tui.gc_policy import release_render_caches
+
+    class Panes(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("kept")
+
+    app = Panes()
+    async with app.run_test(size=(40, 6)) as pilot:
+        gone = Static("drawn once, then removed")
+        await app.mount(gone)
+        await pilot.pause()
+        widget, cache = weakref.ref(gone), weakref.ref(gone._styles_cache)
+        await gone.remove()
+        del gone
+        await app.mount(Static("the next frame leaves the removed widget out"))
+        await pilot.pause()
+        gc.collect()
+        assert widget() is None
+        assert cache() is not None  # what Textual does by itself
+        release_render_caches()
+        gc.collect()
+        assert cache() is None
+
+
+async def test_each_owed_collection_releases_the_render_caches_first(
+    clock: Clock, collected: list[float]
+) -> None:
+    order: list[str] = []
+    made = IdleCollector(
+        clock=clock, collect=lambda: order.append("collect"), release=lambda: order.append("release")
+    )
+    made.collect_now()
+    assert order == ["release", "collect"]

@@ -20,6 +20,8 @@ from dwtui.sim.chaos import Chaos
 from dwtui.sim.directory import OrgDirectory
 from dwtui.sim.tls import ClientCertificate, make_client_certificate
 
+REQUEST_LOG_LIMIT = 10_000
+
 
 def iso_time(moment: float) -> str:
     """A moment as the services write times: 2023-10-11T07:45:25.376133Z."""
@@ -256,7 +258,9 @@ class World:
         # Dataverse orgs' business units, roles and users, made on first use (sim.directory).
         self.dataverse_directories: dict[str, OrgDirectory] = {}
         self.faults: list[FaultRule] = []
-        self.request_log: list[dict[str, Any]] = []
+        # The most recent requests (tests and benchmarks read them); bounded, so a demo left open all
+        # day does not grow with every poll.
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self._counters: dict[str, int] = {}
         self._client_certificate: ClientCertificate | None = None
 

@@ -14,7 +14,7 @@ from dwtui.sim.server import SimServer
 from dwtui.tui.app import DwtuiApp
 from dwtui.tui.flows.progress.pane import ProgressPane
 from tests.helpers import make_session
-from tests.tui.support import settle
+from tests.tui.support import settle, settle_screen
 
 # An install of 10 simulated minutes at 300x takes 2 s; the sim's 30 minutes would take 6.
 FAST = 300.0
@@ -116,3 +116,15 @@ def freeze(sim: SimServer) -> FrozenClock:
     clock = FrozenClock(sim.world.clock())
     sim.world.clock = clock
     return clock
+
+
+async def configure_and_ok(pilot: Pilot[Any]) -> None:
+    """Start an install of the plan as offered: d, Configure in the terms, y in the confirmation."""
+    from dwtui.tui.flows.install.terms import TermsScreen
+    from dwtui.tui.screens.confirm import ConfirmChangeScreen
+
+    await pilot.press("d")
+    await settle_screen(pilot, TermsScreen)
+    await pilot.click("#terms-configure")
+    await settle_screen(pilot, ConfirmChangeScreen)
+    await pilot.press("y")

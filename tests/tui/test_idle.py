@@ -19,8 +19,8 @@ from dwtui.tui.app import DwtuiApp
 from dwtui.tui.flows.progress.pane import ProgressPane
 from tests.conftest import SimFactory
 from tests.tui.fleet_support import fleet_app, fleet_sim, open_fleet
-from tests.tui.operations_support import drain, fast_sim, operations_app, progress
-from tests.tui.support import FIXED_CLOCK, SIZE, ready, settle, settle_screen
+from tests.tui.operations_support import configure_and_ok, drain, fast_sim, operations_app, progress
+from tests.tui.support import FIXED_CLOCK, SIZE, ready, settle
 
 
 def screens(app: App[Any]) -> list[Screen[Any]]:
@@ -61,18 +61,11 @@ async def test_the_page_at_rest_runs_no_timer(sim_factory: SimFactory) -> None:
 
 
 async def test_after_an_install_the_progress_ticker_is_stopped(sim_factory: SimFactory) -> None:
-    from dwtui.tui.flows.install.terms import TermsScreen
-    from dwtui.tui.screens.confirm import ConfirmChangeScreen
-
     sim = fast_sim(sim_factory, "happy")
     app = operations_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, ready(app))
-        await pilot.press("d")
-        await settle_screen(pilot, TermsScreen)
-        await pilot.click("#terms-configure")
-        await settle_screen(pilot, ConfirmChangeScreen)
-        await pilot.press("y")
+        await configure_and_ok(pilot)
         pane = progress(app)
         await settle(pilot, lambda: pane.watching)
         ticking = [node for node, _ in running_timers(app) if isinstance(node, ProgressPane)]

@@ -18,6 +18,7 @@ from dwtui.tui.screens.sign_in import SignInScreen
 from dwtui.tui.widgets.fields import Fields
 from tests.conftest import SimFactory
 from tests.tui.operations_support import (
+    configure_and_ok,
     drain,
     fast_sim,
     install_posts,
@@ -30,14 +31,6 @@ from tests.tui.support import SIZE, ready, settle, settle_screen, shown_whole
 
 def static_text(app: DwtuiApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
-
-
-async def configure_and_ok(pilot: Any) -> None:
-    await pilot.press("d")
-    await settle_screen(pilot, TermsScreen)
-    await pilot.click("#terms-configure")
-    await settle_screen(pilot, ConfirmChangeScreen)
-    await pilot.press("y")
 
 
 async def test_install_succeeds_live_and_the_pane_follows(sim_factory: SimFactory) -> None:

@@ -34,7 +34,7 @@ from dwtui.tui.screens.sign_in import SignInScreen
 from dwtui.tui.widgets.activity_lines import ActivityLines
 from tests.conftest import SimFactory
 from tests.tui.onebox_support import build_onebox_app, demo_axdb, open_onebox_screen
-from tests.tui.operations_support import drain, fast_sim, operations_app, progress
+from tests.tui.operations_support import configure_and_ok, drain, fast_sim, operations_app, progress
 from tests.tui.support import (
     LARGE,
     MEDIUM,
@@ -268,11 +268,7 @@ async def test_activity_has_its_columns_back_when_an_install_ends(sim_factory: S
         await settle(pilot, ready(app))
         before = visible_columns(app)
         assert {"status", "took", "detail"} <= before
-        await pilot.press("d")
-        await settle_screen(pilot, TermsScreen)
-        await pilot.click("#terms-configure")
-        await settle_screen(pilot, ConfirmChangeScreen)
-        await pilot.press("y")
+        await configure_and_ok(pilot)
         await settle(pilot, lambda: progress(app).watching)
         await settle(pilot, lambda: progress(app).outcome is not None, within=60)
         await drain(pilot)

@@ -51,6 +51,11 @@ class LinesApp(App[None]):
         yield ActivityLines(COLUMNS, max_rows=self.max_rows, id="lines")
 
 
+def add_rows(lines: ActivityLines, numbers: range) -> None:
+    for number in numbers:
+        lines.add(("200", f"row {number}"))
+
+
 async def test_the_pane_holds_at_most_max_rows_while_the_log_on_disk_keeps_every_entry(
     tmp_path: Path,
 ) -> None:
@@ -80,8 +85,7 @@ async def test_the_newest_row_is_followed_while_the_view_is_at_the_end() -> None
     app = LinesApp(max_rows=100)
     async with app.run_test(size=(60, 10)) as pilot:
         lines = app.query_one(ActivityLines)
-        for number in range(40):
-            lines.add(("200", f"row {number}"))
+        add_rows(lines, range(40))
         await pilot.pause()
         assert lines.scroll_y == lines.max_scroll_y > 0
         # The last line on screen is the newest row; the first is always the header.
@@ -93,16 +97,14 @@ async def test_a_person_reading_older_rows_keeps_them_in_view_as_rows_arrive_and
     app = LinesApp(max_rows=30)
     async with app.run_test(size=(60, 10)) as pilot:
         lines = app.query_one(ActivityLines)
-        for number in range(30):
-            lines.add(("200", f"row {number}"))
+        add_rows(lines, range(30))
         await pilot.pause()
         lines.scroll_to(y=10, animate=False, immediate=True)
         await pilot.pause()
         top = lines.render_line(1).text
         assert "row 10" in top
         # Ten new rows: the bound drops the ten oldest, and the view moves up with the rows read.
-        for number in range(30, 40):
-            lines.add(("200", f"row {number}"))
+        add_rows(lines, range(30, 40))
         await pilot.pause()
         assert lines.row_count == 30
         assert lines.scroll_y == 0
@@ -137,8 +139,7 @@ async def test_clear_empties_the_rows_and_keeps_the_header() -> None:
     app = LinesApp(max_rows=10)
     async with app.run_test(size=(60, 10)) as pilot:
         lines = app.query_one(ActivityLines)
-        for number in range(5):
-            lines.add(("200", f"row {number}"))
+        add_rows(lines, range(5))
         lines.clear()
         await pilot.pause()
         assert lines.row_count == 0
@@ -152,8 +153,7 @@ async def test_a_following_view_still_follows_after_the_pane_gets_shorter() -> N
     app = LinesApp(max_rows=100)
     async with app.run_test(size=(60, 20)) as pilot:
         lines = app.query_one(ActivityLines)
-        for number in range(40):
-            lines.add(("200", f"row {number}"))
+        add_rows(lines, range(40))
         await pilot.pause()
         await pilot.resize_terminal(60, 10)
         await pilot.pause()
